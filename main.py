@@ -1,0 +1,28 @@
+#!/usr/bin/env python3
+"""Latent Studio entry point.
+
+No arguments: open the window. `python main.py <command> ...`: run a headless command
+(`python main.py --help` lists them).
+"""
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    if not argv or argv[0].startswith("--open") or (len(argv) == 1 and argv[0].endswith((".mid", ".midi", ".lstudio"))):
+        from gui.app import run_app
+
+        return run_app(argv)
+    from cli import run
+
+    return run(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Undoable commands: one QUndoCommand per model operation (DESIGN.md).
+
+Every edit a user can make is a command that calls Song methods in redo() and restores the
+previous state in undo(). A drag is pushed once, on release. Commands hold what they need to
+undo (old note lists, old attribute values); notes are immutable tuples, so holding a list
+of them is cheap and safe.
+
+Prefer `SongCommand` with two closures for one-off edits; write a subclass when an edit needs
+merging (QUndoCommand.id / mergeWith) or when undo needs data that only redo computes.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtGui import QUndoCommand
+
+from core.song import Note, Song
+
+
+class SongCommand(QUndoCommand):
+    """A command made of a redo and an undo callable."""
+
+    def __init__(self, text: str, redo: Callable[[], None], undo: Callable[[], None]):
+        super().__init__(text)
+        self._redo = redo
+        self._undo = undo
+
+    def redo(self) -> None:
+        self._redo()
+
+    def undo(self) -> None:
+        self._undo()
+
+
+class SetNotesCommand(QUndoCommand):
+    """Replace the notes of one track in one clip (covers add, delete, move, resize, velocity)."""
+
+    def __init__(self, song: Song, clip_id: str, track_id: str, new_notes: list[Note], text: str):
+        super().__init__(text)
+        self.song = song
+        self.clip_id = clip_id
+        self.track_id = track_id
+        self.new_notes = list(new_notes)
+        self.old_notes = list(song.clip(clip_id).track_notes(track_id))
+
+    def redo(self) -> None:
+        self.song.set_notes(self.clip_id, self.track_id, self.new_notes)
+
+    def undo(self) -> None:
+        self.song.set_notes(self.clip_id, self.track_id, self.old_notes)
+
+
+class UpdateTrackCommand(QUndoCommand):
+    def __init__(self, song: Song, track_id: str, text: str, **changes):
+        super().__init__(text)
+        self.song, self.track_id, self.changes = song, track_id, changes
+        self.old = {k: getattr(song.track(track_id), k) for k in changes}
+
+    def redo(self) -> None:
+        self.song.update_track(self.track_id, **self.changes)
+
+    def undo(self) -> None:
+        self.song.update_track(self.track_id, **self.old)

@@ -1,0 +1,1 @@
+"""MusicVAE in TensorFlow 2 (model modules import TensorFlow; this package does not)."""

@@ -1,0 +1,674 @@
+"""The main window: menus, the track list dock, the piano roll, the status bar.
+
+The window holds one Song and one QUndoStack for its whole life. Open, Import and New never
+swap the Song object: a file is read into a fresh Song (on the job runner, so a large file
+does not freeze the window) and only a successful read is copied in with Song.replace_with,
+which keeps every view subscribed. A failed read leaves the open song exactly as it was.
+"""
+from __future__ import annotations
+
+import os
+import traceback
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QLabel, QMainWindow, QProgressBar,
+                               QPushButton, QToolBar, QVBoxLayout, QWidget)
+
+from core.errors import UserError
+from core.jobs import JobToken
+from core.song import Clip, Song, Track
+from gui import dialogs
+from gui import recovery as recovery_ui
+from gui.job_runner import JobRunner
+from gui.track_list import TrackList
+
+APP_NAME = "Latent Studio"
+PROJECT_SUFFIX = ".lstudio"
+MIDI_SUFFIXES = (".mid", ".midi")
+OPENABLE_SUFFIXES = MIDI_SUFFIXES + (PROJECT_SUFFIX,)
+AUTOSAVE_MS = 2 * 60 * 1000
+MAX_RECENT = 8
+NEW_CLIP_BARS = 8
+
+
+def new_song() -> Song:
+    """A fresh song: melody, bass and drum tracks and one empty 8-bar clip to draw in."""
+    song = Song("Untitled")
+    for role in ("melody", "bass", "drums"):
+        song.ensure_track(role)
+    song.add_clip(Clip("Clip 1", NEW_CLIP_BARS * song.beats_per_bar))
+    return song
+
+
+def read_song_file(token, path: str) -> Song:
+    """A job: read a project or MIDI file into a new Song (nothing else is touched)."""
+    token.progress(0.0, f"Reading {os.path.basename(path)}")
+    if path.lower().endswith(PROJECT_SUFFIX):
+        from core.project import load_project  # noqa: PLC0415 - keeps start-up light
+
+        song = load_project(path)
+    else:
+        from core.midi_io import import_midi  # noqa: PLC0415
+
+        song = import_midi(path)
+    token.progress(1.0, f"Read {os.path.basename(path)}")
+    return song
+
+
+class Placeholder(QWidget):
+    """Stands in for the piano roll when it cannot be loaded."""
+
+    def __init__(self, reason: str, parent=None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        title = QLabel("The piano roll is not available")
+        title.setObjectName("placeholderTitle")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(title)
+        detail = QLabel(reason)
+        detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        detail.setWordWrap(True)
+        layout.addWidget(detail)
+        layout.addStretch(2)
+
+    def edit_actions(self) -> list[QAction]:
+        return []
+
+    def view_actions(self) -> list[QAction]:
+        return []
+
+
+def make_editor(song: Song, undo_stack: QUndoStack, parent: QWidget):
+    """The piano roll, or a placeholder saying why it could not be made."""
+    try:
+        from gui.piano_roll import PianoRollEditor  # noqa: PLC0415 - written alongside
+    except ImportError as exc:
+        return Placeholder(f"gui.piano_roll could not be imported: {exc}", parent)
+    try:
+        return PianoRollEditor(song, undo_stack, parent)
+    except Exception:  # noqa: BLE001 - show the window anyway, with the reason
+        return Placeholder(traceback.format_exc(limit=3), parent)
+
+
+class MainWindow(QMainWindow):
+    """One song, its undo stack, and the views on it."""
+
+    file_loaded = Signal(str)  # a path was opened or imported successfully
+
+    def __init__(self, song: Song | None = None, settings: QSettings | None = None,
+                 runner: JobRunner | None = None, parent=None):
+        super().__init__(parent)
+        self.song = song if song is not None else new_song()
+        self.settings = settings if settings is not None else QSettings()
+        self.undo_stack = QUndoStack(self)
+        self.runner = runner if runner is not None else JobRunner(self)
+        self.project_path: str | None = None
+        self.current_clip_id: str | None = None
+        self._job_title = ""
+        self.setObjectName("mainWindow")
+        self.setAcceptDrops(True)
+        self.resize(1400, 900)
+
+        self.track_list = TrackList(self.song, self.undo_stack, self)
+        self.editor = make_editor(self.song, self.undo_stack, self)
+        self.setCentralWidget(self.editor)
+        self._build_dock()
+        self._build_actions()
+        self._build_menus()
+        self._build_toolbar()
+        self._build_status_bar()
+        self._connect()
+        self.song.subscribe(self._song_changed)
+
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.setInterval(AUTOSAVE_MS)
+        self.autosave_timer.timeout.connect(self.autosave)
+        self.autosave_timer.start()
+
+        self._refresh_clips()
+        self._sync_editor()
+        self._update_title()
+        self._update_song_info()
+        self._restore_layout()
+        self.statusBar().showMessage("Ready", 3000)
+
+    # ================================================================= building
+    def _build_dock(self) -> None:
+        self.track_dock = QDockWidget("Tracks", self)
+        self.track_dock.setObjectName("trackDock")
+        self.track_dock.setWidget(self.track_list)
+        self.track_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                    | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                                    | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.track_dock)
+        self.resizeDocks([self.track_dock], [380], Qt.Orientation.Horizontal)
+
+    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _build_actions(self) -> None:
+        k = QKeySequence.StandardKey
+        self.act_new = self._action("&New", self.file_new, k.New, "Start a new, empty song")
+        self.act_open = self._action("&Open...", self.file_open, k.Open,
+                                     "Open a Latent Studio project or a MIDI file")
+        self.act_save = self._action("&Save", self.file_save, k.Save, "Save the project")
+        self.act_save_as = self._action("Save &As...", self.file_save_as, k.SaveAs,
+                                        "Save the project under a new name")
+        self.act_import = self._action("&Import MIDI...", self.file_import_midi, "Ctrl+I",
+                                       "Read a MIDI file as a new song (tracks, tempo, meter)")
+        self.act_export = self._action("&Export MIDI...", self.file_export_midi, "Ctrl+E",
+                                       "Write the song as a type 1 MIDI file for your DAW")
+        self.act_quit = self._action("&Quit", self.close, k.Quit, "Quit Latent Studio")
+        self.act_quit.setMenuRole(QAction.MenuRole.QuitRole)
+
+        self.act_undo = self.undo_stack.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcut(QKeySequence(k.Undo))
+        self.act_redo = self.undo_stack.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcuts([QKeySequence(k.Redo), QKeySequence("Ctrl+Y")])
+
+        self.act_about = self._action("&About Latent Studio", self.show_about)
+        self.act_about.setMenuRole(QAction.MenuRole.AboutRole)
+        self.act_shortcuts = self._action("&Keyboard Shortcuts", self.show_shortcuts, "F1",
+                                          "List every keyboard shortcut")
+        self.act_cancel_job = self._action("Cancel Job", self.runner.cancel, "Ctrl+.",
+                                           "Stop the running job")
+        self.act_cancel_job.setEnabled(False)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self.file_menu = bar.addMenu("&File")
+        for a in (self.act_new, self.act_open):
+            self.file_menu.addAction(a)
+        self.recent_menu = self.file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self._fill_recent_menu()
+        self.file_menu.addSeparator()
+        for a in (self.act_save, self.act_save_as):
+            self.file_menu.addAction(a)
+        self.file_menu.addSeparator()
+        for a in (self.act_import, self.act_export):
+            self.file_menu.addAction(a)
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.act_quit)
+
+        self.edit_menu = bar.addMenu("&Edit")
+        self.edit_menu.addAction(self.act_undo)
+        self.edit_menu.addAction(self.act_redo)
+        edit_actions = list(self.editor.edit_actions())
+        if edit_actions:
+            self.edit_menu.addSeparator()
+            self._add_actions(self.edit_menu, edit_actions)
+        self.edit_menu.addSeparator()
+        self.edit_menu.addAction(self.act_cancel_job)
+
+        self.view_menu = bar.addMenu("&View")
+        view_actions = list(self.editor.view_actions())
+        if view_actions:
+            self._add_actions(self.view_menu, view_actions)
+            self.view_menu.addSeparator()
+        self.view_menu.addAction(self.track_dock.toggleViewAction())
+
+        self.help_menu = bar.addMenu("&Help")
+        self.help_menu.addAction(self.act_shortcuts)
+        self.help_menu.addSeparator()
+        self.help_menu.addAction(self.act_about)
+
+    @staticmethod
+    def _add_actions(menu, actions) -> None:
+        """Add actions; None in the list becomes a separator, a QMenu a submenu."""
+        for a in actions:
+            if a is None:
+                menu.addSeparator()
+            elif isinstance(a, QAction):
+                menu.addAction(a)
+            else:
+                menu.addMenu(a)
+
+    def _build_toolbar(self) -> None:
+        self.toolbar = QToolBar("Song", self)
+        self.toolbar.setObjectName("songToolbar")
+        self.toolbar.setMovable(False)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
+        self.toolbar.addWidget(QLabel(" Clip "))
+        self.clip_combo = QComboBox(self)
+        self.clip_combo.setObjectName("clipCombo")
+        self.clip_combo.setMinimumWidth(260)
+        self.clip_combo.setToolTip("The clip shown in the piano roll")
+        self.clip_combo.activated.connect(self._clip_chosen)
+        self.toolbar.addWidget(self.clip_combo)
+        self.toolbar.addSeparator()
+        self.toolbar.addAction(self.act_undo)
+        self.toolbar.addAction(self.act_redo)
+        view_actions = [a for a in self.editor.view_actions() if isinstance(a, QAction)]
+        if view_actions:
+            self.toolbar.addSeparator()
+            for a in view_actions:
+                if not a.isCheckable():
+                    self.toolbar.addAction(a)
+        self.view_menu.addAction(self.toolbar.toggleViewAction())
+
+    def _build_status_bar(self) -> None:
+        status = self.statusBar()
+        self.song_info = QLabel()
+        self.song_info.setObjectName("songInfo")
+        self.job_progress = QProgressBar()
+        self.job_progress.setObjectName("jobProgress")
+        self.job_progress.setRange(0, 1000)
+        self.job_progress.setFixedWidth(180)
+        self.job_progress.setTextVisible(False)
+        self.job_progress.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancelJob")
+        self.cancel_button.setToolTip("Stop the running job (Ctrl+.)")
+        self.cancel_button.clicked.connect(lambda: self.runner.cancel())
+        self.cancel_button.hide()
+        self.device_label = QLabel("CPU")
+        self.device_label.setObjectName("deviceLabel")
+        self.device_label.setToolTip("Where the models run")
+        status.addPermanentWidget(self.song_info)
+        status.addPermanentWidget(self.job_progress)
+        status.addPermanentWidget(self.cancel_button)
+        status.addPermanentWidget(self.device_label)
+
+    def _connect(self) -> None:
+        self.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
+        self.undo_stack.indexChanged.connect(lambda _i: self._update_title())
+        self.track_list.visible_tracks_changed.connect(self._visible_tracks_changed)
+        self.track_list.edit_track_changed.connect(self._edit_track_changed)
+        self.runner.started.connect(self._job_started)
+        self.runner.progress.connect(self._job_progress)
+        self.runner.failed.connect(self._job_failed)
+        self.runner.cancelled.connect(
+            lambda what: self.statusBar().showMessage(f"Cancelled: {what}", 5000))
+        self.runner.finished.connect(
+            lambda what: self.statusBar().showMessage(f"Done: {what}", 3000))
+        self.runner.busy_changed.connect(self._job_busy)
+
+    # ================================================================= document state
+    def is_modified(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    def document_name(self) -> str:
+        if self.project_path:
+            return os.path.basename(self.project_path)
+        return self.song.title or "Untitled"
+
+    def _update_title(self) -> None:
+        mark = "*" if self.is_modified() else ""
+        self.setWindowTitle(f"{self.document_name()}{mark} — {APP_NAME}")
+        self.act_save.setEnabled(True)
+
+    def _update_song_info(self) -> None:
+        s = self.song
+        sig = s.time_signatures[0]
+        notes = sum(c.note_count() for c in s.clips.values())
+        self.song_info.setText(f"{s.tempo:g} BPM   {sig.numerator}/{sig.denominator}   "
+                               f"{s.length_bars():g} bars   {len(s.tracks)} tracks   "
+                               f"{notes} notes")
+
+    def _song_changed(self, event: str, **details) -> None:
+        if event in ("reset", "clip_added", "clip_removed", "clip_changed"):
+            if event != "clip_changed" or details.get("track_id") is None:
+                self._refresh_clips()
+        if event == "reset":
+            self._sync_editor()
+            self._update_title()
+        self._update_song_info()
+
+    # ================================================================= clips and the editor
+    def _refresh_clips(self) -> None:
+        """Fill the clip chooser; keep the current clip when it still exists."""
+        clips = self.song.clips
+        if self.current_clip_id not in clips:
+            in_arrangement = [s.clip_id for s in self.song.sections if s.clip_id in clips]
+            self.current_clip_id = (in_arrangement or list(clips) or [None])[0]
+        self.clip_combo.blockSignals(True)
+        self.clip_combo.clear()
+        bpb = self.song.beats_per_bar
+        for clip in clips.values():
+            bars = clip.length / bpb if bpb else 0
+            self.clip_combo.addItem(f"{clip.name}  ·  {bars:g} bars  ·  {clip.note_count()} notes",
+                                    clip.id)
+        index = self.clip_combo.findData(self.current_clip_id)
+        self.clip_combo.setCurrentIndex(max(index, 0))
+        self.clip_combo.setEnabled(bool(clips))
+        self.clip_combo.blockSignals(False)
+
+    def _clip_chosen(self, index: int) -> None:
+        clip_id = self.clip_combo.itemData(index)
+        if clip_id and clip_id != self.current_clip_id:
+            self.current_clip_id = clip_id
+            self._call_editor("set_clip", clip_id)
+
+    def _call_editor(self, name: str, *args) -> None:
+        fn = getattr(self.editor, name, None)
+        if fn is not None:
+            fn(*args)
+
+    def _sync_editor(self) -> None:
+        """Tell the editor the clip, the visible tracks and the edited track."""
+        if self.current_clip_id is not None:
+            self._call_editor("set_clip", self.current_clip_id)
+        self._call_editor("set_visible_tracks", self.track_list.visible_track_ids())
+        edit_id = self.track_list.edit_track_id()
+        if edit_id:
+            self._call_editor("set_edit_track", edit_id)
+
+    def _visible_tracks_changed(self, track_ids: list) -> None:
+        self._call_editor("set_visible_tracks", list(track_ids))
+
+    def _edit_track_changed(self, track_id: str) -> None:
+        if track_id:
+            self._call_editor("set_edit_track", track_id)
+
+    # ================================================================= file menu
+    def maybe_save(self) -> bool:
+        """True when it is fine to drop the current song (saved, discarded, or unmodified)."""
+        if not self.is_modified():
+            return True
+        answer = dialogs.ask_save_changes(self, self.document_name())
+        if answer == "save":
+            return self.file_save()
+        return answer == "discard"
+
+    def file_new(self) -> None:
+        if not self.maybe_save():
+            return
+        self._adopt(new_song(), None)
+        self.statusBar().showMessage("New song", 3000)
+
+    def file_open(self) -> None:
+        if not self.maybe_save():
+            return
+        path = dialogs.ask_open_file(self, "Open", dialogs.OPENABLE_FILTER, self._last_dir())
+        if path:
+            self.open_path(path, ask=False)
+
+    def file_import_midi(self) -> None:
+        if not self.maybe_save():
+            return
+        path = dialogs.ask_open_file(self, "Import MIDI", dialogs.MIDI_FILTER, self._last_dir())
+        if path:
+            self.open_path(path, ask=False)
+
+    def open_path(self, path: str, ask: bool = True, background: bool = True) -> bool:
+        """Open a project or import a MIDI file into this window.
+
+        With background=True the file is read on the job runner and this returns at once
+        (True when the read was queued); otherwise it is read here and the return value says
+        whether the song was replaced. Errors show a dialog; the open song stays as it was.
+        """
+        path = os.fspath(path)
+        if ask and not self.maybe_save():
+            return False
+        name = os.path.basename(path)
+        verb = "Opening" if path.lower().endswith(PROJECT_SUFFIX) else "Importing"
+        if not background:
+            try:
+                song = read_song_file(JobToken(), path)
+            except UserError as exc:
+                dialogs.show_error(self, f"Could not open {name}", exc.message, exc.detail or "")
+                return False
+            except Exception as exc:  # noqa: BLE001 - never lose the open song to a bug
+                dialogs.show_error(self, f"Could not open {name}",
+                                   f"{name} could not be read: {exc}", traceback.format_exc())
+                return False
+            self._loaded(path, song)
+            return True
+        self.runner.submit(read_song_file, path, on_done=lambda song: self._loaded(path, song),
+                           description=f"{verb} {name}")
+        return True
+
+    def _loaded(self, path: str, song: Song) -> None:
+        project = path if path.lower().endswith(PROJECT_SUFFIX) else None
+        self._adopt(song, project)
+        self._remember_recent(path)
+        self.statusBar().showMessage(
+            f"{'Opened' if project else 'Imported'} {os.path.basename(path)}: "
+            f"{len(song.tracks)} tracks, {sum(c.note_count() for c in song.clips.values())} notes",
+            6000)
+        self.file_loaded.emit(path)
+
+    def _adopt(self, song: Song, project_path: str | None) -> None:
+        """Make `song` the open document (same Song object, new content), history cleared."""
+        self.current_clip_id = None
+        self.project_path = project_path
+        self.song.replace_with(song)
+        self.undo_stack.clear()
+        self.undo_stack.setClean()
+        self._update_title()
+
+    def file_save(self) -> bool:
+        if not self.project_path:
+            return self.file_save_as()
+        return self._save_to(self.project_path)
+
+    def file_save_as(self) -> bool:
+        start = self.project_path or os.path.join(self._last_dir(), self.song.title + PROJECT_SUFFIX)
+        path = dialogs.ask_save_file(self, "Save Project As", dialogs.PROJECT_FILTER, start,
+                                     PROJECT_SUFFIX)
+        if not path:
+            return False
+        return self._save_to(path)
+
+    def _save_to(self, path: str) -> bool:
+        from core.project import save_project  # noqa: PLC0415
+
+        try:
+            save_project(self.song, path)
+        except UserError as exc:
+            dialogs.show_error(self, "Could not save", exc.message, exc.detail or "")
+            return False
+        except OSError as exc:
+            dialogs.show_error(self, "Could not save", f"{path} could not be written: "
+                               f"{exc.strerror or exc}", traceback.format_exc())
+            return False
+        self.project_path = path
+        self.undo_stack.setClean()
+        self._remember_recent(path)
+        self._clear_recovery()
+        self._update_title()
+        self.statusBar().showMessage(f"Saved {os.path.basename(path)}", 4000)
+        return True
+
+    def file_export_midi(self) -> bool:
+        base = os.path.splitext(self.document_name())[0]
+        start = os.path.join(self._last_dir(), base + ".mid")
+        path = dialogs.ask_save_file(self, "Export MIDI", dialogs.MIDI_FILTER, start, ".mid")
+        if not path:
+            return False
+        from core.midi_io import export_midi  # noqa: PLC0415
+
+        try:
+            export_midi(self.song, path)
+        except UserError as exc:
+            dialogs.show_error(self, "Could not export MIDI", exc.message, exc.detail or "")
+            return False
+        except OSError as exc:
+            dialogs.show_error(self, "Could not export MIDI", f"{path} could not be written: "
+                               f"{exc.strerror or exc}", traceback.format_exc())
+            return False
+        self._remember_dir(path)
+        self.statusBar().showMessage(f"Exported {os.path.basename(path)}", 4000)
+        return True
+
+    # ================================================================= recent files
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent_files", [])
+        if isinstance(value, str):
+            value = [value]
+        return [p for p in (value or []) if isinstance(p, str)]
+
+    def _remember_recent(self, path: str) -> None:
+        path = os.path.abspath(path)
+        files = [path] + [p for p in self.recent_files() if p != path]
+        self.settings.setValue("recent_files", files[:MAX_RECENT])
+        self._remember_dir(path)
+
+    def _remember_dir(self, path: str) -> None:
+        self.settings.setValue("last_dir", os.path.dirname(os.path.abspath(path)))
+
+    def _last_dir(self) -> str:
+        value = self.settings.value("last_dir", "")
+        return value if isinstance(value, str) and os.path.isdir(value) else os.path.expanduser("~")
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = [p for p in self.recent_files() if os.path.exists(p)]
+        for i, path in enumerate(files):
+            action = self.recent_menu.addAction(f"&{i + 1}  {os.path.basename(path)}")
+            action.setStatusTip(path)
+            action.triggered.connect(lambda _c=False, p=path: self.open_path(p))
+        if not files:
+            empty = self.recent_menu.addAction("No recent files")
+            empty.setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            clear = self.recent_menu.addAction("Clear Menu")
+            clear.triggered.connect(lambda: self.settings.setValue("recent_files", []))
+
+    # ================================================================= recovery
+    def autosave(self) -> bool:
+        """Write the recovery file when there are unsaved changes; True when written."""
+        if not self.is_modified():
+            return False
+        try:
+            recovery_ui.write(self.song, self.project_path)
+        except Exception as exc:  # noqa: BLE001 - autosave must never interrupt the user
+            self.statusBar().showMessage(f"Autosave failed: {exc}", 8000)
+            return False
+        self.statusBar().showMessage("Autosaved a recovery copy", 3000)
+        return True
+
+    def _clear_recovery(self) -> None:
+        try:
+            recovery_ui.clear()
+        except Exception:  # noqa: BLE001 - a stale recovery file is harmless
+            pass
+
+    def offer_recovery(self) -> bool:
+        """Ask to restore a recovered project if there is one; True when restored."""
+        try:
+            found = recovery_ui.find()
+        except Exception as exc:  # noqa: BLE001 - a damaged recovery file must not stop start-up
+            self.statusBar().showMessage(f"A recovery file could not be read: {exc}", 8000)
+            return False
+        if found is None:
+            return False
+        if not dialogs.ask_restore_recovery(self, found.describe()):
+            self._clear_recovery()
+            return False
+        self._adopt(found.song, found.project_path)
+        # The restored work is not saved anywhere yet: mark it modified, so the user is asked
+        # to save it, and keep the recovery file until they do.
+        self.undo_stack.resetClean()
+        self._update_title()
+        self.statusBar().showMessage("Restored the recovered project; save it to keep it", 8000)
+        return True
+
+    # ================================================================= jobs
+    def _job_started(self, description: str) -> None:
+        self._job_title = description
+        self.statusBar().showMessage(description)
+
+    def _job_progress(self, fraction: float, message: str) -> None:
+        self.job_progress.setValue(int(round(fraction * 1000)))
+        if message:
+            self.statusBar().showMessage(message)
+
+    def _job_busy(self, busy: bool) -> None:
+        self.job_progress.setValue(0)
+        self.job_progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        self.act_cancel_job.setEnabled(busy)
+
+    def _job_failed(self, message: str, detail: str) -> None:
+        title = f"{self._job_title} failed" if self._job_title else "Something went wrong"
+        self.statusBar().showMessage(message, 8000)
+        dialogs.show_error(self, title, message, detail)
+
+    # ================================================================= help
+    def show_about(self) -> None:
+        from gui.app import version  # noqa: PLC0415
+
+        dialogs.show_about(self, version())
+
+    def all_actions(self) -> list[tuple[str, QAction]]:
+        """(menu title, action) for every action in the menus, submenus included."""
+        out = []
+
+        def walk(menu, title):
+            for a in menu.actions():
+                if a.menu() is not None:
+                    walk(a.menu(), title)
+                elif not a.isSeparator():
+                    out.append((title, a))
+
+        for top in self.menuBar().actions():
+            if top.menu() is not None:
+                walk(top.menu(), top.text().replace("&", ""))
+        return out
+
+    def show_shortcuts(self) -> None:
+        dialogs.show_shortcuts(self, self.all_actions())
+
+    # ================================================================= drag and drop
+    @staticmethod
+    def _dropped_file(mime) -> str | None:
+        if not mime.hasUrls():
+            return None
+        for url in mime.urls():
+            path = url.toLocalFile()
+            if path and path.lower().endswith(OPENABLE_SUFFIXES):
+                return path
+        return None
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if self._dropped_file(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        path = self._dropped_file(event.mimeData())
+        if path:
+            event.acceptProposedAction()
+            # Asking to save opens a modal dialog: do it after the drop has finished.
+            QTimer.singleShot(0, lambda: self.open_path(path))
+
+    # ================================================================= layout and closing
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def _save_layout(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self.autosave_timer.stop()
+        self.runner.cancel_all()
+        self.runner.shutdown(3000)
+        self._save_layout()
+        self._clear_recovery()
+        event.accept()
+

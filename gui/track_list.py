@@ -1,0 +1,232 @@
+"""The track list: which tracks the piano roll shows and which one it edits.
+
+One row per track: a visible checkbox with the track's colour, a marker for the edited track,
+the name (double-click to rename; undoable), role, General MIDI program and drum flag.
+Which tracks are shown and edited is view state, not part of the song, so it is not undoable.
+Mute and solo belong to the timeline.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap, QUndoStack
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem
+
+from core.song import Song
+from gui.commands import UpdateTrackCommand
+
+COL_SHOW, COL_EDIT, COL_NAME, COL_ROLE, COL_PROGRAM, COL_DRUM = range(6)
+HEADERS = ["", "Edit", "Name", "Role", "Program", "Drum"]
+EDIT_MARK = "\u270E"  # a pencil
+
+# Used when the piano roll does not offer its own colours (see track_color).
+FALLBACK_COLORS = ["#e8a33d", "#4fb3bf", "#d9677a", "#8cc265", "#a78bdb", "#e0d05a", "#5c8fd6"]
+
+
+def track_color(song: Song, track_id: str) -> QColor:
+    """The colour the piano roll draws a track's notes in (so both views agree)."""
+    try:
+        from gui import piano_roll  # noqa: PLC0415 - optional, may not exist yet
+        fn = getattr(piano_roll, "track_color", None)
+        if fn is not None:
+            return QColor(fn(song, track_id))
+    except Exception:  # noqa: BLE001 - colours are cosmetic; never break the list
+        pass
+    ids = [t.id for t in song.tracks]
+    index = ids.index(track_id) if track_id in ids else 0
+    return QColor(FALLBACK_COLORS[index % len(FALLBACK_COLORS)])
+
+
+def program_name(program: int, is_drum: bool) -> str:
+    if is_drum:
+        return "Drum kit"
+    try:
+        import pretty_midi  # noqa: PLC0415 - only for the General MIDI names
+
+        return f"{program + 1} · {pretty_midi.program_to_instrument_name(program)}"
+    except Exception:  # noqa: BLE001
+        return f"Program {program + 1}"
+
+
+def _swatch(color: QColor, size: int = 12) -> QIcon:
+    pix = QPixmap(size, size)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setBrush(color)
+    p.setPen(color.darker(150))
+    p.drawRoundedRect(1, 1, size - 2, size - 2, 3, 3)
+    p.end()
+    return QIcon(pix)
+
+
+class TrackList(QTreeWidget):
+    """Lists the song's tracks; emits which are visible and which one is edited."""
+
+    visible_tracks_changed = Signal(list)  # track ids, in song order
+    edit_track_changed = Signal(str)  # track id ('' when the song has no tracks)
+
+    def __init__(self, song: Song, undo_stack: QUndoStack, parent=None):
+        super().__init__(parent)
+        self.song = song
+        self.undo_stack = undo_stack
+        self._hidden: set[str] = set()
+        self._edit_id = ""
+        self._filling = False
+        self.setObjectName("trackList")
+        self.setColumnCount(len(HEADERS))
+        self.setHeaderLabels(HEADERS)
+        self.setRootIsDecorated(False)
+        self.setUniformRowHeights(True)
+        self.setAlternatingRowColors(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
+                             | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        header = self.header()
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(24)
+        header.setSectionResizeMode(COL_SHOW, QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(COL_EDIT, QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(COL_ROLE, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COL_PROGRAM, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(COL_DRUM, QHeaderView.ResizeMode.ResizeToContents)
+        self.setColumnWidth(COL_SHOW, 46)
+        self.setColumnWidth(COL_EDIT, 36)
+        self.setColumnWidth(COL_PROGRAM, 130)
+        self.headerItem().setToolTip(COL_SHOW, "Show the track in the piano roll")
+        self.headerItem().setToolTip(COL_EDIT, "The track that new notes are drawn on")
+        self.itemChanged.connect(self._item_changed)
+        self.currentItemChanged.connect(self._current_changed)
+        song.subscribe(self._song_changed)
+        self.refresh(reset=True)
+
+    # ----------------------------------------------------------------- state
+    def visible_track_ids(self) -> list[str]:
+        return [t.id for t in self.song.tracks if t.id not in self._hidden]
+
+    def edit_track_id(self) -> str:
+        return self._edit_id
+
+    def set_edit_track(self, track_id: str) -> None:
+        if track_id == self._edit_id:
+            return
+        self._edit_id = track_id
+        self._hidden.discard(track_id)  # the edited track is always shown
+        self._update_marks()
+        self.edit_track_changed.emit(track_id)
+        self.visible_tracks_changed.emit(self.visible_track_ids())
+
+    def set_track_visible(self, track_id: str, visible: bool) -> None:
+        if visible:
+            self._hidden.discard(track_id)
+        else:
+            self._hidden.add(track_id)
+        self._update_marks()
+        self.visible_tracks_changed.emit(self.visible_track_ids())
+
+    # ----------------------------------------------------------------- song events
+    def _song_changed(self, event: str, **details) -> None:
+        if event == "reset":
+            self.refresh(reset=True)
+            self.edit_track_changed.emit(self._edit_id)
+            self.visible_tracks_changed.emit(self.visible_track_ids())
+        elif event == "tracks":
+            before = (self._edit_id, self.visible_track_ids())
+            self.refresh()
+            if self._edit_id != before[0]:
+                self.edit_track_changed.emit(self._edit_id)
+            if self.visible_track_ids() != before[1]:
+                self.visible_tracks_changed.emit(self.visible_track_ids())
+
+    def refresh(self, reset: bool = False) -> None:
+        """Rebuild the rows from the song (keeping visibility and the edited track)."""
+        ids = [t.id for t in self.song.tracks]
+        if reset:
+            self._hidden.clear()
+            self._edit_id = ""
+        self._hidden &= set(ids)
+        if self._edit_id not in ids:
+            pitched = [t.id for t in self.song.tracks if not t.is_drum]
+            self._edit_id = (pitched or ids or [""])[0]
+        self._filling = True
+        try:
+            self.clear()
+            for track in self.song.tracks:
+                item = QTreeWidgetItem()
+                item.setData(COL_NAME, Qt.ItemDataRole.UserRole, track.id)
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                              | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEditable)
+                item.setIcon(COL_SHOW, _swatch(track_color(self.song, track.id)))
+                item.setText(COL_NAME, track.name)
+                item.setText(COL_ROLE, track.role.capitalize())
+                item.setText(COL_PROGRAM, program_name(track.program, track.is_drum))
+                item.setToolTip(COL_PROGRAM, program_name(track.program, track.is_drum))
+                item.setText(COL_DRUM, "yes" if track.is_drum else "")
+                item.setTextAlignment(COL_DRUM, Qt.AlignmentFlag.AlignCenter)
+                item.setTextAlignment(COL_EDIT, Qt.AlignmentFlag.AlignCenter)
+                item.setToolTip(COL_NAME, "Double-click to rename")
+                self.addTopLevelItem(item)
+        finally:
+            self._filling = False
+        self._update_marks()
+
+    def _update_marks(self) -> None:
+        """Set the checkboxes and the edit marker in place (rows are not rebuilt)."""
+        self._filling = True
+        try:
+            normal = QFont(self.font())
+            bold = QFont(self.font())
+            bold.setBold(True)
+            for i in range(self.topLevelItemCount()):
+                item = self.topLevelItem(i)
+                track_id = item.data(COL_NAME, Qt.ItemDataRole.UserRole)
+                item.setCheckState(COL_SHOW, Qt.CheckState.Unchecked if track_id in self._hidden
+                                   else Qt.CheckState.Checked)
+                edited = track_id == self._edit_id
+                item.setText(COL_EDIT, EDIT_MARK if edited else "")
+                item.setForeground(COL_EDIT, QBrush(track_color(self.song, track_id)))
+                for col in range(len(HEADERS)):
+                    item.setFont(col, bold if edited else normal)
+                if edited and self.currentItem() is not item:
+                    self.setCurrentItem(item)
+        finally:
+            self._filling = False
+
+    # ----------------------------------------------------------------- user input
+    def _item_changed(self, item: QTreeWidgetItem, column: int) -> None:
+        if self._filling:
+            return
+        track_id = item.data(COL_NAME, Qt.ItemDataRole.UserRole)
+        if column == COL_SHOW:
+            visible = item.checkState(COL_SHOW) == Qt.CheckState.Checked
+            if not visible and track_id == self._edit_id:
+                # Hiding the edited track would leave nothing to draw on: refuse quietly.
+                self._update_marks()
+                return
+            self.set_track_visible(track_id, visible)
+        elif column == COL_NAME:
+            # Rows are rebuilt when the song announces the rename, so push the command after
+            # this signal returns rather than deleting the item that is still being edited.
+            name = item.text(COL_NAME)
+            QTimer.singleShot(0, lambda: self.rename_track(track_id, name))
+
+    def rename_track(self, track_id: str, name: str) -> None:
+        """Rename a track as one undoable step (a blank or unchanged name is ignored)."""
+        name = name.strip()
+        try:
+            old = self.song.track(track_id).name
+        except KeyError:
+            return
+        if name and name != old:
+            self.undo_stack.push(UpdateTrackCommand(self.song, track_id,
+                                                    f"Rename Track to {name}", name=name))
+        else:
+            self.refresh()
+
+    def _current_changed(self, current: QTreeWidgetItem | None, _previous) -> None:
+        if self._filling or current is None:
+            return
+        track_id = current.data(COL_NAME, Qt.ItemDataRole.UserRole)
+        if track_id:
+            self.set_edit_track(track_id)

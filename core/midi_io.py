@@ -1,0 +1,397 @@
+"""MIDI import and export.
+
+Import reads type 0 and type 1 files into a Song: every instrument (a MIDI track, split by
+channel and program) becomes a Track, all notes go into one Clip placed by one Section.
+Export writes a type 1 file: a conductor track (title, tempo changes, time signatures, a
+marker at each section) and one MIDI track per Song track.
+
+Times are kept in ticks and divided by the file's resolution, so beats are exact (no detour
+through seconds). Parsing is done with mido, the library pretty_midi itself reads with;
+pretty_midi's own note list goes through seconds and closes every open note of a pitch at
+the first note-off, which would lose overlapping notes of one pitch, so notes are paired
+here, first in first out. pretty_midi supplies the General MIDI instrument names.
+
+Anything wrong with a file raises MidiFileError naming the file and the problem; no other
+exception leaves this module.
+"""
+from __future__ import annotations
+
+import io
+import os
+import traceback
+from collections import deque
+
+from core.atomic_write import atomic_write_bytes
+from core.errors import MidiFileError
+from core.quantize import round_up_to_bar
+from core.song import Clip, Note, Section, Song, TempoChange, TimeSignature, Track
+
+MAX_NOTES = 1_000_000
+MAX_TRACKS = 128
+MAX_SECONDS = 24 * 3600.0
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_BPM = 999.0
+MIN_BPM = 1.0
+EXPORT_TICKS_PER_BEAT = 960  # divisible by 3 (triplets) and by 64 (1/256 notes)
+DRUM_CHANNEL = 9
+VALID_DENOMINATORS = (1, 2, 4, 8, 16, 32)
+DEFAULT_TEMPO_US = 500_000  # 120 BPM, the MIDI default
+
+
+class _Problem(Exception):
+    """Internal: a problem with the file's content, turned into MidiFileError with its path."""
+
+
+def _fail(path: str, problem: str, detail: str | None = None) -> MidiFileError:
+    return MidiFileError(f'Cannot import MIDI file "{path}": {problem}.', detail)
+
+
+def gm_instrument_name(program: int, is_drum: bool = False) -> str:
+    if is_drum:
+        return "Drums"
+    try:
+        from pretty_midi import program_to_instrument_name
+
+        return program_to_instrument_name(int(program))
+    except Exception:  # an odd program number must not break an import
+        return f"Program {program}"
+
+
+# ====================================================================== import
+def import_midi(path: str | os.PathLike) -> Song:
+    """Read a type 0 or type 1 MIDI file into a new Song (see the module docstring)."""
+    path = os.fspath(path)
+    return import_midi_bytes(_read_file(path), path)
+
+
+def import_midi_bytes(data: bytes, path: str = "<memory>") -> Song:
+    """Like `import_midi` for bytes already read; `path` names them in messages and the title."""
+    try:
+        mid = _parse(bytes(data))
+        return _build_song(mid, os.path.splitext(os.path.basename(path))[0] or "Imported")
+    except _Problem as exc:
+        raise _fail(path, str(exc)) from None
+    except MemoryError:
+        raise _fail(path, "it is too large to load into memory") from None
+    except Exception as exc:  # noqa: BLE001 - any parser failure is a damaged file
+        raise _fail(path, f"the data is damaged ({type(exc).__name__}: {exc})",
+                    traceback.format_exc()) from None
+
+
+def _read_file(path: str) -> bytes:
+    try:
+        if os.path.isdir(path):
+            raise _fail(path, "it is a folder, not a file")
+        size = os.path.getsize(path)
+        if size > MAX_FILE_BYTES:
+            raise _fail(path, f"it is {size / 1e6:.0f} MB, too large for a MIDI file "
+                              f"(the limit is {MAX_FILE_BYTES // (1024 * 1024)} MB)")
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise _fail(path, "the file does not exist") from None
+    except PermissionError:
+        raise _fail(path, "permission denied") from None
+    except OSError as exc:
+        raise _fail(path, exc.strerror or str(exc)) from None
+
+
+def _parse(data: bytes):
+    import mido
+
+    if not data:
+        raise _Problem("the file is empty")
+    if data[:4] == b"RIFF" and b"MThd" in data[:64]:  # RMID: a standard MIDI file in a RIFF wrapper
+        data = data[data.index(b"MThd"):]
+    if data[:4] != b"MThd":
+        kind = "it looks like a text file" if _looks_like_text(data) else "it has no MIDI header"
+        raise _Problem(f"not a MIDI file ({kind})")
+    if len(data) < 14:
+        raise _Problem("the file is truncated (the header is incomplete)")
+    try:
+        return mido.MidiFile(file=io.BytesIO(data), clip=True)
+    except EOFError:
+        raise _Problem("the file is truncated (it ends in the middle of a track)") from None
+    except OSError as exc:  # mido reports malformed data as OSError
+        raise _Problem(f"the data is damaged ({exc})") from None
+
+
+def _looks_like_text(data: bytes) -> bool:
+    head = data[:512]
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return all(b >= 32 or b in b"\t\r\n\f" for b in head)
+
+
+def _build_song(mid, title: str) -> Song:
+    if mid.type == 2:
+        raise _Problem("it is a type 2 (sequential patterns) file; only type 0 and 1 are supported")
+    tpb = int(mid.ticks_per_beat)
+    if tpb < 0:
+        raise _Problem("it uses SMPTE time code instead of beats, which is not supported")
+    if tpb == 0:
+        raise _Problem("its resolution is zero ticks per beat")
+    if len(mid.tracks) > MAX_TRACKS:
+        raise _Problem(f"it has {len(mid.tracks)} tracks, more than the {MAX_TRACKS} allowed")
+    if not mid.tracks:
+        raise _Problem("it contains no tracks")
+
+    tempos: list[tuple[int, int, int]] = []  # (tick, order, microseconds per beat)
+    signatures: list[tuple[int, int, int, int]] = []  # (tick, order, numerator, denominator)
+    first_program: dict[int, tuple[int, int]] = {}  # channel -> (tick, program)
+    parsed = []  # per MIDI track: (name, instruments, channel_programs, volumes)
+    note_count = 0
+    order = 0
+    max_tick = 0
+
+    for ti, track in enumerate(mid.tracks):
+        tick = 0
+        name = None
+        programs: dict[int, int] = {}
+        touched: dict[int, int] = {}  # channels with channel events -> last program
+        volumes: dict[int, float] = {}
+        open_notes: dict[tuple[int, int], deque] = {}
+        instruments: dict[tuple[int, int], list] = {}  # (channel, program) -> [(s, e, pitch, vel)]
+        for msg in track:
+            if msg.time < 0:
+                raise _Problem("it contains an event with a negative time")
+            tick += msg.time
+            order += 1
+            kind = msg.type
+            if kind == "note_on" and msg.velocity > 0:
+                ch = msg.channel
+                prog = programs.get(ch, first_program.get(ch, (0, 0))[1])
+                open_notes.setdefault((ch, msg.note), deque()).append((tick, msg.velocity, prog))
+            elif kind == "note_off" or kind == "note_on":
+                queue = open_notes.get((msg.channel, msg.note))
+                if queue:
+                    start, vel, prog = queue.popleft()
+                    if start < tick:
+                        instruments.setdefault((msg.channel, prog), []).append(
+                            (start, tick, msg.note, vel))
+                        note_count += 1
+                        if note_count > MAX_NOTES:
+                            raise _Problem(f"it has more than {MAX_NOTES:,} notes")
+                    # a note ended at the tick it began is silent: dropped
+            elif kind == "program_change":
+                programs[msg.channel] = msg.program
+                touched[msg.channel] = msg.program
+                if msg.channel not in first_program or tick < first_program[msg.channel][0]:
+                    first_program[msg.channel] = (tick, msg.program)
+            elif kind == "control_change" and msg.control == 7:
+                volumes.setdefault(msg.channel, msg.value / 127.0)
+            elif kind == "set_tempo":
+                tempos.append((tick, order, msg.tempo))
+            elif kind == "time_signature":
+                signatures.append((tick, order, msg.numerator, msg.denominator))
+            elif kind == "track_name" and name is None and msg.name.strip():
+                name = msg.name.strip()
+        # notes still sounding at the end of the track end there
+        for (ch, pitch), queue in open_notes.items():
+            for start, vel, prog in queue:
+                if start < tick:
+                    instruments.setdefault((ch, prog), []).append((start, tick, pitch, vel))
+                    note_count += 1
+        if note_count > MAX_NOTES:
+            raise _Problem(f"it has more than {MAX_NOTES:,} notes")
+        max_tick = max(max_tick, tick)
+        parsed.append((name, instruments, touched, volumes))
+
+    song = Song(title=title)
+    song.tempos = _tempo_map(tempos, tpb)
+    song.time_signatures = _signature_map(signatures, tpb)
+    seconds = song.beat_to_seconds(max_tick / tpb)
+    if seconds > MAX_SECONDS:
+        raise _Problem(f"it lasts {seconds / 3600:.0f} hours; files longer than "
+                       f"{MAX_SECONDS / 3600:.0f} hours are refused as damaged")
+
+    clip_notes: dict[str, list[Note]] = {}
+    melody_taken = False
+    new_tracks = []
+    for name, instruments, touched, volumes in parsed:
+        keys = sorted(instruments, key=lambda k: (k[0], min(n[0] for n in instruments[k])))
+        if not keys and touched:  # an instrument track without notes keeps its setup
+            ch = min(touched)
+            keys = [(ch, touched[ch])]
+            instruments = {keys[0]: []}
+        for ch, prog in keys:
+            is_drum = ch == DRUM_CHANNEL
+            label = gm_instrument_name(prog, is_drum)
+            if not name:
+                track_name = label
+            elif len(keys) > 1:
+                track_name = f"{name} ({label}, ch {ch + 1})"
+            else:
+                track_name = name
+            notes = [Note(p, s / tpb, e / tpb, v) for s, e, p, v in instruments[(ch, prog)]]
+            role = _guess_role(is_drum, prog, notes, melody_taken)
+            melody_taken = melody_taken or role == "melody"
+            track = Track(track_name, role, program=int(prog), is_drum=is_drum,
+                          volume=float(volumes.get(ch, 1.0)))
+            new_tracks.append(track)
+            if notes:
+                clip_notes[track.id] = notes
+
+    for track in new_tracks:
+        song.add_track(track)
+    if clip_notes:
+        last_end = max(n.end for ns in clip_notes.values() for n in ns)
+        length = round_up_to_bar(song.time_signatures, max(last_end, max_tick / tpb))
+        clip = song.add_clip(Clip(title, length, clip_notes, origin="imported"))
+        song.add_section(Section("imported", clip.id, 0.0, length))
+    return song
+
+
+def _guess_role(is_drum: bool, program: int, notes: list[Note], melody_taken: bool) -> str:
+    if is_drum:
+        return "drums"
+    if 32 <= program <= 39:
+        return "bass"
+    if notes:
+        pitches = sorted(n.pitch for n in notes)
+        if pitches[len(pitches) // 2] < 48:  # median below C3
+            return "bass"
+    return "other" if melody_taken else "melody"
+
+
+def _tempo_map(events, tpb: int) -> list[TempoChange]:
+    by_tick: dict[int, int] = {}
+    for tick, _order, tempo in sorted(events):
+        if tempo <= 0:
+            raise _Problem("it sets a tempo of zero")
+        bpm = 60_000_000.0 / tempo
+        if not MIN_BPM <= bpm <= MAX_BPM:
+            raise _Problem(f"it sets an impossible tempo of {bpm:.0f} BPM")
+        by_tick[tick] = tempo  # the last one at a tick wins
+    if 0 not in by_tick:
+        by_tick[0] = DEFAULT_TEMPO_US
+    return [TempoChange(t / tpb, 60_000_000.0 / us) for t, us in sorted(by_tick.items())]
+
+
+def _signature_map(events, tpb: int) -> list[TimeSignature]:
+    by_tick: dict[int, tuple[int, int]] = {}
+    for tick, _order, num, den in sorted(events):
+        if not (1 <= num <= 64 and den in VALID_DENOMINATORS):
+            raise _Problem(f"it has an invalid time signature {num}/{den}")
+        by_tick[tick] = (num, den)
+    if 0 not in by_tick:
+        by_tick[0] = (4, 4)
+    return [TimeSignature(t / tpb, n, d) for t, (n, d) in sorted(by_tick.items())]
+
+
+# ====================================================================== export
+def export_midi(song: Song, path: str | os.PathLike, sections=None, clip=None,
+                ticks_per_beat: int = EXPORT_TICKS_PER_BEAT) -> str:
+    """Write the song (or part of it) as a type 1 MIDI file; returns the path written.
+
+    By default the whole arrangement is written (`Song.rendered_notes`). `sections` limits it
+    to those sections (kept at their song positions); `clip` (a Clip or a clip id) writes that
+    one clip alone from beat 0. Raises MidiFileError if the file cannot be written; the
+    target is then left as it was.
+    """
+    path = os.fspath(path)
+    try:
+        data = midi_bytes(song, sections=sections, clip=clip, ticks_per_beat=ticks_per_beat)
+    except MidiFileError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a value mido refuses
+        raise MidiFileError(f'Cannot export MIDI file "{path}": {exc}.', traceback.format_exc()) from None
+    try:
+        atomic_write_bytes(path, data)
+    except OSError as exc:
+        raise MidiFileError(f'Cannot write MIDI file "{path}": {exc.strerror or exc}.') from None
+    return path
+
+
+def midi_bytes(song: Song, sections=None, clip=None,
+               ticks_per_beat: int = EXPORT_TICKS_PER_BEAT) -> bytes:
+    """The bytes of the MIDI file `export_midi` would write."""
+    import mido
+
+    if ticks_per_beat < 480:
+        raise ValueError("the export resolution must be at least 480 ticks per beat")
+    tpb = int(ticks_per_beat)
+
+    def tick(beat: float) -> int:
+        return max(int(round(beat * tpb)), 0)
+
+    if clip is not None:
+        c = song.clip(clip) if isinstance(clip, str) else clip
+        notes = {tid: list(ns) for tid, ns in c.notes.items()}
+        end_beat = c.length
+        markers = [(0.0, c.label or c.name)]
+    else:
+        view = song
+        if sections is not None:
+            import copy
+
+            view = copy.copy(song)
+            view.sections = sorted(sections, key=lambda s: s.start)
+        notes = view.rendered_notes()
+        end_beat = max((s.end for s in view.sections), default=0.0)
+        markers = [(s.start, s.label) for s in view.sections]
+
+    mid = mido.MidiFile(type=1, ticks_per_beat=tpb)
+    conductor = [(0, 0, mido.MetaMessage("track_name", name=song.title or "Untitled", time=0))]
+    for ts in song.time_signatures:
+        conductor.append((tick(ts.beat), 1, mido.MetaMessage(
+            "time_signature", numerator=int(ts.numerator), denominator=int(ts.denominator), time=0)))
+    for tc in song.tempos:
+        us = min(max(int(round(60_000_000.0 / tc.bpm)), 1), 0xFFFFFF)
+        conductor.append((tick(tc.beat), 2, mido.MetaMessage("set_tempo", tempo=us, time=0)))
+    for beat, label in markers:
+        conductor.append((tick(beat), 3, mido.MetaMessage("marker", text=str(label), time=0)))
+    last = max([tick(end_beat)] + [tick(n.end) for ns in notes.values() for n in ns])
+    mid.tracks.append(_with_deltas(conductor, last))
+
+    channels = _assign_channels(song.tracks)
+    for track, ch in zip(song.tracks, channels):
+        events = [(0, 0, mido.MetaMessage("track_name", name=track.name, time=0)),
+                  (0, 1, mido.Message("program_change", channel=ch,
+                                      program=min(max(int(track.program), 0), 127), time=0))]
+        if track.volume < 1.0:
+            events.append((0, 2, mido.Message("control_change", channel=ch, control=7,
+                                               value=min(max(int(round(track.volume * 127)), 0), 127),
+                                               time=0)))
+        for n in notes.get(track.id, []):
+            pitch = min(max(int(n.pitch), 0), 127)
+            vel = min(max(int(n.velocity), 1), 127)
+            start = tick(n.start)
+            end = max(tick(n.end), start + 1)
+            # at one tick: note-offs before note-ons, so a repeated pitch restarts cleanly
+            events.append((start, 4, mido.Message("note_on", channel=ch, note=pitch,
+                                                  velocity=vel, time=0)))
+            events.append((end, 3, mido.Message("note_off", channel=ch, note=pitch,
+                                                velocity=0, time=0)))
+        mid.tracks.append(_with_deltas(events, last))
+
+    buf = io.BytesIO()
+    mid.save(file=buf)
+    return buf.getvalue()
+
+
+def _with_deltas(events, end_tick: int):
+    import mido
+
+    track = mido.MidiTrack()
+    now = 0
+    for t, _prio, msg in sorted(events, key=lambda e: (e[0], e[1], getattr(e[2], "note", 0))):
+        track.append(msg.copy(time=t - now))
+        now = t
+    track.append(mido.MetaMessage("end_of_track", time=max(end_tick - now, 0)))
+    return track
+
+
+def _assign_channels(tracks) -> list[int]:
+    """Drums on channel 10 (index 9); other tracks on the remaining channels in turn."""
+    melodic = [c for c in range(16) if c != DRUM_CHANNEL]
+    out, i = [], 0
+    for t in tracks:
+        if t.is_drum:
+            out.append(DRUM_CHANNEL)
+        else:
+            out.append(melodic[i % len(melodic)])
+            i += 1
+    return out

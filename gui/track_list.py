@@ -15,8 +15,8 @@ from core.song import Song
 from gui.commands import UpdateTrackCommand
 
 COL_SHOW, COL_EDIT, COL_NAME, COL_ROLE, COL_PROGRAM, COL_DRUM = range(6)
-HEADERS = ["", "Edit", "Name", "Role", "Program", "Drum"]
 EDIT_MARK = "\u270E"  # a pencil
+HEADERS = ["", EDIT_MARK, "Name", "Role", "Program", "Drum"]
 
 # Used when the piano roll does not offer its own colours (see track_color).
 FALLBACK_COLORS = ["#e8a33d", "#4fb3bf", "#d9677a", "#8cc265", "#a78bdb", "#e0d05a", "#5c8fd6"]
@@ -92,8 +92,8 @@ class TrackList(QTreeWidget):
         header.setSectionResizeMode(COL_PROGRAM, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(COL_DRUM, QHeaderView.ResizeMode.ResizeToContents)
         self.setColumnWidth(COL_SHOW, 46)
-        self.setColumnWidth(COL_EDIT, 36)
-        self.setColumnWidth(COL_PROGRAM, 130)
+        self.setColumnWidth(COL_EDIT, 28)
+        self.setColumnWidth(COL_PROGRAM, 150)
         self.headerItem().setToolTip(COL_SHOW, "Show the track in the piano roll")
         self.headerItem().setToolTip(COL_EDIT, "The track that new notes are drawn on")
         self.itemChanged.connect(self._item_changed)

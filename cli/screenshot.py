@@ -1,0 +1,87 @@
+"""`python main.py screenshot --open FILE --out shot.png`: render the main window to a PNG.
+
+Works without a display (the offscreen Qt platform is chosen when there is none), so the
+README's screenshot can be made on a build machine and a change to the window can be looked
+at from a terminal.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+from core.errors import UserError
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise UserError(f"--size {text!r} is not WIDTHxHEIGHT, for example 1400x900") from None
+    if not (320 <= w <= 7680 and 240 <= h <= 4320):
+        raise UserError(f"--size {text} is outside 320x240 .. 7680x4320")
+    return w, h
+
+
+def render_screenshot(open_path: str | None, out_path: str, size: tuple[int, int]) -> str:
+    from gui.app import create_application  # noqa: PLC0415 - Qt only when this command runs
+
+    from PySide6.QtCore import QSettings  # noqa: PLC0415
+    from PySide6.QtWidgets import QApplication  # noqa: PLC0415
+
+    app = create_application()
+    from gui import dialogs  # noqa: PLC0415
+    from gui.main_window import MainWindow  # noqa: PLC0415
+
+    # A screenshot must not block on a dialog: a read error becomes a UserError instead.
+    errors: list[tuple[str, str]] = []
+    dialogs.show_error = lambda _parent, _title, message, detail="": errors.append((message, detail))
+    # Throwaway settings, so a screenshot neither reads nor changes the user's recent files
+    # and window layout.
+    settings_dir = tempfile.mkdtemp(prefix="latent-studio-shot-")
+    settings = QSettings(os.path.join(settings_dir, "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings)
+    try:
+        window.resize(*size)
+        window.show()
+        if open_path:
+            if not os.path.exists(open_path):
+                raise UserError(f"{open_path}: no such file")
+            if not window.open_path(open_path, ask=False, background=False):
+                message, detail = errors[0] if errors else (f"{open_path} could not be opened", "")
+                raise UserError(message, detail)
+        for _ in range(5):
+            QApplication.processEvents()
+        fit = getattr(window.editor, "zoom_to_fit", None)
+        if callable(fit):
+            fit()
+            QApplication.processEvents()
+        image = window.grab()
+        if not image.save(out_path):
+            raise UserError(f"{out_path} could not be written (check the folder and the suffix)")
+        return out_path
+    finally:
+        # Not window.close(): a close clears the user's crash-recovery file, and this
+        # window never offered it.
+        window.autosave_timer.stop()
+        window.runner.shutdown(3000)
+        window.hide()
+        window.deleteLater()
+        app.processEvents()
+        shutil.rmtree(settings_dir, ignore_errors=True)
+
+
+def cmd_screenshot(args) -> int:
+    size = _size(args.size)
+    out = render_screenshot(args.open, args.out, size)
+    print(f"wrote {out} ({size[0]}x{size[1]})")
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("screenshot", help="render the main window to a PNG (no display needed)",
+                              description=__doc__.splitlines()[0])
+    p.add_argument("--open", metavar="FILE", help="a .mid or .lstudio file to load first")
+    p.add_argument("--out", required=True, metavar="PNG", help="where to write the picture")
+    p.add_argument("--size", default="1400x900", help="window size, WIDTHxHEIGHT (default 1400x900)")
+    p.set_defaults(func=cmd_screenshot)

@@ -23,6 +23,18 @@ def _size(text: str) -> tuple[int, int]:
     return w, h
 
 
+def fit_to_notes(editor) -> None:
+    """Zoom the piano roll so the whole clip shows (its Zoom to Fit action, when it has one)."""
+    fit = getattr(editor, "zoom_to_fit", None)
+    if callable(fit):
+        fit()
+        return
+    for action in getattr(editor, "view_actions", lambda: [])():
+        if action is not None and action.text().replace("&", "").lower() == "zoom to fit":
+            action.trigger()
+            return
+
+
 def render_screenshot(open_path: str | None, out_path: str, size: tuple[int, int]) -> str:
     from gui.app import create_application  # noqa: PLC0415 - Qt only when this command runs
 
@@ -52,10 +64,8 @@ def render_screenshot(open_path: str | None, out_path: str, size: tuple[int, int
                 raise UserError(message, detail)
         for _ in range(5):
             QApplication.processEvents()
-        fit = getattr(window.editor, "zoom_to_fit", None)
-        if callable(fit):
-            fit()
-            QApplication.processEvents()
+        fit_to_notes(window.editor)
+        QApplication.processEvents()
         image = window.grab()
         if not image.save(out_path):
             raise UserError(f"{out_path} could not be written (check the folder and the suffix)")

@@ -248,12 +248,6 @@ class MainWindow(QMainWindow):
         self.toolbar.addSeparator()
         self.toolbar.addAction(self.act_undo)
         self.toolbar.addAction(self.act_redo)
-        view_actions = [a for a in self.editor.view_actions() if isinstance(a, QAction)]
-        if view_actions:
-            self.toolbar.addSeparator()
-            for a in view_actions:
-                if not a.isCheckable():
-                    self.toolbar.addAction(a)
         self.view_menu.addAction(self.toolbar.toggleViewAction())
 
     def _build_status_bar(self) -> None:
@@ -284,6 +278,9 @@ class MainWindow(QMainWindow):
         self.undo_stack.indexChanged.connect(lambda _i: self._update_title())
         self.track_list.visible_tracks_changed.connect(self._visible_tracks_changed)
         self.track_list.edit_track_changed.connect(self._edit_track_changed)
+        editor_edit_track = getattr(self.editor, "edit_track_changed", None)
+        if editor_edit_track is not None:  # the roll has its own track chooser: keep in step
+            editor_edit_track.connect(self._editor_edit_track_changed)
         self.runner.started.connect(self._job_started)
         self.runner.progress.connect(self._job_progress)
         self.runner.failed.connect(self._job_failed)
@@ -365,6 +362,10 @@ class MainWindow(QMainWindow):
 
     def _visible_tracks_changed(self, track_ids: list) -> None:
         self._call_editor("set_visible_tracks", list(track_ids))
+
+    def _editor_edit_track_changed(self, track_id: str) -> None:
+        if track_id and track_id != self.track_list.edit_track_id():
+            self.track_list.set_edit_track(track_id)
 
     def _edit_track_changed(self, track_id: str) -> None:
         if track_id:

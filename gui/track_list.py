@@ -24,16 +24,14 @@ FALLBACK_COLORS = ["#e8a33d", "#4fb3bf", "#d9677a", "#8cc265", "#a78bdb", "#e0d0
 
 def track_color(song: Song, track_id: str) -> QColor:
     """The colour the piano roll draws a track's notes in (so both views agree)."""
-    try:
-        from gui import piano_roll  # noqa: PLC0415 - optional, may not exist yet
-        fn = getattr(piano_roll, "track_color", None)
-        if fn is not None:
-            return QColor(fn(song, track_id))
-    except Exception:  # noqa: BLE001 - colours are cosmetic; never break the list
-        pass
     ids = [t.id for t in song.tracks]
     index = ids.index(track_id) if track_id in ids else 0
-    return QColor(FALLBACK_COLORS[index % len(FALLBACK_COLORS)])
+    try:
+        from gui.piano_roll_style import track_color as roll_color  # noqa: PLC0415
+
+        return QColor(roll_color(index))
+    except ImportError:  # the piano roll is optional for this list
+        return QColor(FALLBACK_COLORS[index % len(FALLBACK_COLORS)])
 
 
 def program_name(program: int, is_drum: bool) -> str:

@@ -1,0 +1,406 @@
+"""The piano-roll editor: a keyboard, a bar/beat ruler, the note grid, a velocity lane,
+scroll bars and a small tool bar (snap, visible tracks, edited track, zoom, follow).
+
+The Song is the only copy of the notes; the editor repaints when the Song announces a change,
+and every edit is one command on the shared QUndoStack. The main window embeds it:
+
+    editor = PianoRollEditor(song, undo_stack)
+    editor.set_clip(clip.id)
+    edit_menu.addActions(editor.edit_actions()); view_menu.addActions(editor.view_actions())
+
+Shortcuts work while the focus is inside the editor (Qt.WidgetWithChildrenShortcut), so the
+same keys (arrows, Delete) stay free for other panels.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette, QUndoStack
+from PySide6.QtWidgets import (QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QMenu, QScrollBar,
+                               QSizePolicy, QToolButton, QVBoxLayout, QWidget)
+
+from core.song import Note, Song
+from gui import piano_roll_style as style
+from gui.edit_commands import DEFAULT_LENGTH, clipboard_from, plural
+from gui.piano_roll_keyboard import KeyboardWidget
+from gui.piano_roll_ruler import RulerWidget
+from gui.piano_roll_state import ROWS, SNAP_CHOICES, RollState
+from gui.piano_roll_velocity import VelocityLane
+from gui.piano_roll_view import PianoRollView
+
+FOLLOW_MARGIN = 0.1  # fraction of the width kept before the playhead after a page turn
+
+
+def track_color(song: Song, track_id: str) -> QColor:
+    """The colour the roll draws a track's notes in (the track list uses it too)."""
+    ids = [t.id for t in song.tracks]
+    return style.track_color(ids.index(track_id) if track_id in ids else 0)
+
+
+class PianoRollEditor(QWidget):
+    selection_changed = Signal()
+    playhead_requested = Signal(float)  # the musician clicked the ruler
+    edit_track_changed = Signal(str)
+    visible_tracks_changed = Signal(list)
+
+    _clipboard: list[Note] = []  # shared by every editor in the process
+
+    def __init__(self, song: Song, undo_stack: QUndoStack, parent=None):
+        super().__init__(parent)
+        self.song = song
+        self.undo_stack = undo_stack
+        self.state = RollState(song, undo_stack)
+        self._follow = False
+        self._explicit_tracks = False
+        self.view = PianoRollView(self.state, self)
+        self.keyboard = KeyboardWidget(self.state, self)
+        self.ruler = RulerWidget(self.state, self)
+        self.velocity_lane = VelocityLane(self.state, self)
+        self.hbar = QScrollBar(Qt.Horizontal, self)
+        self.vbar = QScrollBar(Qt.Vertical, self)
+        self._make_actions()
+        self._build()
+        self.setFocusProxy(self.view)
+        st = self.state
+        st.selection_changed.connect(self._on_selection)
+        st.notes_changed.connect(self._on_notes)
+        st.tracks_changed.connect(self._sync_track_controls)
+        st.view_changed.connect(self._sync_scrollbars)
+        self.hbar.valueChanged.connect(lambda v: st.set_view(scroll_x=v / st.px_per_beat))
+        self.vbar.valueChanged.connect(lambda v: st.set_view(scroll_y=float(v)))
+        self.ruler.playhead_requested.connect(self._on_ruler)
+        self.destroyed.connect(st.detach)
+        self._on_selection()
+        self._sync_track_controls()
+
+    # ----------------------------------------------------------------- layout
+    def _build(self) -> None:
+        toolbar = QFrame(self)
+        toolbar.setObjectName("pianoRollToolbar")
+        toolbar.setStyleSheet("#pianoRollToolbar { background: #23272e; border-bottom: 1px solid #15171b; }")
+        bar = QHBoxLayout(toolbar)
+        bar.setContentsMargins(6, 3, 6, 3)
+        bar.setSpacing(4)
+        bar.addWidget(QLabel("Snap"))
+        self.snap_combo = QComboBox(self)
+        for name, beats in SNAP_CHOICES:
+            self.snap_combo.addItem(name, beats)
+        self.snap_combo.setCurrentText(self.state.snap_name)
+        self.snap_combo.setToolTip("Grid for drawing, moving and resizing notes "
+                                   "(T = triplets; hold Alt while dragging to ignore it)")
+        self.snap_combo.currentIndexChanged.connect(self._on_snap)
+        bar.addWidget(self.snap_combo)
+        self.tracks_button = QToolButton(self)
+        self.tracks_button.setText("Tracks")
+        self.tracks_button.setPopupMode(QToolButton.InstantPopup)
+        self.tracks_button.setToolTip("Choose which tracks are shown")
+        self.tracks_menu = QMenu(self)
+        self.tracks_button.setMenu(self.tracks_menu)
+        bar.addWidget(self.tracks_button)
+        bar.addWidget(QLabel("Edit"))
+        self.edit_combo = QComboBox(self)
+        self.edit_combo.setToolTip("The track whose notes you edit; other shown tracks are dimmed")
+        self.edit_combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
+        self.edit_combo.currentIndexChanged.connect(self._on_edit_combo)
+        bar.addWidget(self.edit_combo)
+        bar.addStretch(1)
+        for action in self._view_actions:
+            button = QToolButton(self)
+            button.setDefaultAction(action)
+            button.setAutoRaise(True)
+            bar.addWidget(button)
+
+        grid = QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(0)
+        corner = QLabel("", self)
+        corner.setStyleSheet(f"background: {style.PANEL.name()}")
+        grid.addWidget(corner, 0, 0)
+        grid.addWidget(self.ruler, 0, 1)
+        grid.addWidget(self.keyboard, 1, 0)
+        grid.addWidget(self.view, 1, 1)
+        grid.addWidget(self.vbar, 1, 2)
+        lane_label = QLabel("Velocity", self)
+        lane_label.setAlignment(Qt.AlignRight | Qt.AlignTop)
+        lane_label.setStyleSheet(f"background: {style.PANEL.name()}; color: {style.TEXT_DIM.name()};"
+                                 " padding: 4px; font-size: 10px")
+        grid.addWidget(lane_label, 2, 0)
+        grid.addWidget(self.velocity_lane, 2, 1)
+        grid.addWidget(self.hbar, 3, 1)
+        grid.setRowStretch(1, 1)
+        grid.setColumnStretch(1, 1)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(toolbar)
+        outer.addLayout(grid)
+        self.view.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        palette = self.palette()
+        palette.setColor(QPalette.Window, style.PANEL)
+        self.setPalette(palette)
+        self.setAutoFillBackground(True)
+
+    def _action(self, text: str, shortcut, tip: str, slot, checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        keys = shortcut if isinstance(shortcut, (list, tuple)) else [shortcut]
+        keys = [QKeySequence(k) for k in keys if k]
+        if keys:
+            action.setShortcuts(keys)
+            action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
+            tip = f"{tip} ({keys[0].toString(QKeySequence.NativeText)})"
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        action.setCheckable(checkable)
+        (action.toggled if checkable else action.triggered).connect(slot)
+        self.addAction(action)
+        return action
+
+    def _make_actions(self) -> None:
+        a = self._action
+        self.act_select_all = a("Select All", QKeySequence.SelectAll, "Select every note of the edited track",
+                                self.select_all)
+        self.act_delete = a("Delete", [QKeySequence.Delete, Qt.Key_Backspace], "Delete the selected notes",
+                            self.delete_selection)
+        self.act_duplicate = a("Duplicate", "Ctrl+D", "Copy the selected notes to just after themselves",
+                               self.duplicate_selection)
+        self.act_cut = a("Cut", QKeySequence.Cut, "Cut the selected notes", self.cut)
+        self.act_copy = a("Copy", QKeySequence.Copy, "Copy the selected notes", self.copy)
+        self.act_paste = a("Paste", QKeySequence.Paste, "Paste the copied notes at the playhead", self.paste)
+        self.act_quantise = a("Quantise", "Q", "Move the selected notes' starts onto the snap grid",
+                              self.quantise_selection)
+        self.act_up = a("Transpose Up", "Up", "Move the selected notes up a semitone",
+                        lambda: self.transpose_selection(1))
+        self.act_down = a("Transpose Down", "Down", "Move the selected notes down a semitone",
+                          lambda: self.transpose_selection(-1))
+        self.act_octave_up = a("Octave Up", "Shift+Up", "Move the selected notes up an octave",
+                               lambda: self.transpose_selection(12))
+        self.act_octave_down = a("Octave Down", "Shift+Down", "Move the selected notes down an octave",
+                                 lambda: self.transpose_selection(-12))
+        self.act_left = a("Nudge Left", "Left", "Move the selected notes one grid step earlier",
+                          lambda: self.nudge_selection(-1, False))
+        self.act_right = a("Nudge Right", "Right", "Move the selected notes one grid step later",
+                           lambda: self.nudge_selection(1, False))
+        self.act_bar_left = a("Bar Earlier", "Shift+Left", "Move the selected notes one bar earlier",
+                              lambda: self.nudge_selection(-1, True))
+        self.act_bar_right = a("Bar Later", "Shift+Right", "Move the selected notes one bar later",
+                               lambda: self.nudge_selection(1, True))
+        self._edit_actions = [self.act_select_all, self.act_delete, self.act_duplicate, self.act_cut,
+                              self.act_copy, self.act_paste, self.act_quantise, self.act_up,
+                              self.act_down, self.act_octave_up, self.act_octave_down, self.act_left,
+                              self.act_right, self.act_bar_left, self.act_bar_right]
+        st = self.state
+        self.act_zoom_in_x = a("Zoom In", "Ctrl+=", "Zoom in horizontally (Ctrl+wheel)",
+                               lambda: st.zoom_x(1.25))
+        self.act_zoom_out_x = a("Zoom Out", "Ctrl+-", "Zoom out horizontally (Ctrl+wheel)",
+                                lambda: st.zoom_x(0.8))
+        self.act_zoom_in_y = a("Taller Rows", "Ctrl+Alt+=", "Zoom in vertically (Ctrl+Shift+wheel)",
+                               lambda: st.zoom_y(1.2))
+        self.act_zoom_out_y = a("Shorter Rows", "Ctrl+Alt+-", "Zoom out vertically (Ctrl+Shift+wheel)",
+                                lambda: st.zoom_y(1 / 1.2))
+        self.act_zoom_fit = a("Zoom to Fit", "Ctrl+0", "Show the whole clip and all its notes",
+                              st.zoom_to_fit)
+        self.act_follow = a("Follow Playhead", "", "Scroll the view to keep the playhead visible",
+                            self._set_follow, checkable=True)
+        self._view_actions = [self.act_zoom_in_x, self.act_zoom_out_x, self.act_zoom_in_y,
+                              self.act_zoom_out_y, self.act_zoom_fit, self.act_follow]
+
+    # ----------------------------------------------------------------- public interface
+    def edit_actions(self) -> list[QAction]:
+        return list(self._edit_actions)
+
+    def view_actions(self) -> list[QAction]:
+        return list(self._view_actions)
+
+    def snap_selector(self) -> QComboBox:
+        return self.snap_combo
+
+    def set_clip(self, clip_id: str | None) -> None:
+        st = self.state
+        st.set_clip(clip_id)
+        clip = st.clip()
+        if not self._explicit_tracks:
+            st.set_visible_tracks([t.id for t in self.song.tracks])
+        if clip is not None and (st.edit_track is None or not clip.track_notes(st.edit_track)):
+            with_notes = [t.id for t in self.song.tracks if clip.track_notes(t.id)]
+            if with_notes:
+                self.set_edit_track(with_notes[0])
+        if st.edit_track is None and self.song.tracks:
+            self.set_edit_track(self.song.tracks[0].id)
+        st.set_view(scroll_x=0.0)
+        st.centre_on_notes()
+        self._sync_track_controls()
+
+    def set_visible_tracks(self, track_ids: Sequence[str]) -> None:
+        self._explicit_tracks = True
+        self.state.set_visible_tracks(track_ids)
+        self._sync_track_controls()
+
+    def set_edit_track(self, track_id: str | None) -> None:
+        before = self.state.edit_track
+        self.state.set_edit_track(track_id)
+        self._sync_track_controls()
+        if track_id is not None and track_id != before:
+            self.edit_track_changed.emit(track_id)
+
+    def set_playhead(self, beat: float) -> None:
+        st = self.state
+        st.set_playhead(beat)
+        if self._follow:
+            x = st.x_of(st.playhead)
+            if x < 0 or x > st.view_w * (1 - FOLLOW_MARGIN / 2):
+                st.set_view(scroll_x=st.playhead - st.view_w * FOLLOW_MARGIN / st.px_per_beat)
+
+    @property
+    def follow_playhead(self) -> bool:
+        return self._follow
+
+    @follow_playhead.setter
+    def follow_playhead(self, on: bool) -> None:
+        self.act_follow.setChecked(bool(on))  # calls _set_follow
+
+    def _set_follow(self, on: bool) -> None:
+        self._follow = bool(on)
+        if self._follow:
+            self.set_playhead(self.state.playhead)
+
+    @property
+    def snap(self) -> float:
+        """The grid in beats (0 = off)."""
+        return self.state.snap
+
+    def set_snap(self, name: str) -> None:
+        self.snap_combo.setCurrentText(name)
+
+    def selected_notes(self) -> list[Note]:
+        return list(self.state.selection)
+
+    # ----------------------------------------------------------------- edits
+    def _target(self):
+        st = self.state
+        return (st.clip_id, st.edit_track) if st.can_edit() else None
+
+    def _step(self) -> float:
+        return self.state.snap if self.state.snap > 0 else DEFAULT_LENGTH
+
+    def select_all(self) -> None:
+        self.state.set_selection(self.state.edit_notes())
+
+    def delete_selection(self) -> None:
+        target = self._target()
+        if target and self.state.selection:
+            self.state.set_selection(self.state.edits.delete(*target, self.state.selection))
+
+    def duplicate_selection(self) -> None:
+        target = self._target()
+        if target and self.state.selection:
+            self.state.set_selection(self.state.edits.duplicate(*target, self.state.selection, self.state.snap))
+
+    def copy(self) -> None:
+        if self.state.selection:
+            PianoRollEditor._clipboard = clipboard_from(self.state.selection)
+            self._on_selection()
+
+    def cut(self) -> None:
+        target = self._target()
+        if target and self.state.selection:
+            self.copy()
+            self.state.set_selection(self.state.edits.delete(*target, self.state.selection, verb="Cut"))
+
+    def paste(self) -> None:
+        target = self._target()
+        if target and PianoRollEditor._clipboard:
+            self.state.set_selection(
+                self.state.edits.paste(*target, PianoRollEditor._clipboard, self.state.playhead))
+
+    def quantise_selection(self) -> None:
+        target = self._target()
+        if target and self.state.selection:
+            grid = self._step()
+            name = self.state.snap_name if self.state.snap > 0 else "1/16"
+            self.state.set_selection(self.state.edits.quantise(*target, self.state.selection, grid, name))
+
+    def transpose_selection(self, semitones: int) -> None:
+        target = self._target()
+        if target and self.state.selection:
+            self.state.set_selection(self.state.edits.transpose(*target, self.state.selection, semitones))
+
+    def nudge_selection(self, direction: int, by_bar: bool) -> None:
+        target = self._target()
+        if target and self.state.selection:
+            step = self.song.beats_per_bar if by_bar else self._step()
+            count = plural(len(self.state.selection))
+            text = f"Move {count} a bar {'later' if direction > 0 else 'earlier'}" if by_bar else None
+            self.state.set_selection(
+                self.state.edits.move(*target, self.state.selection, direction * step, 0, text))
+
+    # ----------------------------------------------------------------- reactions
+    def _on_snap(self, index: int) -> None:
+        self.state.snap = float(self.snap_combo.itemData(index))
+        self.state.snap_name = self.snap_combo.itemText(index)
+        self.view.update()
+
+    def _on_ruler(self, beat: float) -> None:
+        self.set_playhead(beat)
+        self.playhead_requested.emit(beat)
+
+    def _on_selection(self) -> None:
+        has = bool(self.state.selection)
+        editable = self.state.can_edit()
+        for action in (self.act_delete, self.act_duplicate, self.act_cut, self.act_copy,
+                       self.act_quantise, self.act_up, self.act_down, self.act_octave_up,
+                       self.act_octave_down, self.act_left, self.act_right, self.act_bar_left,
+                       self.act_bar_right):
+            action.setEnabled(has and (editable or action is self.act_copy))
+        self.act_select_all.setEnabled(editable)
+        self.act_paste.setEnabled(editable and bool(PianoRollEditor._clipboard))
+        self.selection_changed.emit()
+
+    def _on_notes(self) -> None:
+        self._on_selection()
+        self._sync_scrollbars()
+
+    def _sync_scrollbars(self) -> None:
+        st = self.state
+        content_px = (st.content_beats() + self.song.beats_per_bar) * st.px_per_beat
+        for bar, maximum, value, page in (
+                (self.hbar, content_px - st.view_w, st.scroll_x * st.px_per_beat, st.view_w),
+                (self.vbar, ROWS * st.row_h - st.view_h, st.scroll_y, st.view_h)):
+            bar.blockSignals(True)
+            bar.setRange(0, max(0, int(maximum)))
+            bar.setPageStep(max(1, int(page)))
+            bar.setSingleStep(max(1, int(page / 20)))
+            bar.setValue(int(round(value)))
+            bar.blockSignals(False)
+
+    def _sync_track_controls(self) -> None:
+        st = self.state
+        self.tracks_menu.clear()
+        self.edit_combo.blockSignals(True)
+        self.edit_combo.clear()
+        for i, track in enumerate(self.song.tracks):
+            action = self.tracks_menu.addAction(track.name)
+            action.setCheckable(True)
+            action.setChecked(track.id in st.visible_tracks)
+            action.setEnabled(track.id != st.edit_track)
+            action.toggled.connect(lambda on, tid=track.id: self._toggle_track(tid, on))
+            self.edit_combo.addItem(track.name, track.id)
+            self.edit_combo.setItemData(i, style.track_color(i), Qt.DecorationRole)
+        index = self.edit_combo.findData(st.edit_track)
+        self.edit_combo.setCurrentIndex(index)
+        self.edit_combo.blockSignals(False)
+        shown = len(st.visible_tracks)
+        self.tracks_button.setText(f"Tracks ({shown}/{len(self.song.tracks)})")
+
+    def _toggle_track(self, track_id: str, on: bool) -> None:
+        # called from the menu's own action: change the state, not the menu
+        ids = [t for t in self.state.visible_tracks if t != track_id] + ([track_id] if on else [])
+        self._explicit_tracks = True
+        self.state.set_visible_tracks(ids)
+        self.tracks_button.setText(f"Tracks ({len(self.state.visible_tracks)}/{len(self.song.tracks)})")
+        self.visible_tracks_changed.emit(list(self.state.visible_tracks))
+
+    def _on_edit_combo(self, index: int) -> None:
+        tid = self.edit_combo.itemData(index)
+        if tid:
+            self.set_edit_track(tid)

@@ -1,0 +1,277 @@
+"""What the piano roll's widgets share: the clip and tracks shown, the selection, the
+snap grid, the zoom and scroll position, the playhead, and a transient drag preview.
+
+The Song stays the only copy of the notes. The state keeps a derived index per visible track
+(`NoteArrays`), rebuilt lazily after the Song announces a change, and the selection as a list
+of notes that is trimmed to what still exists after every change (undo included).
+"""
+from __future__ import annotations
+
+import weakref
+from typing import Sequence
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from core.song import Clip, Note, Song, Track
+from gui.edit_commands import NoteEdits, present
+from gui.piano_roll_arrays import NoteArrays
+
+SNAP_CHOICES = (("1/4", 1.0), ("1/8", 0.5), ("1/16", 0.25), ("1/32", 0.125),
+                ("1/8T", 1.0 / 3.0), ("1/16T", 1.0 / 6.0), ("Off", 0.0))
+ROWS = 128
+
+
+class RollState(QObject):
+    notes_changed = Signal()  # note data, the clip, or the visible / edited tracks changed
+    selection_changed = Signal()
+    view_changed = Signal()  # zoom or scroll
+    playhead_changed = Signal(float)
+    preview_changed = Signal()
+    tracks_changed = Signal()  # the song's tracks were added, removed, renamed or replaced
+
+    def __init__(self, song: Song, undo_stack: QUndoStack):
+        super().__init__()
+        self.song = song
+        self.edits = NoteEdits(song, undo_stack)
+        self.clip_id: str | None = None
+        self.visible_tracks: list[str] = []
+        self.edit_track: str | None = None
+        self.selection: list[Note] = []
+        self.snap = 0.25
+        self.snap_name = "1/16"
+        self.playhead = 0.0
+        self.px_per_beat = 48.0
+        self.row_h = 14.0
+        self.scroll_x = 0.0  # beat at the left edge
+        self.scroll_y = 0.0  # pixels from the top of the highest row
+        self.view_w = 800.0  # the roll's size in pixels, kept up to date by the roll widget
+        self.view_h = 600.0
+        self.preview_notes: list[Note] | None = None  # edit track's notes while dragging
+        self.preview_selection: list[Note] = []
+        self._arrays: dict[str, NoteArrays] = {}
+        self._preview_arrays: NoteArrays | None = None
+        self._subscribe()
+
+    # ----------------------------------------------------------------- song events
+    def _subscribe(self) -> None:
+        me = weakref.ref(self)
+        song = self.song
+
+        def on_event(event: str, **details) -> None:
+            state = me()
+            if state is None:
+                song.unsubscribe(on_event)
+                return
+            try:
+                state._on_song_event(event, **details)
+            except RuntimeError:  # the Qt side is gone
+                song.unsubscribe(on_event)
+
+        self._listener = on_event
+        song.subscribe(on_event)
+
+    def detach(self) -> None:
+        self.song.unsubscribe(self._listener)
+
+    def _on_song_event(self, event: str, **details) -> None:
+        if event == "clip_changed" and details.get("clip_id") == self.clip_id:
+            tid = details.get("track_id")
+            if tid is None:
+                self._arrays.clear()
+            else:
+                self._arrays.pop(tid, None)
+            self._trim_selection()
+            self.notes_changed.emit()
+        elif event in ("clip_removed", "reset", "tracks"):
+            if self.clip_id is not None and self.clip_id not in self.song.clips:
+                self.clip_id = None
+            known = {t.id for t in self.song.tracks}
+            self.visible_tracks = [t for t in self.visible_tracks if t in known]
+            if self.edit_track not in known:
+                self.edit_track = None
+            self._arrays.clear()
+            self._trim_selection()
+            self.tracks_changed.emit()
+            self.notes_changed.emit()
+        elif event == "tempo":  # time signature changes move the bar lines
+            self.notes_changed.emit()
+
+    def _trim_selection(self) -> None:
+        kept = present(self.edit_notes(), self.selection)
+        if len(kept) != len(self.selection):
+            self.selection = kept
+            self.selection_changed.emit()
+
+    # ----------------------------------------------------------------- what is shown
+    def clip(self) -> Clip | None:
+        return self.song.clips.get(self.clip_id) if self.clip_id else None
+
+    def set_clip(self, clip_id: str | None) -> None:
+        self.clip_id = clip_id if clip_id in self.song.clips else None
+        self._arrays.clear()
+        self.clear_preview()
+        self.set_selection([])
+        self.notes_changed.emit()
+
+    def set_visible_tracks(self, track_ids: Sequence[str]) -> None:
+        known = [t.id for t in self.song.tracks]
+        self.visible_tracks = [t for t in known if t in set(track_ids)]
+        if self.edit_track and self.edit_track not in self.visible_tracks:
+            self.visible_tracks = [t for t in known if t in set(self.visible_tracks) | {self.edit_track}]
+        self.notes_changed.emit()
+
+    def set_edit_track(self, track_id: str | None) -> None:
+        if track_id is not None:
+            self.song.track(track_id)  # KeyError for an unknown track
+            if track_id not in self.visible_tracks:
+                self.set_visible_tracks(self.visible_tracks + [track_id])
+        if track_id != self.edit_track:
+            self.edit_track = track_id
+            self.clear_preview()
+            self.set_selection([])
+        self.notes_changed.emit()
+
+    def track_index(self, track_id: str) -> int:
+        for i, t in enumerate(self.song.tracks):
+            if t.id == track_id:
+                return i
+        return 0
+
+    def edited_track(self) -> Track | None:
+        try:
+            return self.song.track(self.edit_track) if self.edit_track else None
+        except KeyError:
+            return None
+
+    def is_drum_view(self) -> bool:
+        t = self.edited_track()
+        return bool(t and t.is_drum)
+
+    def can_edit(self) -> bool:
+        return self.clip() is not None and self.edited_track() is not None
+
+    # ----------------------------------------------------------------- notes
+    def arrays(self, track_id: str) -> NoteArrays:
+        arr = self._arrays.get(track_id)
+        if arr is None:
+            clip = self.clip()
+            arr = NoteArrays(clip.track_notes(track_id) if clip else [])
+            self._arrays[track_id] = arr
+        return arr
+
+    def draw_arrays(self, track_id: str) -> NoteArrays:
+        """What to draw for a track: the drag preview for the edited track while dragging."""
+        if track_id == self.edit_track and self._preview_arrays is not None:
+            return self._preview_arrays
+        return self.arrays(track_id)
+
+    def drawn_selection(self) -> list[Note]:
+        return self.preview_selection if self.preview_notes is not None else self.selection
+
+    def edit_notes(self) -> list[Note]:
+        clip = self.clip()
+        return list(clip.track_notes(self.edit_track)) if clip and self.edit_track else []
+
+    def set_preview(self, notes: list[Note] | None, selection: Sequence[Note] = ()) -> None:
+        self.preview_notes = notes
+        self.preview_selection = list(selection)
+        self._preview_arrays = NoteArrays(notes) if notes is not None else None
+        self.preview_changed.emit()
+
+    def clear_preview(self) -> None:
+        if self.preview_notes is not None:
+            self.set_preview(None)
+
+    def set_selection(self, notes: Sequence[Note]) -> None:
+        notes = list(notes)
+        if notes != self.selection:
+            self.selection = notes
+            self.selection_changed.emit()
+
+    def content_beats(self) -> float:
+        """How far the roll reaches: the clip length or the last note, whichever is later."""
+        clip = self.clip()
+        end = clip.length if clip else 0.0
+        for tid in self.visible_tracks:
+            span = self.arrays(tid).span()
+            if span:
+                end = max(end, span[1])
+        return max(end, self.song.beats_per_bar * 4)
+
+    # ----------------------------------------------------------------- geometry
+    def x_of(self, beat: float) -> float:
+        return (beat - self.scroll_x) * self.px_per_beat
+
+    def beat_at(self, x: float) -> float:
+        return x / self.px_per_beat + self.scroll_x
+
+    def y_of(self, pitch: float) -> float:
+        """Top of a pitch's row."""
+        return (ROWS - 1 - pitch) * self.row_h - self.scroll_y
+
+    def pitch_at(self, y: float) -> int:
+        return max(0, min(ROWS - 1, ROWS - 1 - int((y + self.scroll_y) // self.row_h)))
+
+    def set_view(self, *, px_per_beat=None, row_h=None, scroll_x=None, scroll_y=None) -> None:
+        """Change zoom and scroll, clamped to sensible limits for the roll's current size."""
+        width, height = self.view_w, self.view_h
+        if px_per_beat is not None:
+            self.px_per_beat = max(2.0, min(800.0, float(px_per_beat)))
+        if row_h is not None:
+            self.row_h = max(4.0, min(48.0, float(row_h)))
+        if scroll_x is not None:
+            self.scroll_x = float(scroll_x)
+        if scroll_y is not None:
+            self.scroll_y = float(scroll_y)
+        max_x = max(0.0, self.content_beats() + self.song.beats_per_bar - width / self.px_per_beat)
+        self.scroll_x = max(0.0, min(max_x, self.scroll_x))
+        max_y = max(0.0, ROWS * self.row_h - height)
+        self.scroll_y = max(0.0, min(max_y, self.scroll_y))
+        self.view_changed.emit()
+
+    def zoom_x(self, factor: float, anchor_x: float | None = None) -> None:
+        """Zoom time by `factor`, keeping the beat under `anchor_x` (pixels) in place."""
+        anchor_x = self.view_w / 2 if anchor_x is None else anchor_x
+        beat = self.beat_at(anchor_x)
+        ppb = max(2.0, min(800.0, self.px_per_beat * factor))
+        self.set_view(px_per_beat=ppb, scroll_x=beat - anchor_x / ppb)
+
+    def zoom_y(self, factor: float, anchor_y: float | None = None) -> None:
+        anchor_y = self.view_h / 2 if anchor_y is None else anchor_y
+        rows = (anchor_y + self.scroll_y) / self.row_h
+        rh = max(4.0, min(48.0, self.row_h * factor))
+        self.set_view(row_h=rh, scroll_y=rows * rh - anchor_y)
+
+    def zoom_to_fit(self) -> None:
+        """Show the whole clip across, and the pitch range of its visible notes down."""
+        lo, hi = 127, 0
+        for tid in self.visible_tracks:
+            span = self.arrays(tid).span()
+            if span:
+                lo, hi = min(lo, span[2]), max(hi, span[3])
+        if lo > hi:
+            lo, hi = 48, 84
+        lo, hi = max(0, lo - 2), min(ROWS - 1, hi + 2)
+        beats = self.content_beats()
+        ppb = max(2.0, min(800.0, (self.view_w - 8) / max(beats, 1.0)))
+        rh = max(4.0, min(48.0, self.view_h / (hi - lo + 1)))
+        self.px_per_beat, self.row_h = ppb, rh
+        centre = (ROWS - 1 - (lo + hi) / 2 + 0.5) * rh
+        self.set_view(scroll_x=0.0, scroll_y=centre - self.view_h / 2)
+
+    def centre_on_notes(self) -> None:
+        """Scroll vertically so the edited (or first visible) track's notes are in view."""
+        for tid in ([self.edit_track] if self.edit_track else []) + self.visible_tracks:
+            span = self.arrays(tid).span()
+            if span:
+                mid = (span[2] + span[3]) / 2
+                self.set_view(scroll_y=(ROWS - 1 - mid + 0.5) * self.row_h - self.view_h / 2)
+                return
+        self.set_view(scroll_y=(ROWS - 1 - 66) * self.row_h - self.view_h / 2)
+
+    def set_playhead(self, beat: float) -> None:
+        beat = max(0.0, float(beat))
+        if beat != self.playhead:
+            self.playhead = beat
+            self.playhead_changed.emit(beat)

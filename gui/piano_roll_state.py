@@ -190,9 +190,9 @@ class RollState(QObject):
             self.selection_changed.emit()
 
     def content_beats(self) -> float:
-        """How far the roll reaches: the clip length or the last note, whichever is later."""
+        """How far the roll reaches: the clip length, the last note or the playhead."""
         clip = self.clip()
-        end = clip.length if clip else 0.0
+        end = max(clip.length if clip else 0.0, self.playhead)
         for tid in self.visible_tracks:
             span = self.arrays(tid).span()
             if span:

@@ -1,0 +1,281 @@
+"""The piano-roll editor driven by real mouse and key events; the Song is checked afterwards."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QUndoStack, QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from core.song import Clip, Note, Song, Track
+from gui import piano_roll_style as style
+from gui.piano_roll import PianoRollEditor
+from gui.piano_roll_arrays import NoteArrays
+
+MELODY = [Note(60, 0.0, 1.0, 90), Note(62, 1.0, 2.0, 80), Note(64, 2.0, 3.0, 70),
+          Note(67, 4.0, 8.0, 100)]
+BASS = [Note(48, 0.0, 2.0, 100), Note(43, 2.0, 4.0, 90)]
+DRUMS = [Note(36, 0.0, 0.25, 110), Note(38, 1.0, 1.25, 100), Note(42, 0.5, 0.75, 70)]
+
+
+@pytest.fixture
+def roll(qtbot):
+    song = Song("test")
+    melody = song.add_track(Track("Melody", "melody"))
+    bass = song.add_track(Track("Bass", "bass", program=33))
+    drums = song.add_track(Track("Drums", "drums", is_drum=True))
+    clip = song.add_clip(Clip("idea", 16.0, {melody.id: list(MELODY), bass.id: list(BASS),
+                                             drums.id: list(DRUMS)}))
+    stack = QUndoStack()
+    editor = PianoRollEditor(song, stack)
+    qtbot.addWidget(editor)
+    editor.resize(1000, 600)
+    editor.show()
+    qtbot.waitExposed(editor)
+    editor.activateWindow()
+    editor.set_clip(clip.id)
+    editor.set_edit_track(melody.id)
+    st = editor.state
+    st.set_view(px_per_beat=40.0, row_h=12.0, scroll_x=0.0)
+    st.set_view(scroll_y=st.y_of(76) + st.scroll_y)  # pitch 76 at the top row
+    editor.view.setFocus()
+    QApplication.processEvents()
+    editor.ids = {"clip": clip.id, "melody": melody.id, "bass": bass.id, "drums": drums.id}
+    return editor
+
+
+def at(editor, beat, pitch, dx=0.0) -> QPoint:
+    st = editor.state
+    return QPoint(round(st.x_of(beat) + dx), round(st.y_of(pitch) + st.row_h / 2))
+
+
+def notes(editor, role="melody"):
+    return list(editor.song.clip(editor.ids["clip"]).track_notes(editor.ids[role]))
+
+
+def drag(qtbot, widget, start: QPoint, end: QPoint, modifier=Qt.NoModifier):
+    qtbot.mousePress(widget, Qt.LeftButton, modifier, start)
+    mid = QPoint((start.x() + end.x()) // 2, (start.y() + end.y()) // 2)
+    qtbot.mouseMove(widget, mid)
+    qtbot.mouseMove(widget, end)
+    qtbot.mouseRelease(widget, Qt.LeftButton, modifier, end)
+
+
+def test_click_on_empty_space_draws_a_grid_long_note(qtbot, roll):
+    qtbot.mouseClick(roll.view, Qt.LeftButton, Qt.NoModifier, at(roll, 9.1, 65))
+    assert Note(65, 9.0, 9.25, 100) in notes(roll)
+    assert len(notes(roll)) == len(MELODY) + 1
+    assert roll.undo_stack.undoText() == "Add note"
+    assert roll.selected_notes() == [Note(65, 9.0, 9.25, 100)]
+    roll.set_snap("1/8T")
+    qtbot.mouseClick(roll.view, Qt.LeftButton, Qt.NoModifier, at(roll, 10.4, 66))
+    drawn = [n for n in notes(roll) if n.pitch == 66]
+    assert len(drawn) == 1 and drawn[0].start == pytest.approx(10 + 1 / 3)
+    assert drawn[0].duration == pytest.approx(1 / 3)
+
+
+def test_drag_moves_the_note_as_one_undo_step(qtbot, roll):
+    drag(qtbot, roll.view, at(roll, 0.3, 60), at(roll, 2.3, 63))
+    assert Note(63, 2.0, 3.0, 90) in notes(roll)
+    assert Note(60, 0.0, 1.0, 90) not in notes(roll)
+    assert roll.undo_stack.count() == 1
+    assert roll.undo_stack.undoText() == "Move 1 note"
+    roll.undo_stack.undo()
+    assert notes(roll) == MELODY
+
+
+def test_dragging_a_selection_moves_every_selected_note(qtbot, roll):
+    qtbot.mouseClick(roll.view, Qt.LeftButton, Qt.NoModifier, at(roll, 0.5, 60))
+    qtbot.mouseClick(roll.view, Qt.LeftButton, Qt.ShiftModifier, at(roll, 1.5, 62))
+    assert sorted(roll.selected_notes()) == [MELODY[0], MELODY[1]]
+    drag(qtbot, roll.view, at(roll, 1.5, 62), at(roll, 5.5, 62))
+    got = notes(roll)
+    assert Note(60, 4.0, 5.0, 90) in got and Note(62, 5.0, 6.0, 80) in got
+    assert roll.undo_stack.undoText() == "Move 2 notes"
+
+
+def test_drag_from_the_right_edge_resizes(qtbot, roll):
+    drag(qtbot, roll.view, at(roll, 3.0, 64, dx=-2), at(roll, 4.5, 64, dx=-2))
+    assert Note(64, 2.0, 4.5, 70) in notes(roll)
+    assert roll.undo_stack.undoText() == "Resize 1 note"
+    # never shorter than one grid step
+    drag(qtbot, roll.view, at(roll, 4.5, 64, dx=-2), at(roll, 0.0, 64))
+    assert Note(64, 2.0, 2.25, 70) in notes(roll)
+
+
+def test_delete_key_and_right_click_delete(qtbot, roll):
+    qtbot.mouseClick(roll.view, Qt.LeftButton, Qt.NoModifier, at(roll, 0.5, 60))
+    qtbot.keyClick(roll.view, Qt.Key_Delete)
+    assert MELODY[0] not in notes(roll)
+    assert roll.undo_stack.undoText() == "Delete 1 note"
+    qtbot.mouseClick(roll.view, Qt.RightButton, Qt.NoModifier, at(roll, 1.5, 62))
+    assert notes(roll) == MELODY[2:]
+
+
+def test_rubber_band_selects_and_select_all(qtbot, roll):
+    drag(qtbot, roll.view, at(roll, 0.5, 65), at(roll, 2.5, 61))
+    assert sorted(roll.selected_notes()) == [MELODY[1], MELODY[2]]
+    assert roll.undo_stack.count() == 0  # selecting is not an edit
+    qtbot.keyClick(roll.view, Qt.Key_A, Qt.ControlModifier)
+    assert sorted(roll.selected_notes()) == sorted(MELODY)
+
+
+def test_arrow_keys_transpose_and_nudge(qtbot, roll):
+    qtbot.mouseClick(roll.view, Qt.LeftButton, Qt.NoModifier, at(roll, 0.5, 60))
+    qtbot.keyClick(roll.view, Qt.Key_Up)
+    assert Note(61, 0.0, 1.0, 90) in notes(roll)
+    qtbot.keyClick(roll.view, Qt.Key_Up, Qt.ShiftModifier)
+    assert Note(73, 0.0, 1.0, 90) in notes(roll)
+    assert roll.undo_stack.undoText() == "Transpose 1 note up an octave"
+    qtbot.keyClick(roll.view, Qt.Key_Right)
+    assert Note(73, 0.25, 1.25, 90) in notes(roll)
+    qtbot.keyClick(roll.view, Qt.Key_Right, Qt.ShiftModifier)
+    assert Note(73, 4.25, 5.25, 90) in notes(roll)
+    qtbot.keyClick(roll.view, Qt.Key_Q)
+    assert Note(73, 4.25, 5.25, 90) in notes(roll)  # already on the 1/16 grid
+    roll.set_snap("1/4")
+    qtbot.keyClick(roll.view, Qt.Key_Q)
+    assert Note(73, 4.0, 5.0, 90) in notes(roll)
+    assert roll.undo_stack.undoText() == "Quantise 1 note to 1/4"
+    assert roll.undo_stack.count() == 5
+
+
+def test_velocity_lane_drag_changes_velocity(qtbot, roll):
+    lane = roll.velocity_lane
+    x = round(roll.state.x_of(1.0)) + 2
+    start = QPoint(x, round(lane.y_of(80)))
+    drag(qtbot, lane, start, QPoint(x, round(lane.y_of(120))))
+    changed = [n for n in notes(roll) if n.pitch == 62]
+    assert len(changed) == 1 and 116 <= changed[0].velocity <= 124
+    assert roll.undo_stack.count() == 1
+    assert roll.undo_stack.undoText() == "Change velocity of 1 note"
+    roll.undo_stack.undo()
+    assert notes(roll) == MELODY
+
+
+def test_copy_paste_at_the_playhead_and_cut(qtbot, roll):
+    qtbot.mouseClick(roll.view, Qt.LeftButton, Qt.NoModifier, at(roll, 1.5, 62))
+    qtbot.mouseClick(roll.view, Qt.LeftButton, Qt.ShiftModifier, at(roll, 2.5, 64))
+    qtbot.keyClick(roll.view, Qt.Key_C, Qt.ControlModifier)
+    ruler_x = round(roll.state.x_of(8.0))
+    qtbot.mouseClick(roll.ruler, Qt.LeftButton, Qt.NoModifier, QPoint(ruler_x, 10))
+    assert roll.state.playhead == 8.0
+    roll.view.setFocus()
+    qtbot.keyClick(roll.view, Qt.Key_V, Qt.ControlModifier)
+    got = notes(roll)
+    assert Note(62, 8.0, 9.0, 80) in got and Note(64, 9.0, 10.0, 70) in got
+    assert roll.undo_stack.undoText() == "Paste 2 notes"
+    assert sorted(roll.selected_notes()) == [Note(62, 8.0, 9.0, 80), Note(64, 9.0, 10.0, 70)]
+    qtbot.keyClick(roll.view, Qt.Key_X, Qt.ControlModifier)
+    assert notes(roll) == MELODY
+    assert roll.undo_stack.undoText() == "Cut 2 notes"
+    qtbot.keyClick(roll.view, Qt.Key_D, Qt.ControlModifier)  # nothing selected after cut
+    assert roll.undo_stack.count() == 2
+
+
+def test_duplicate_places_copies_after_the_selection(qtbot, roll):
+    qtbot.mouseClick(roll.view, Qt.LeftButton, Qt.NoModifier, at(roll, 0.5, 60))
+    qtbot.mouseClick(roll.view, Qt.LeftButton, Qt.ShiftModifier, at(roll, 1.5, 62))
+    qtbot.keyClick(roll.view, Qt.Key_D, Qt.ControlModifier)
+    got = notes(roll)
+    assert Note(60, 2.0, 3.0, 90) in got and Note(62, 3.0, 4.0, 80) in got
+    assert len(got) == len(MELODY) + 2
+
+
+def test_undo_and_redo_walk_every_edit(qtbot, roll):
+    start = notes(roll)
+    qtbot.mouseClick(roll.view, Qt.LeftButton, Qt.NoModifier, at(roll, 12.1, 70))
+    drag(qtbot, roll.view, at(roll, 0.3, 60), at(roll, 2.3, 63))
+    qtbot.keyClick(roll.view, Qt.Key_Delete)
+    end = notes(roll)
+    assert roll.undo_stack.count() == 3
+    texts = [roll.undo_stack.text(i) for i in range(3)]
+    assert texts == ["Add note", "Move 1 note", "Delete 1 note"]
+    while roll.undo_stack.canUndo():
+        roll.undo_stack.undo()
+    assert notes(roll) == start
+    while roll.undo_stack.canRedo():
+        roll.undo_stack.redo()
+    assert notes(roll) == end
+
+
+def test_other_tracks_are_shown_but_not_editable(qtbot, roll):
+    # the bass note 48 at beat 0.5 is visible (dimmed) but a click there draws a melody note
+    roll.state.set_view(scroll_y=roll.state.y_of(60) + roll.state.scroll_y)
+    qtbot.mouseClick(roll.view, Qt.LeftButton, Qt.NoModifier, at(roll, 0.5, 48))
+    assert notes(roll, "bass") == BASS
+    assert Note(48, 0.5, 0.75, 100) in notes(roll)
+    roll.set_visible_tracks([roll.ids["melody"]])
+    assert roll.state.visible_tracks == [roll.ids["melody"]]
+
+
+def test_edit_track_switch_and_drum_rows(qtbot, roll):
+    roll.set_edit_track(roll.ids["drums"])
+    assert roll.state.is_drum_view()
+    assert roll.keyboard.width() > 100  # room for drum names
+    assert [style.drum_name(p) for p in (36, 38, 42, 46, 49, 51)] == [
+        "Kick", "Snare", "Closed Hat", "Open Hat", "Crash", "Ride"]
+    roll.state.set_view(scroll_y=roll.state.y_of(50) + roll.state.scroll_y)
+    qtbot.mouseClick(roll.view, Qt.LeftButton, Qt.NoModifier, at(roll, 0.1, 36))
+    assert roll.selected_notes() == [DRUMS[0]]
+    qtbot.keyClick(roll.view, Qt.Key_Delete)
+    assert DRUMS[0] not in notes(roll, "drums")
+    assert notes(roll) == MELODY
+
+
+def test_view_follows_song_changes_made_elsewhere(qtbot, roll):
+    song, cid, mid = roll.song, roll.ids["clip"], roll.ids["melody"]
+    qtbot.mouseClick(roll.view, Qt.LeftButton, Qt.NoModifier, at(roll, 0.5, 60))
+    song.set_notes(cid, mid, MELODY[1:] + [Note(70, 3.0, 3.5, 64)])
+    arr = roll.state.arrays(mid)
+    assert Note(70, 3.0, 3.5, 64) in arr.notes and MELODY[0] not in arr.notes
+    assert roll.selected_notes() == []  # the selected note no longer exists
+    song.remove_clip(cid)
+    assert roll.state.clip() is None
+    roll.view.repaint()  # draws an empty roll without error
+
+
+def test_zoom_scroll_fit_and_follow(qtbot, roll):
+    st = roll.state
+    before = st.px_per_beat
+    roll.act_zoom_in_x.trigger()
+    assert st.px_per_beat > before
+    rows = st.row_h
+    roll.act_zoom_out_y.trigger()
+    assert st.row_h < rows
+    pos = QPointF(300, 200)
+    beat_under = st.beat_at(300)
+    wheel = QWheelEvent(pos, roll.view.mapToGlobal(pos), QPoint(), QPoint(0, 240), Qt.NoButton,
+                        Qt.ControlModifier, Qt.NoScrollPhase, False)
+    QApplication.sendEvent(roll.view, wheel)
+    assert st.beat_at(300) == pytest.approx(beat_under)  # zoomed around the cursor
+    roll.act_zoom_fit.trigger()
+    assert st.x_of(16.0) <= st.view_w and st.x_of(0.0) >= 0
+    assert st.y_of(36) + st.row_h <= st.view_h + 1 and st.y_of(67) >= -1
+    st.set_view(px_per_beat=40.0, scroll_x=0.0)
+    roll.follow_playhead = True
+    roll.set_playhead(60.0)
+    assert 0 <= st.x_of(60.0) <= st.view_w
+    roll.follow_playhead = False
+    roll.set_playhead(0.0)
+    assert st.x_of(0.0) < 0
+
+
+def test_actions_have_shortcuts_and_tooltips(roll):
+    names = [a.text() for a in roll.edit_actions()]
+    for wanted in ("Select All", "Delete", "Duplicate", "Cut", "Copy", "Paste", "Quantise",
+                   "Transpose Up", "Transpose Down", "Octave Up", "Octave Down"):
+        assert wanted in names
+    for action in roll.edit_actions() + roll.view_actions()[:-1]:
+        assert not action.shortcut().isEmpty(), action.text()
+        assert action.toolTip(), action.text()
+    snaps = [roll.snap_selector().itemText(i) for i in range(roll.snap_selector().count())]
+    assert snaps == ["1/4", "1/8", "1/16", "1/32", "1/8T", "1/16T", "Off"]
+
+
+def test_note_arrays_find_long_notes_that_start_before_the_window():
+    notes_ = [Note(60, 0.0, 100.0), Note(61, 1.0, 2.0), Note(62, 50.0, 51.0), Note(63, 80.0, 81.0)]
+    arr = NoteArrays(notes_)
+    assert sorted(arr.notes[i] for i in arr.visible(49.0, 52.0)) == [notes_[0], notes_[2]]
+    assert [arr.notes[i] for i in arr.visible(49.0, 52.0, 62, 70)] == [notes_[2]]
+    assert len(arr.visible(100.0, 120.0)) == 0
+    assert arr.at(75.0, 60) == 0 and arr.at(75.0, 61) is None

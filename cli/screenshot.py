@@ -35,7 +35,10 @@ def fit_to_notes(editor) -> None:
             return
 
 
-def render_screenshot(open_path: str | None, out_path: str, size: tuple[int, int]) -> str:
+def render_screenshot(open_path: str | None, out_path: str,
+                      size: tuple[int, int]) -> tuple[int, int]:
+    """Write the window with `open_path` loaded to `out_path`; returns the picture's size
+    (larger than asked when the window cannot be made that small)."""
     from gui.app import create_application  # noqa: PLC0415 - Qt only when this command runs
 
     from PySide6.QtCore import QSettings  # noqa: PLC0415
@@ -47,6 +50,7 @@ def render_screenshot(open_path: str | None, out_path: str, size: tuple[int, int
 
     # A screenshot must not block on a dialog: a read error becomes a UserError instead.
     errors: list[tuple[str, str]] = []
+    original_show_error = dialogs.show_error
     dialogs.show_error = lambda _parent, _title, message, detail="": errors.append((message, detail))
     # Throwaway settings, so a screenshot neither reads nor changes the user's recent files
     # and window layout.
@@ -69,8 +73,9 @@ def render_screenshot(open_path: str | None, out_path: str, size: tuple[int, int
         image = window.grab()
         if not image.save(out_path):
             raise UserError(f"{out_path} could not be written (check the folder and the suffix)")
-        return out_path
+        return image.width(), image.height()
     finally:
+        dialogs.show_error = original_show_error
         # Not window.close(): a close clears the user's crash-recovery file, and this
         # window never offered it.
         window.autosave_timer.stop()
@@ -83,8 +88,8 @@ def render_screenshot(open_path: str | None, out_path: str, size: tuple[int, int
 
 def cmd_screenshot(args) -> int:
     size = _size(args.size)
-    out = render_screenshot(args.open, args.out, size)
-    print(f"wrote {out} ({size[0]}x{size[1]})")
+    width, height = render_screenshot(args.open, args.out, size)
+    print(f"wrote {args.out} ({width}x{height})")
     return 0
 
 

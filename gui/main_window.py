@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import traceback
 
+import shiboken6
+
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QLabel, QMainWindow, QProgressBar,
@@ -274,8 +276,8 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.device_label)
 
     def _connect(self) -> None:
-        self.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
-        self.undo_stack.indexChanged.connect(lambda _i: self._update_title())
+        self.undo_stack.cleanChanged.connect(self._stack_changed)
+        self.undo_stack.indexChanged.connect(self._stack_changed)
         self.track_list.visible_tracks_changed.connect(self._visible_tracks_changed)
         self.track_list.edit_track_changed.connect(self._edit_track_changed)
         editor_edit_track = getattr(self.editor, "edit_track_changed", None)
@@ -298,6 +300,10 @@ class MainWindow(QMainWindow):
         if self.project_path:
             return os.path.basename(self.project_path)
         return self.song.title or "Untitled"
+
+    def _stack_changed(self, *_args) -> None:
+        if shiboken6.isValid(self.undo_stack):  # not while the window is being torn down
+            self._update_title()
 
     def _update_title(self) -> None:
         mark = "*" if self.is_modified() else ""

@@ -1,0 +1,378 @@
+"""The main window: import, open/save, errors, undo, the modified mark, recovery, drops."""
+import os
+import sys
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from core.song import Clip, Note, Song, Track
+from gui import dialogs
+from gui.commands import SetNotesCommand
+from gui.main_window import MainWindow
+from gui.track_list import COL_NAME, COL_SHOW
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
+from demo_trio import write_trio  # noqa: E402
+
+
+class Asked:
+    """Stands in for the modal dialogs and records what the window asked."""
+
+    def __init__(self):
+        self.errors = []  # (title, message, detail)
+        self.open_path = ""
+        self.save_path = ""
+        self.save_changes = "discard"
+        self.save_questions = 0
+        self.restore = True
+        self.restore_offers = []
+
+    def install(self, monkeypatch):
+        monkeypatch.setattr(dialogs, "show_error",
+                            lambda parent, title, message, detail="": self.errors.append(
+                                (title, message, detail)))
+        monkeypatch.setattr(dialogs, "ask_open_file", lambda *a, **k: self.open_path)
+        monkeypatch.setattr(dialogs, "ask_save_file", lambda *a, **k: self.save_path)
+        monkeypatch.setattr(dialogs, "ask_save_changes", self._ask_save)
+        monkeypatch.setattr(dialogs, "ask_restore_recovery", self._ask_restore)
+
+    def _ask_save(self, parent, name):
+        self.save_questions += 1
+        return self.save_changes
+
+    def _ask_restore(self, parent, description):
+        self.restore_offers.append(description)
+        return self.restore
+
+
+@pytest.fixture
+def asked(monkeypatch, tmp_path):
+    monkeypatch.setenv("LATENT_STUDIO_DATA", str(tmp_path / "data"))
+    a = Asked()
+    a.install(monkeypatch)
+    return a
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path, asked):
+    windows = []
+
+    def make():
+        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+        w = MainWindow(settings=settings)
+        qtbot.addWidget(w)
+        w.show()
+        windows.append(w)
+        return w
+
+    yield make
+    for w in windows:
+        w.runner.shutdown(5000)
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window()
+
+
+@pytest.fixture(scope="module")
+def trio_path(tmp_path_factory):
+    return write_trio(str(tmp_path_factory.mktemp("midi") / "trio.mid"), bars=16)
+
+
+def track_rows(w):
+    tl = w.track_list
+    return [tl.topLevelItem(i).text(COL_NAME) for i in range(tl.topLevelItemCount())]
+
+
+def import_through_menu(qtbot, w, asked, path):
+    asked.open_path = path
+    with qtbot.waitSignal(w.runner.busy_changed, timeout=10000,
+                          check_params_cb=lambda busy: busy is False):
+        w.act_import.trigger()
+
+
+def test_window_opens_with_menus_and_an_empty_song(window):
+    menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
+    assert menus == ["File", "Edit", "View", "Help"]
+    file_items = [a.text().replace("&", "") for a in window.file_menu.actions() if a.text()]
+    for item in ("New", "Open...", "Open Recent", "Save", "Save As...", "Import MIDI...",
+                 "Export MIDI...", "Quit"):
+        assert item in file_items
+    assert window.device_label.text() == "CPU"
+    assert window.windowTitle() == "Untitled — Latent Studio"
+    assert sum(c.note_count() for c in window.song.clips.values()) == 0
+    assert track_rows(window) == [t.name for t in window.song.tracks]
+
+
+def test_imported_song_is_listed_in_the_track_list(qtbot, window, asked, trio_path):
+    import_through_menu(qtbot, window, asked, trio_path)
+    assert asked.errors == []
+    song = window.song
+    assert [t.role for t in song.tracks] == ["melody", "bass", "drums"]
+    assert track_rows(window) == ["Flute melody", "Finger bass", "Drums"]
+    drum_row = window.track_list.topLevelItem(2)
+    assert drum_row.text(5) == "yes" and "Drum" in drum_row.text(4)
+    assert "Flute" in window.track_list.topLevelItem(0).text(4)
+    assert window.track_list.edit_track_id() == song.tracks[0].id
+    assert window.track_list.visible_track_ids() == [t.id for t in song.tracks]
+    assert window.clip_combo.count() == 1
+    assert window.clip_combo.currentData() == next(iter(song.clips))
+    assert "104 BPM" in window.song_info.text()
+    assert window.windowTitle().startswith("trio")
+    assert "*" not in window.windowTitle()
+    assert os.path.abspath(trio_path) in window.recent_files()
+
+
+def test_hiding_a_track_and_choosing_the_edited_one(qtbot, window, asked, trio_path):
+    import_through_menu(qtbot, window, asked, trio_path)
+    tl = window.track_list
+    bass, drums = window.song.tracks[1].id, window.song.tracks[2].id
+    with qtbot.waitSignal(tl.visible_tracks_changed) as sig:
+        tl.topLevelItem(2).setCheckState(COL_SHOW, Qt.CheckState.Unchecked)
+    assert drums not in sig.args[0]
+    with qtbot.waitSignal(tl.edit_track_changed) as sig:
+        tl.setCurrentItem(tl.topLevelItem(1))
+    assert sig.args == [bass]
+    assert tl.edit_track_id() == bass
+    if hasattr(window.editor, "state"):  # the piano roll follows the list
+        assert window.editor.state.edit_track == bass
+        assert drums not in window.editor.state.visible_tracks
+
+
+def test_corrupt_midi_shows_an_error_and_leaves_the_song_untouched(qtbot, window, asked, tmp_path,
+                                                                   trio_path):
+    import_through_menu(qtbot, window, asked, trio_path)
+    before = window.song.snapshot()
+    title = window.windowTitle()
+    bad = tmp_path / "broken.mid"
+    with open(trio_path, "rb") as fh:
+        bad.write_bytes(fh.read()[:40] + b"\x00garbage" * 3)  # a truncated, damaged file
+    import_through_menu(qtbot, window, asked, str(bad))
+    assert len(asked.errors) == 1
+    _title, message, _detail = asked.errors[0]
+    assert "broken.mid" in message
+    assert window.song.snapshot() == before
+    assert window.windowTitle() == title
+    assert track_rows(window) == ["Flute melody", "Finger bass", "Drums"]
+    assert str(bad) not in window.recent_files()
+
+
+def test_not_a_midi_file_is_refused_too(qtbot, window, asked, tmp_path):
+    before = window.song.snapshot()
+    text = tmp_path / "notes.mid"
+    text.write_text("these are my notes, not a MIDI file\n")
+    import_through_menu(qtbot, window, asked, str(text))
+    assert len(asked.errors) == 1 and "notes.mid" in asked.errors[0][1]
+    assert window.song.snapshot() == before
+
+
+def test_save_and_open_round_trip_through_the_menu(qtbot, window, asked, tmp_path, trio_path):
+    import_through_menu(qtbot, window, asked, trio_path)
+    clip_id = next(iter(window.song.clips))
+    melody = window.song.tracks[0].id
+    window.undo_stack.push(SetNotesCommand(window.song, clip_id, melody,
+                                           [Note(60, 0.0, 1.0, 90)], "Replace melody"))
+    assert window.windowTitle().startswith("trio*")
+    saved = window.song.snapshot()
+
+    asked.save_path = str(tmp_path / "my song.lstudio")
+    window.act_save_as.trigger()
+    assert asked.errors == []
+    assert os.path.exists(asked.save_path)
+    assert window.windowTitle() == "my song.lstudio — Latent Studio"
+
+    window.act_new.trigger()
+    assert asked.save_questions == 0  # it was saved: no question
+    assert sum(c.note_count() for c in window.song.clips.values()) == 0
+    assert window.project_path is None
+
+    asked.open_path = asked.save_path
+    with qtbot.waitSignal(window.file_loaded, timeout=10000):
+        window.act_open.trigger()
+    assert asked.errors == []
+    assert window.song.snapshot() == saved
+    assert window.project_path == asked.save_path
+    assert window.windowTitle() == "my song.lstudio — Latent Studio"
+    assert track_rows(window) == ["Flute melody", "Finger bass", "Drums"]
+
+    # Save (not Save As) writes to the same file without asking for a name
+    asked.save_path = ""
+    window.track_list.rename_track(melody, "Lead")
+    window.act_save.trigger()
+    from core.project import load_project
+    assert load_project(window.project_path).track(melody).name == "Lead"
+
+
+def test_export_midi_through_the_menu(qtbot, window, asked, tmp_path, trio_path):
+    import_through_menu(qtbot, window, asked, trio_path)
+    asked.save_path = str(tmp_path / "out")  # the suffix is added by the dialog helper
+    asked.save_path += ".mid"
+    window.act_export.trigger()
+    assert asked.errors == []
+    from core.midi_io import import_midi
+    again = import_midi(asked.save_path)
+    assert [t.name for t in again.tracks] == ["Flute melody", "Finger bass", "Drums"]
+    assert sum(c.note_count() for c in again.clips.values()) == sum(
+        c.note_count() for c in window.song.clips.values())
+
+
+def test_undo_after_an_edit_and_the_modified_mark(qtbot, window, asked):
+    song = window.song
+    assert "*" not in window.windowTitle()
+    clip_id = next(iter(song.clips))
+    melody = song.tracks[0].id
+    window.undo_stack.push(SetNotesCommand(song, clip_id, melody, [Note(64, 1.0, 2.0, 100)],
+                                           "Add Note"))
+    assert window.windowTitle() == "Untitled* — Latent Studio"
+    assert window.act_undo.text().replace("&", "") == "Undo Add Note"  # the menu names the edit
+    assert window.act_undo.isEnabled()
+
+    # rename through the track list: double-click edit ends in an undoable command
+    item = window.track_list.topLevelItem(1)
+    item.setText(COL_NAME, "Upright")
+    qtbot.waitUntil(lambda: song.tracks[1].name == "Upright", timeout=2000)
+    assert window.act_undo.text().replace("&", "") == "Undo Rename Track to Upright"
+
+    window.act_undo.trigger()
+    assert song.tracks[1].name == "Bass"
+    assert track_rows(window)[1] == "Bass"
+    window.act_undo.trigger()
+    assert song.clip(clip_id).track_notes(melody) == []
+    assert "*" not in window.windowTitle()
+    assert window.act_redo.text().replace("&", "") == "Redo Add Note"
+    window.act_redo.trigger()
+    assert song.clip(clip_id).track_notes(melody) == [Note(64, 1.0, 2.0, 100)]
+    assert "*" in window.windowTitle()
+
+
+def test_unsaved_changes_are_asked_about_before_new(qtbot, window, asked):
+    song = window.song
+    clip_id = next(iter(song.clips))
+    window.undo_stack.push(SetNotesCommand(song, clip_id, song.tracks[0].id,
+                                           [Note(60, 0.0, 1.0)], "Add Note"))
+    before = song.snapshot()
+    asked.save_changes = "cancel"
+    window.act_new.trigger()
+    assert asked.save_questions == 1
+    assert song.snapshot() == before and "*" in window.windowTitle()
+    asked.save_changes = "discard"
+    window.act_new.trigger()
+    assert asked.save_questions == 2
+    assert sum(c.note_count() for c in song.clips.values()) == 0
+    assert "*" not in window.windowTitle()
+    assert window.undo_stack.count() == 0
+
+
+def test_close_with_unsaved_changes_can_be_cancelled(qtbot, window, asked):
+    song = window.song
+    window.undo_stack.push(SetNotesCommand(song, next(iter(song.clips)), song.tracks[0].id,
+                                           [Note(60, 0.0, 1.0)], "Add Note"))
+    asked.save_changes = "cancel"
+    assert not window.close()
+    assert window.isVisible()
+    asked.save_changes = "discard"
+    assert window.close()
+
+
+def _song_with_notes(title="Recovered tune") -> Song:
+    song = Song(title, tempo=90)
+    track = song.add_track(Track("Piano", "melody", program=0))
+    song.add_clip(Clip("Idea", 8.0, {track.id: [Note(60, 0, 1, 80), Note(67, 1, 3, 90)]}))
+    return song
+
+
+def test_recovery_is_offered_at_start_and_restored(qtbot, make_window, asked):
+    from core import recovery
+
+    lost = _song_with_notes()
+    recovery.write_recovery(lost, None)
+    window = make_window()
+    assert window.offer_recovery()
+    assert len(asked.restore_offers) == 1 and "Recovered tune" in asked.restore_offers[0]
+    assert window.song.snapshot() == lost.snapshot()
+    assert "*" in window.windowTitle()  # restored work is not saved yet
+    assert track_rows(window) == ["Piano"]
+    assert recovery.find_recovery()  # kept until the user saves or closes cleanly
+
+
+def test_discarding_the_recovery_deletes_it(qtbot, make_window, asked):
+    from core import recovery
+
+    recovery.write_recovery(_song_with_notes(), None)
+    asked.restore = False
+    window = make_window()
+    before = window.song.snapshot()
+    assert not window.offer_recovery()
+    assert window.song.snapshot() == before
+    assert not recovery.find_recovery()
+    assert not window.offer_recovery()  # nothing left to offer
+    assert len(asked.restore_offers) == 1
+
+
+def test_autosave_writes_recovery_only_when_modified_and_clean_close_clears_it(qtbot, window,
+                                                                               asked):
+    from core import recovery
+
+    assert window.autosave_timer.isActive()
+    assert window.autosave_timer.interval() == 2 * 60 * 1000
+    assert not window.autosave()  # nothing changed: nothing written
+    assert not recovery.find_recovery()
+    song = window.song
+    window.undo_stack.push(SetNotesCommand(song, next(iter(song.clips)), song.tracks[0].id,
+                                           [Note(72, 0.0, 0.5)], "Add Note"))
+    assert window.autosave()
+    found = recovery.find_recovery()
+    assert found
+    asked.save_changes = "discard"
+    assert window.close()
+    assert not recovery.find_recovery()
+
+
+def _drop(window, path):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(path)])
+    event = QDropEvent(QPointF(200, 200), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    return event
+
+
+def test_dropping_a_midi_file_imports_it(qtbot, window, asked, trio_path, tmp_path):
+    other = tmp_path / "picture.png"
+    other.write_bytes(b"\x89PNG")
+    assert not window._dropped_file(_mime(str(other)))
+    with qtbot.waitSignal(window.file_loaded, timeout=10000):
+        _drop(window, trio_path)
+    assert track_rows(window) == ["Flute melody", "Finger bass", "Drums"]
+
+
+def _mime(path):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(path)])
+    return mime
+
+
+def test_screenshot_command_writes_a_png(tmp_path, trio_path, qapp):
+    from PySide6.QtGui import QImage
+
+    from cli.screenshot import render_screenshot
+
+    out = str(tmp_path / "shot.png")
+    size = render_screenshot(trio_path, out, (1200, 760))
+    image = QImage(out)
+    assert size == (1200, 760) == (image.width(), image.height())
+    # a dark theme: the corner of the window is dark, not Qt's default light grey
+    assert image.pixelColor(5, image.height() // 2).lightness() < 80
+
+
+def test_screenshot_of_a_bad_file_is_a_user_error(tmp_path, qapp):
+    from core.errors import UserError
+
+    from cli.screenshot import render_screenshot
+
+    bad = tmp_path / "bad.mid"
+    bad.write_bytes(b"MThd\x00\x00")
+    with pytest.raises(UserError, match="bad.mid"):
+        render_screenshot(str(bad), str(tmp_path / "x.png"), (800, 600))

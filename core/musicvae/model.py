@@ -1,0 +1,202 @@
+"""A loaded MusicVAE: encode and decode tensors, and sample, encode, decode, interpolate and
+find similar clips. TensorFlow is imported on first use (lazy_tf), when a model is built.
+
+Names follow Magenta's TrainedModel. Everything is batched; the encoder and the whole decode
+loop each run as one compiled tf.function (temperature and seed are graph inputs, so changing
+them does not retrace). Sampling is reproducible: the same seed gives the same notes.
+"""
+from __future__ import annotations
+
+import numpy as np
+from core.musicvae.lazy_tf import tf
+
+from core.errors import UserError
+from core.musicvae import latent as latent_ops
+from core.musicvae.configs import MusicVAEConfig
+from core.musicvae.layers import BidirectionalEncoder, Decoder, Weights
+
+DEFAULT_BATCH = 256  # sequences per graph call (bounds memory for big batches)
+
+
+def pick_device(device: str | None = None) -> str:
+    """"/GPU:0" when TensorFlow sees a GPU, else "/CPU:0"; "cpu", "gpu" or "/GPU:1" override."""
+    if device:
+        d = device.strip()
+        if d.lower() in ("cpu", "gpu"):
+            d = f"/{d.upper()}:0"
+        return d
+    return "/GPU:0" if tf.config.list_physical_devices("GPU") else "/CPU:0"
+
+
+def _seed_pair(rng: np.random.Generator) -> np.ndarray:
+    return rng.integers(0, 2 ** 31 - 1, size=2, dtype=np.int64).astype(np.int32)
+
+
+class MusicVAE:
+    """A MusicVAE with its weights on a device (see load_model)."""
+
+    def __init__(self, cfg: MusicVAEConfig, weights: dict[str, np.ndarray], device: str | None = None,
+                 precision: str = "float32", name: str | None = None, source: str | None = None):
+        self.config = cfg
+        self.name = name or cfg.name
+        self.source = source
+        self.precision = precision
+        self.device = pick_device(device)
+        with tf.device(self.device):
+            w = Weights(weights, precision)
+            self.encoder = BidirectionalEncoder(cfg, w)
+            self.decoder = Decoder(cfg, w)
+        self._encode_fn = tf.function(self.encoder.__call__, input_signature=[
+            tf.TensorSpec([None, None, cfg.input_depth], tf.float32), tf.TensorSpec([None], tf.int32)])
+        self._decode_fn = tf.function(self.decoder.decode, input_signature=[
+            tf.TensorSpec([None, cfg.z_size], tf.float32), tf.TensorSpec([], tf.float32),
+            tf.TensorSpec([2], tf.int32), tf.TensorSpec([], tf.int32)])
+
+    # ------------------------------------------------------------ tensors
+    @property
+    def z_size(self) -> int:
+        return self.config.z_size
+
+    @property
+    def kind(self) -> str:
+        return self.config.data
+
+    def encode_tensors(self, inputs, lengths=None, seed=None, batch_size: int = DEFAULT_BATCH):
+        """(z, mu, sigma), each [n, z_size]: z = mu + sigma * noise (noise from `seed`)."""
+        inputs = np.asarray(inputs, dtype=np.float32)
+        if inputs.ndim != 3 or inputs.shape[-1] != self.config.input_depth:
+            raise UserError(f"{self.name}: inputs must be [n, steps, {self.config.input_depth}], "
+                            f"got {list(inputs.shape)}")
+        n, steps = inputs.shape[:2]
+        lengths = np.full(n, steps, np.int32) if lengths is None else np.asarray(lengths, np.int32)
+        if lengths.shape != (n,) or (n and (lengths.min() < 1 or lengths.max() > steps)):
+            raise UserError(f"{self.name}: lengths must be {n} values within 1..{steps}")
+        mus, sigmas = [], []
+        with tf.device(self.device):
+            for a in range(0, n, batch_size):
+                mu, sigma = self._encode_fn(tf.constant(inputs[a:a + batch_size]),
+                                            tf.constant(lengths[a:a + batch_size]))
+                mus.append(mu.numpy())
+                sigmas.append(sigma.numpy())
+        mu = np.concatenate(mus) if mus else np.zeros((0, self.z_size), np.float32)
+        sigma = np.concatenate(sigmas) if sigmas else np.zeros((0, self.z_size), np.float32)
+        rng = np.random.default_rng(seed)
+        z = (mu + sigma * rng.standard_normal(mu.shape).astype(np.float32)).astype(np.float32)
+        return z, mu, sigma
+
+    def decode_tokens(self, z, length=None, temperature=None, seed=None, batch_size: int = DEFAULT_BATCH):
+        """Tokens [n, steps] ([n, steps, 3] for the trio); temperature None or 0 means argmax."""
+        z = np.asarray(z, dtype=np.float32)
+        if z.ndim == 1:
+            z = z[None]
+        if z.ndim != 2 or z.shape[1] != self.z_size:
+            raise UserError(f"{self.name}: z must be [n, {self.z_size}], got {list(z.shape)}")
+        steps = self.config.steps
+        length = steps if length is None else int(length)
+        if not 1 <= length <= steps:
+            raise UserError(f"{self.name}: length must be within 1..{steps}, got {length}")
+        if self.config.hierarchical:
+            run_steps = steps  # a hierarchical decoder always runs every bar; cut afterwards
+        else:
+            run_steps = length
+        temp = 0.0 if temperature is None else float(temperature)
+        if temp < 0:
+            raise UserError(f"temperature must be >= 0, got {temperature}")
+        rng = np.random.default_rng(seed)
+        outs = []
+        with tf.device(self.device):
+            for a in range(0, len(z), batch_size):
+                tokens = self._decode_fn(tf.constant(z[a:a + batch_size]), tf.constant(temp, tf.float32),
+                                         tf.constant(_seed_pair(rng)), tf.constant(run_steps, tf.int32))
+                outs.append(tokens.numpy()[:, :length])
+        tokens = (np.concatenate(outs) if outs
+                  else np.zeros((0, length, len(self.config.output_depths)), np.int32))
+        return tokens[..., 0] if len(self.config.output_depths) == 1 else tokens
+
+    def tokens_to_tensors(self, tokens) -> np.ndarray:
+        """One-hot decoder outputs [n, steps, output depth] (float32) from decoded tokens."""
+        tokens = np.asarray(tokens)
+        if tokens.ndim == 2:
+            tokens = tokens[..., None]
+        parts = []
+        for i, depth in enumerate(self.config.output_depths):
+            parts.append(np.eye(depth, dtype=np.float32)[tokens[..., i]])
+        return np.concatenate(parts, axis=-1)
+
+    def decode_to_tensors(self, z, length=None, temperature=None, seed=None):
+        """One-hot outputs [n, steps, output depth]; temperature None means argmax."""
+        return self.tokens_to_tensors(self.decode_tokens(z, length, temperature, seed))
+
+    def random_z(self, n: int, seed=None) -> np.ndarray:
+        return np.random.default_rng(seed).standard_normal((n, self.z_size)).astype(np.float32)
+
+    # ------------------------------------------------------------ clips
+    def _converters(self):
+        from core.musicvae import converters
+
+        return converters
+
+    def _parts(self):
+        return self._converters().PARTS[self.kind]
+
+    def _clips_from_tokens(self, tokens, track_ids, origin, latents, name):
+        conv = self._converters()
+        track_ids = dict(track_ids or {p: p for p in self._parts()})
+        clips = []
+        for i, tok in enumerate(tokens):
+            clips.append(conv.tensors_to_clip(np.asarray(tok, np.int64), self.kind, track_ids,
+                                              name=f"{name} {i + 1}", origin=origin, model=self.name,
+                                              latent=None if latents is None else latents[i]))
+        return clips
+
+    def clips_to_inputs(self, clips, tracks=None):
+        """(inputs [n, steps, depth], lengths [n], reports) for clips, as the encoder reads them."""
+        conv = self._converters()
+        tracks = tracks if tracks is not None else {p: p for p in self._parts()}
+        inputs, _, lengths, reports = conv.clips_to_batch(list(clips), tracks, self.kind, self.config.steps)
+        return inputs, lengths, reports
+
+    def sample(self, n: int, temperature: float = 0.5, seed=None, track_ids=None, length=None):
+        """n new clips from random codes z ~ N(0, I); each clip keeps its z."""
+        rng = np.random.default_rng(seed)
+        z = self.random_z(n, rng)
+        tokens = self.decode_tokens(z, length, temperature, rng)
+        return self._clips_from_tokens(tokens, track_ids, "sampled", z, "Sample")
+
+    def encode(self, clips, tracks=None, seed=None):
+        """(z, mu, sigma) for clips; `tracks` (a Song, or track id -> role) says who plays what."""
+        inputs, lengths, _ = self.clips_to_inputs(clips, tracks)
+        return self.encode_tensors(inputs, lengths, seed=seed)
+
+    def decode(self, z, temperature=None, seed=None, track_ids=None, length=None, origin="sampled"):
+        """Clips from codes [n, z_size]."""
+        z = np.atleast_2d(np.asarray(z, np.float32))
+        tokens = self.decode_tokens(z, length, temperature, seed)
+        return self._clips_from_tokens(tokens, track_ids, origin, z, "Decoded")
+
+    def interpolate(self, clip_a, clip_b, steps: int, tracks=None, temperature=None, seed=None,
+                    track_ids=None):
+        """`steps` clips along the slerp between the two clips' mu, both ends included."""
+        _, mu, _ = self.encode([clip_a, clip_b], tracks)
+        z = latent_ops.interpolation(mu[0], mu[1], steps)
+        tokens = self.decode_tokens(z, None, temperature, seed)
+        return self._clips_from_tokens(tokens, track_ids, "interpolated", z, "Interpolation")
+
+    def similar(self, clip, n: int, similarity: float, tracks=None, temperature=None, seed=None,
+                track_ids=None):
+        """n clips near `clip`: codes s * mu + (1 - s) * N(0, I)."""
+        rng = np.random.default_rng(seed)
+        _, mu, _ = self.encode([clip], tracks)
+        z = latent_ops.similar(mu[0], n, similarity, rng)
+        tokens = self.decode_tokens(z, None, temperature, rng)
+        return self._clips_from_tokens(tokens, track_ids, "similar", z, "Similar")
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (f"MusicVAE({self.name!r}, enc {list(c.enc_rnn_size)}, dec {list(c.dec_rnn_size)}, "
+                f"z {c.z_size}, {c.steps} steps, {self.precision} on {self.device})")
+
+
+def build_model(cfg: MusicVAEConfig, weights: dict[str, np.ndarray], device=None, precision="float32",
+                name=None, source=None) -> MusicVAE:
+    return MusicVAE(cfg, weights, device=device, precision=precision, name=name, source=source)

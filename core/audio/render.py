@@ -16,9 +16,9 @@ end), and its release tail may ring on into the next segment.
 """
 from __future__ import annotations
 
+import io
 import math
 import os
-import tempfile
 import wave
 from dataclasses import dataclass
 from typing import Callable
@@ -27,6 +27,7 @@ import numpy as np
 
 from core.audio import SAMPLE_RATE
 from core.audio import synth
+from core.atomic_write import atomic_write_bytes
 from core.errors import UserError
 from core.song import Note, Song
 
@@ -461,28 +462,29 @@ def to_pcm16(audio: np.ndarray) -> np.ndarray:
     return np.rint(np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2")
 
 
-def write_wav(path: str, audio: np.ndarray, samplerate: int = SAMPLE_RATE) -> None:
-    """Write 16-bit stereo PCM atomically (temporary file in the same folder, then rename)."""
+def wav_bytes(audio: np.ndarray, samplerate: int = SAMPLE_RATE) -> bytes:
+    """16-bit PCM WAV file content for float audio (frames, channels) or mono (frames,)."""
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim == 1:
         audio = np.stack([audio, audio], axis=1)
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(audio.shape[1])
+        w.setsampwidth(2)
+        w.setframerate(samplerate)
+        w.writeframes(to_pcm16(audio).tobytes())
+    return buf.getvalue()
+
+
+def write_wav(path: str | os.PathLike, audio: np.ndarray, samplerate: int = SAMPLE_RATE) -> None:
+    """Write 16-bit stereo PCM atomically: a failed write leaves no half file behind."""
+    path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise UserError(f"Cannot write {path}: the folder {folder} does not exist.")
-    fd, tmp = tempfile.mkstemp(prefix=".render-", suffix=".wav", dir=folder)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            with wave.open(fh, "wb") as w:
-                w.setnchannels(audio.shape[1])
-                w.setsampwidth(2)
-                w.setframerate(samplerate)
-                w.writeframes(to_pcm16(audio).tobytes())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        atomic_write_bytes(path, wav_bytes(audio, samplerate))
     except OSError as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         raise UserError(f"Cannot write {path}: {exc.strerror or exc}.", detail=repr(exc)) from exc
 
 

@@ -63,13 +63,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def run_app(argv: list[str] | None = None) -> int:
+def run_app(argv: list[str] | None = None, settings=None) -> int:
+    """Open the window and run the event loop; returns the exit code.
+
+    `settings` (a QSettings) replaces the user's preferences; tests pass a throwaway one.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
     app = create_application()
     from gui.main_window import MainWindow  # noqa: PLC0415
 
-    window = MainWindow()
+    window = MainWindow(settings=settings)
     window.show()
     path = args.open_file or args.file
 

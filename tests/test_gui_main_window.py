@@ -376,3 +376,41 @@ def test_screenshot_of_a_bad_file_is_a_user_error(tmp_path, qapp):
     bad.write_bytes(b"MThd\x00\x00")
     with pytest.raises(UserError, match="bad.mid"):
         render_screenshot(str(bad), str(tmp_path / "x.png"), (800, 600))
+
+
+def test_run_app_offers_recovery_at_start_then_opens_the_window(qtbot, qapp, asked, tmp_path,
+                                                                 trio_path):
+    """The real start-up path: run_app finds the recovery file and asks before anything else."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from core import recovery
+    from gui.app import run_app
+
+    lost = _song_with_notes("Before the crash")
+    recovery.write_recovery(lost, None)
+    seen = {}
+
+    def inspect():
+        windows = [w for w in QApplication.topLevelWidgets()
+                   if isinstance(w, MainWindow) and w.isVisible()]
+        if len(windows) != 1 or not asked.restore_offers:
+            QTimer.singleShot(20, inspect)
+            return
+        w = windows[0]
+        seen["title"] = w.windowTitle()
+        seen["song"] = w.song.snapshot()
+        seen["app"] = QApplication.applicationName()
+        asked.save_changes = "discard"
+        w.close()
+        w.runner.shutdown(5000)
+        QApplication.quit()
+
+    QTimer.singleShot(0, inspect)
+    settings = QSettings(str(tmp_path / "app.ini"), QSettings.Format.IniFormat)
+    assert run_app(["--open", trio_path], settings=settings) == 0
+    assert "Before the crash" in asked.restore_offers[0]
+    assert seen["song"] == lost.snapshot()  # restored, and the --open file did not replace it
+    assert seen["title"].startswith("Before the crash*")
+    assert seen["app"] == "Latent Studio"
+    assert not recovery.find_recovery()  # the clean close cleared it

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QLabel, QMainWindow, QPro
 
 from core.errors import UserError
 from core.jobs import JobToken
-from core.song import Clip, Song, Track
+from core.song import Clip, Song
 from gui import dialogs
 from gui import recovery as recovery_ui
 from gui.job_runner import JobRunner

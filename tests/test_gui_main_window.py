@@ -207,8 +207,7 @@ def test_save_and_open_round_trip_through_the_menu(qtbot, window, asked, tmp_pat
 
 def test_export_midi_through_the_menu(qtbot, window, asked, tmp_path, trio_path):
     import_through_menu(qtbot, window, asked, trio_path)
-    asked.save_path = str(tmp_path / "out")  # the suffix is added by the dialog helper
-    asked.save_path += ".mid"
+    asked.save_path = str(tmp_path / "out.mid")
     window.act_export.trigger()
     assert asked.errors == []
     from core.midi_io import import_midi

@@ -413,3 +413,27 @@ def test_run_app_offers_recovery_at_start_then_opens_the_window(qtbot, qapp, ask
     assert seen["title"].startswith("Before the crash*")
     assert seen["app"] == "Latent Studio"
     assert not recovery.find_recovery()  # the clean close cleared it
+
+
+def test_error_dialog_hides_the_detail_behind_a_button(qtbot):
+    from gui.dialogs import ErrorDialog
+
+    d = ErrorDialog(None, "Could not open x.mid", "x.mid is not a MIDI file", "Traceback: ...")
+    qtbot.addWidget(d)
+    d.show()
+    assert d.message_label.text() == "x.mid is not a MIDI file"
+    assert not d.detail_view.isVisible()
+    d.details_button.click()
+    assert d.detail_view.isVisible() and "Traceback" in d.detail_view.toPlainText()
+    assert d.details_button.text() == "Hide details"
+    plain = ErrorDialog(None, "t", "message only")
+    qtbot.addWidget(plain)
+    assert not plain.details_button.isEnabled()
+
+
+def test_shortcut_list_covers_the_menus_and_the_piano_roll(window):
+    listed = {a.text().replace("&", ""): a.shortcut().toString() for _menu, a in window.all_actions()}
+    assert listed["Open..."] == "Ctrl+O" and listed["Save"] == "Ctrl+S"
+    assert listed["Import MIDI..."] == "Ctrl+I"
+    for a in window.editor.edit_actions():  # the piano roll's edits are in the Edit menu
+        assert a.text() in listed

@@ -65,7 +65,7 @@ GENRES: dict[str, Genre] = {g.name: g for g in [
               SNARE: "----X--g----X--g",
               CLOSED_HAT: "x-h-x-h-x-h-x-h-",
               OPEN_HAT: "--------------r-",
-          }),
+          }, crash_chance=1.0),
     Genre("funk", "busy 16th hi-hats accented on the beat, syncopated kick, backbeat with many "
           "snare ghost notes, open hat barks", (92, 116), {
               KICK: "X--s--o-x-o--s--",

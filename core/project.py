@@ -1,0 +1,286 @@
+"""Project files (.lstudio): the whole Song as a versioned JSON document, written atomically.
+
+    {"format": "latent-studio-project", "schema": 1, "title": ..., "tempos": [[beat, bpm]],
+     "time_signatures": [[beat, num, den]], "tracks": [{...}], "clips": [{..., "notes":
+     {track_id: [[pitch, start, end, velocity], ...]}}], "sections": [{...}]}
+
+`song_to_dict` is deterministic: two songs with equal content give equal dicts (clips sorted
+by id, note lists sorted, empty note lists left out), so it doubles as `Song.snapshot()` for
+undo checks. Track order and section order are part of the content and are kept.
+
+Saving writes a temporary file next to the target, fsyncs it and renames it over the target
+(core.atomic_write), so a killed save leaves the previous file whole. Loading never writes.
+A file from a newer schema, or one that is not a valid project, raises ProjectFileError.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import traceback
+
+from core.atomic_write import atomic_write_bytes
+from core.errors import ProjectFileError
+from core.song import ORIGINS, ROLES, Clip, Note, Section, Song, TempoChange, TimeSignature, Track, sort_notes
+
+FORMAT = "latent-studio-project"
+SCHEMA = 1
+EXTENSION = ".lstudio"
+
+
+# ====================================================================== to dict
+def _note_row(n: Note) -> list:
+    return [int(n.pitch), float(n.start), float(n.end), int(n.velocity)]
+
+
+def _clip_dict(c: Clip) -> dict:
+    notes = {tid: [_note_row(n) for n in sort_notes(ns)] for tid, ns in sorted(c.notes.items()) if ns}
+    return {
+        "id": c.id,
+        "name": c.name,
+        "length": float(c.length),
+        "origin": c.origin,
+        "label": c.label,
+        "model": c.model,
+        "latent": None if c.latent is None else [float(x) for x in c.latent],
+        "notes": notes,
+    }
+
+
+def song_to_dict(song: Song) -> dict:
+    """The song's whole content as plain JSON-ready data (see the module docstring)."""
+    return {
+        "format": FORMAT,
+        "schema": SCHEMA,
+        "title": song.title,
+        "tempos": [[float(t.beat), float(t.bpm)] for t in sorted(song.tempos, key=lambda t: t.beat)],
+        "time_signatures": [[float(t.beat), int(t.numerator), int(t.denominator)]
+                            for t in sorted(song.time_signatures, key=lambda t: t.beat)],
+        "tracks": [{
+            "id": t.id, "name": t.name, "role": t.role, "program": int(t.program),
+            "is_drum": bool(t.is_drum), "volume": float(t.volume), "mute": bool(t.mute),
+            "solo": bool(t.solo),
+        } for t in song.tracks],
+        "clips": [_clip_dict(c) for _cid, c in sorted(song.clips.items())],
+        "sections": [{
+            "id": s.id, "label": s.label, "clip_id": s.clip_id, "start": float(s.start),
+            "length": float(s.length),
+        } for s in sorted(song.sections, key=lambda s: (s.start, s.id))],
+    }
+
+
+# ====================================================================== from dict
+class _Bad(Exception):
+    """Internal: the document's structure is wrong; the message says where."""
+
+
+def _get(d: dict, key: str, kind, where: str, optional: bool = False):
+    if not isinstance(d, dict):
+        raise _Bad(f"{where} is not an object")
+    if key not in d:
+        if optional:
+            return None
+        raise _Bad(f"{where} has no '{key}'")
+    value = d[key]
+    if value is None and optional:
+        return None
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if float in kinds and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        raise _Bad(f"{where}: '{key}' has the wrong type")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _Bad(f"{where}: '{key}' is not a finite number")
+    return value
+
+
+def _list(d, key, where):
+    return _get(d, key, list, where)
+
+
+def song_from_dict(d: dict) -> Song:
+    """A Song from `song_to_dict` output. Raises ProjectFileError when it is not one."""
+    try:
+        return _song_from_dict(d)
+    except ProjectFileError:
+        raise
+    except _Bad as exc:
+        raise ProjectFileError(f"The project is damaged: {exc}.") from None
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        raise ProjectFileError(f"The project is damaged: {exc}.", traceback.format_exc()) from None
+
+
+def _check_header(d) -> None:
+    if not isinstance(d, dict) or d.get("format") != FORMAT:
+        raise ProjectFileError("This is not a Latent Studio project.")
+    schema = d.get("schema")
+    if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
+        raise _Bad("the schema version is missing or invalid")
+    if schema > SCHEMA:
+        raise ProjectFileError(
+            f"The project was made by a newer Latent Studio (project schema {schema}; this "
+            f"version reads schema {SCHEMA} and older). Update Latent Studio to open it.")
+
+
+def _song_from_dict(d) -> Song:
+    _check_header(d)
+    song = Song(title=_get(d, "title", str, "the song"))
+
+    tempos = []
+    for i, row in enumerate(_list(d, "tempos", "the song")):
+        if not (isinstance(row, list) and len(row) == 2):
+            raise _Bad(f"tempo change {i + 1} is not [beat, bpm]")
+        beat, bpm = (_num(x, f"tempo change {i + 1}") for x in row)
+        if not 1.0 <= bpm <= 999.0 or beat < 0:
+            raise _Bad(f"tempo change {i + 1} ({bpm} BPM at beat {beat}) is out of range")
+        tempos.append(TempoChange(beat, bpm))
+    sigs = []
+    for i, row in enumerate(_list(d, "time_signatures", "the song")):
+        if not (isinstance(row, list) and len(row) == 3):
+            raise _Bad(f"time signature {i + 1} is not [beat, numerator, denominator]")
+        beat = _num(row[0], f"time signature {i + 1}")
+        num, den = row[1], row[2]
+        if not (_is_int(num) and _is_int(den) and num >= 1 and den in (1, 2, 4, 8, 16, 32)) or beat < 0:
+            raise _Bad(f"time signature {i + 1} is invalid")
+        sigs.append(TimeSignature(beat, num, den))
+    if not tempos or tempos[0].beat != 0 or not sigs or sigs[0].beat != 0:
+        raise _Bad("the song needs a tempo and a time signature at beat 0")
+    song.tempos = tempos
+    song.time_signatures = sigs
+
+    seen = set()
+    for i, t in enumerate(_list(d, "tracks", "the song")):
+        where = f"track {i + 1}"
+        role = _get(t, "role", str, where)
+        if role not in ROLES:
+            raise _Bad(f"{where} has an unknown role '{role}'")
+        program = _get(t, "program", int, where)
+        if not 0 <= program <= 127:
+            raise _Bad(f"{where} has program {program}, outside 0..127")
+        volume = _get(t, "volume", float, where)
+        tid = _get(t, "id", str, where)
+        if tid in seen:
+            raise _Bad(f"{where} repeats the id '{tid}'")
+        seen.add(tid)
+        song.tracks.append(Track(
+            name=_get(t, "name", str, where), role=role, program=program,
+            is_drum=_get(t, "is_drum", bool, where), volume=min(max(volume, 0.0), 1.0),
+            mute=_get(t, "mute", bool, where), solo=_get(t, "solo", bool, where), id=tid))
+
+    for i, c in enumerate(_list(d, "clips", "the song")):
+        where = f"clip {i + 1}"
+        cid = _get(c, "id", str, where)
+        if cid in song.clips:
+            raise _Bad(f"{where} repeats the id '{cid}'")
+        origin = _get(c, "origin", str, where)
+        if origin not in ORIGINS:
+            raise _Bad(f"{where} has an unknown origin '{origin}'")
+        latent = _get(c, "latent", list, where, optional=True)
+        if latent is not None:
+            latent = [_num(x, f"{where} latent code") for x in latent]
+        notes = {}
+        raw_notes = _get(c, "notes", dict, where)
+        for tid, rows in raw_notes.items():
+            if tid not in seen:
+                raise _Bad(f"{where} has notes for a track that does not exist ('{tid}')")
+            if not isinstance(rows, list):
+                raise _Bad(f"{where}: the notes of track '{tid}' are not a list")
+            notes[tid] = sort_notes(_note(row, where) for row in rows)
+        length = _get(c, "length", float, where)
+        if length < 0:
+            raise _Bad(f"{where} has a negative length")
+        song.clips[cid] = Clip(
+            name=_get(c, "name", str, where), length=length, notes=notes, latent=latent,
+            model=_get(c, "model", str, where, optional=True), origin=origin,
+            label=_get(c, "label", str, where, optional=True), id=cid)
+
+    sections = []
+    for i, s in enumerate(_list(d, "sections", "the song")):
+        where = f"section {i + 1}"
+        clip_id = _get(s, "clip_id", str, where, optional=True)
+        if clip_id is not None and clip_id not in song.clips:
+            raise _Bad(f"{where} uses a clip that does not exist ('{clip_id}')")
+        start, length = _get(s, "start", float, where), _get(s, "length", float, where)
+        if start < 0 or length < 0:
+            raise _Bad(f"{where} has a negative start or length")
+        sections.append(Section(_get(s, "label", str, where), clip_id, start, length,
+                                id=_get(s, "id", str, where)))
+    song.sections = sorted(sections, key=lambda s: s.start)
+    return song
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _num(x, where: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+        raise _Bad(f"{where} holds something that is not a number")
+    return float(x)
+
+
+def _note(row, where: str) -> Note:
+    if not (isinstance(row, list) and len(row) == 4 and _is_int(row[0]) and _is_int(row[3])):
+        raise _Bad(f"{where} has a note that is not [pitch, start, end, velocity]")
+    pitch, vel = row[0], row[3]
+    start, end = _num(row[1], where), _num(row[2], where)
+    if not (0 <= pitch <= 127 and 0 <= vel <= 127 and end >= start):
+        raise _Bad(f"{where} has an invalid note {row}")
+    return Note(pitch, start, end, vel)
+
+
+# ====================================================================== files
+def project_bytes(song: Song, extra: dict | None = None) -> bytes:
+    """The bytes `save_project` writes (UTF-8 JSON); `extra` adds top-level keys."""
+    doc = song_to_dict(song)
+    if extra:
+        doc.update(extra)
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def save_project(song: Song, path: str | os.PathLike, extra: dict | None = None) -> str:
+    """Write the song to `path` atomically; returns the path. Raises ProjectFileError."""
+    path = os.fspath(path)
+    try:
+        data = project_bytes(song, extra)
+    except (TypeError, ValueError) as exc:
+        raise ProjectFileError(f'Cannot save project "{path}": the song holds a value that '
+                               f"cannot be stored ({exc}).", traceback.format_exc()) from None
+    try:
+        atomic_write_bytes(path, data)
+    except OSError as exc:
+        raise ProjectFileError(f'Cannot save project "{path}": {exc.strerror or exc}.') from None
+    return path
+
+
+def read_project_document(path: str | os.PathLike) -> dict:
+    """The parsed JSON of a project file, header checked. Reads only; never writes."""
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        raise ProjectFileError(f'Cannot open project "{path}": the file does not exist.') from None
+    except IsADirectoryError:
+        raise ProjectFileError(f'Cannot open project "{path}": it is a folder.') from None
+    except OSError as exc:
+        raise ProjectFileError(f'Cannot open project "{path}": {exc.strerror or exc}.') from None
+    if not raw.strip():
+        raise ProjectFileError(f'Cannot open project "{path}": the file is empty.')
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ProjectFileError(f'Cannot open project "{path}": the file is damaged '
+                               f"(not valid JSON: {exc}).") from None
+    return doc
+
+
+def load_project(path: str | os.PathLike) -> Song:
+    """Read a project file into a new Song. Raises ProjectFileError naming the file."""
+    path = os.fspath(path)
+    doc = read_project_document(path)
+    try:
+        return song_from_dict(doc)
+    except ProjectFileError as exc:
+        raise ProjectFileError(f'Cannot open project "{path}". {exc.message}', exc.detail) from None
+

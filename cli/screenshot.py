@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 
 from core.errors import UserError
@@ -21,6 +22,19 @@ def _size(text: str) -> tuple[int, int]:
     if not (320 <= w <= 7680 and 240 <= h <= 4320):
         raise UserError(f"--size {text} is outside 320x240 .. 7680x4320")
     return w, h
+
+
+def _quiet_offscreen_warnings():
+    """The offscreen platform warns about window features it lacks; that is expected here."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler  # noqa: PLC0415
+
+    def handler(kind, _context, message):
+        if "This plugin does not support" in message:
+            return
+        if kind != QtMsgType.QtDebugMsg:
+            print(message, file=sys.stderr)
+
+    return qInstallMessageHandler(handler)  # the previous handler, to put back
 
 
 def fit_to_notes(editor) -> None:
@@ -39,11 +53,14 @@ def render_screenshot(open_path: str | None, out_path: str,
                       size: tuple[int, int]) -> tuple[int, int]:
     """Write the window with `open_path` loaded to `out_path`; returns the picture's size
     (larger than asked when the window cannot be made that small)."""
+    if open_path and not os.path.exists(open_path):
+        raise UserError(f"{open_path}: no such file")
     from gui.app import create_application  # noqa: PLC0415 - Qt only when this command runs
 
     from PySide6.QtCore import QSettings  # noqa: PLC0415
     from PySide6.QtWidgets import QApplication  # noqa: PLC0415
 
+    previous_handler = _quiet_offscreen_warnings()
     app = create_application()
     from gui import dialogs  # noqa: PLC0415
     from gui.main_window import MainWindow  # noqa: PLC0415
@@ -61,8 +78,6 @@ def render_screenshot(open_path: str | None, out_path: str,
         window.resize(*size)
         window.show()
         if open_path:
-            if not os.path.exists(open_path):
-                raise UserError(f"{open_path}: no such file")
             if not window.open_path(open_path, ask=False, background=False):
                 message, detail = errors[0] if errors else (f"{open_path} could not be opened", "")
                 raise UserError(message, detail)
@@ -84,6 +99,9 @@ def render_screenshot(open_path: str | None, out_path: str,
         window.deleteLater()
         app.processEvents()
         shutil.rmtree(settings_dir, ignore_errors=True)
+        from PySide6.QtCore import qInstallMessageHandler  # noqa: PLC0415
+
+        qInstallMessageHandler(previous_handler)
 
 
 def cmd_screenshot(args) -> int:

@@ -92,6 +92,8 @@ class Schedule:
             a, b = float(loop[0]), float(loop[1])
             if not b > a:
                 raise UserError(f"The loop region must end after it starts (got {a:g} to {b:g} beats).")
+            if tempo.sample(b) - tempo.sample(a) < 256:
+                raise UserError(f"The loop region {a:g} to {b:g} beats is too short to play.")
             loop = (a, b) if start_beat < b else None
         self.loop = loop
         self.start_beat = float(start_beat)
@@ -221,10 +223,12 @@ class SynthRenderer:
     def __init__(self, parts: list[Part], schedule: Schedule):
         self.parts = parts
         self.schedule = schedule
-        self.reach = max([p.tail for p in parts] + [synth.drum_tail()])
+        self.set_parts(parts)
 
     def set_parts(self, parts: list[Part]) -> None:
-        self.parts = parts  # one rebinding; the next block uses the new notes
+        # one rebinding each; the next block uses the new notes
+        self.reach = max([p.tail for p in parts], default=0)
+        self.parts = parts
 
     def render(self, x: int, y: int) -> np.ndarray:
         out = np.zeros((y - x, 2), dtype=np.float32)
@@ -412,7 +416,7 @@ def make_source(song: Song, *, clip_id: str | None = None, start_beat: float = 0
         tail = int(2.0 * SAMPLE_RATE)
     else:
         renderer = SynthRenderer(parts, None)
-        tail = renderer.reach
+        tail = max(renderer.reach, len(synth.click_sound(True)) if (metronome or count_in) else 0)
     schedule = Schedule(tempo, start_beat, end_beat, loop=loop, count_in=count_in,
                         metronome=metronome, tail_samples=tail)
     renderer.schedule = schedule

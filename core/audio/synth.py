@@ -61,11 +61,11 @@ PRESETS: dict[str, Preset] = {
         Preset("pluck", "Pluck", "saw", "soft", 0.09,
                attack=0.002, decay=0.45, sustain=0.0, release=0.08, gain=0.95),
         Preset("saw_lead", "Saw lead", "saw", "saw", 0.0,
-               attack=0.01, decay=0.25, sustain=0.75, release=0.09, detune_cents=6.0, gain=0.55),
+               attack=0.01, decay=0.25, sustain=0.75, release=0.09, detune_cents=3.0, gain=0.55),
         Preset("sub_bass", "Sub bass", "sub", "sub", 0.0,
                attack=0.006, decay=0.3, sustain=0.85, release=0.07, gain=1.0),
         Preset("pad", "Pad", "pad", "pad", 0.0,
-               attack=0.22, decay=0.6, sustain=0.8, release=0.5, detune_cents=9.0, gain=0.5),
+               attack=0.22, decay=0.6, sustain=0.8, release=0.5, detune_cents=4.0, gain=0.5),
     )
 }
 

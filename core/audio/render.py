@@ -380,7 +380,9 @@ class AudioSource:
     def read(self, n: int) -> np.ndarray:
         if self._cursor == 0:
             self.limiter.process(self._render(self.limiter.latency))  # prime the look-ahead
-        return self.limiter.process(self._render(n))
+        out = self.limiter.process(self._render(n))
+        self.pos += n
+        return out
 
     def beat_at(self, out_sample: float) -> float:
         return self.schedule.beat_at(out_sample)

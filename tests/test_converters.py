@@ -1,4 +1,7 @@
 """Clips <-> MusicVAE tensors (core/musicvae/converters.py)."""
+import json
+import os
+
 import numpy as np
 import pytest
 
@@ -210,3 +213,61 @@ def test_transpose_tokens_stays_in_range():
     down = cv.transpose_tokens(trio, "trio", -2)
     assert down[0, 0] == toks[0] - 2 and down[0, 1] == toks[0] - 2 and down[0, 2] == 1
     assert toks[0] == _tok(100)  # the input is not changed
+
+
+# ----------------------------------------------------------------- against Magenta's own converters
+FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "magenta_converters.json")
+
+
+@pytest.fixture(scope="module")
+def magenta():
+    with open(FIXTURE) as f:
+        return json.load(f)
+
+
+def test_melody_encoding_matches_magenta(magenta):
+    for case in magenta["melody_encode"]:
+        notes = [Note(p, s, e, v) for p, s, e, v in case["notes"]]
+        toks = cv.melody_tokens(notes, case["steps"], out_of_range="drop")
+        assert toks.tolist() == case["tokens"], case["notes"]
+
+
+def test_melody_decoding_matches_magenta(magenta):
+    for case in magenta["melody_decode"]:
+        got = sorted([n.pitch, n.start, n.end, n.velocity] for n in cv.melody_notes(case["tokens"]))
+        want = [[p, s, e, v] for p, s, e, v, _, _ in case["notes"]]
+        assert got == want, case["tokens"]
+
+
+def test_drum_encoding_matches_magenta(magenta):
+    for case in magenta["drums_encode"]:
+        notes = [Note(p, s, e, v) for p, s, e, v in case["notes"]]
+        toks = cv.drum_tokens(notes, case["steps"])
+        assert toks.tolist() == case["classes"], case["notes"]
+        assert cv.drum_roll(toks).astype(int).tolist() == case["roll"]
+
+
+def test_drum_decoding_matches_magenta(magenta):
+    for case in magenta["drums_decode"]:
+        got = sorted([n.pitch, n.start, n.end, n.velocity] for n in cv.drum_notes(case["tokens"]))
+        want = [[p, s, e, v] for p, s, e, v, _, is_drum in case["notes"]]
+        assert got == want
+        assert all(is_drum for *_, is_drum in case["notes"])
+
+
+def test_trio_matches_magenta(magenta):
+    assert magenta["trio"]
+    for case in magenta["trio"]:
+        mel = [Note(*n) for n in case["melody"]]
+        bass = [Note(*n) for n in case["bass"]]
+        drums = [Note(*n) for n in case["drums"]]
+        clip = Clip("t", 8.0, {"m": mel, "b": bass, "d": drums})
+        toks, _ = cv.clip_to_tokens(clip, {"m": "melody", "b": "bass", "d": "drums"}, "trio", 32,
+                                    out_of_range="drop")
+        assert toks.tolist() == case["tokens"]
+        parts = cv.tokens_to_notes(toks, "trio")
+        want = {(p, s, e, v, prog, d) for p, s, e, v, prog, d in case["decoded"]}
+        got = ({(n.pitch, n.start, n.end, n.velocity, 0, False) for n in parts["melody"]}
+               | {(n.pitch, n.start, n.end, n.velocity, cv.BASS_PROGRAM, False) for n in parts["bass"]}
+               | {(n.pitch, n.start, n.end, n.velocity, 0, True) for n in parts["drums"]})
+        assert got == want

@@ -145,16 +145,12 @@ class NoteEdits:
     def notes(self, clip_id: str, track_id: str) -> list[Note]:
         return list(self.song.clip(clip_id).track_notes(track_id))
 
-    def apply(self, clip_id: str, track_id: str, new_notes: list[Note], text: str) -> bool:
-        """Push a command replacing the track's notes, unless nothing would change."""
-        if Counter(new_notes) == Counter(self.song.clip(clip_id).track_notes(track_id)):
-            return False
-        self.undo_stack.push(SetNotesCommand(self.song, clip_id, track_id, new_notes, text))
-        return True
-
-    def _run(self, clip_id, track_id, result, text) -> list[Note]:
+    def _run(self, clip_id, track_id, result, text, taken_out: Sequence[Note] = ()) -> list[Note]:
+        """Push `result` = (new notes, new selection) unless the edit changed nothing: the
+        notes put in (the new selection) are the same as the notes `taken_out`."""
         new_notes, new_selection = result
-        self.apply(clip_id, track_id, new_notes, text)
+        if Counter(new_selection) != Counter(taken_out):
+            self.undo_stack.push(SetNotesCommand(self.song, clip_id, track_id, new_notes, text))
         return new_selection
 
     def add(self, clip_id: str, track_id: str, new: Sequence[Note], text: str | None = None
@@ -167,7 +163,7 @@ class NoteEdits:
                ) -> list[Note]:
         selected = present(self.notes(clip_id, track_id), selected)
         self._run(clip_id, track_id, (without(self.notes(clip_id, track_id), selected), []),
-                  f"{verb} {plural(len(selected))}")
+                  f"{verb} {plural(len(selected))}", selected)
         return []
 
     def move(self, clip_id: str, track_id: str, selected: Sequence[Note], d_beats: float,
@@ -175,7 +171,7 @@ class NoteEdits:
         selected = present(self.notes(clip_id, track_id), selected)
         return self._run(clip_id, track_id,
                          move_notes(self.notes(clip_id, track_id), selected, d_beats, d_pitch),
-                         text or f"Move {plural(len(selected))}")
+                         text or f"Move {plural(len(selected))}", selected)
 
     def transpose(self, clip_id: str, track_id: str, selected: Sequence[Note], semitones: int
                   ) -> list[Note]:
@@ -189,21 +185,21 @@ class NoteEdits:
         selected = present(self.notes(clip_id, track_id), selected)
         return self._run(clip_id, track_id,
                          resize_notes(self.notes(clip_id, track_id), selected, d_end, min_length),
-                         f"Resize {plural(len(selected))}")
+                         f"Resize {plural(len(selected))}", selected)
 
     def set_velocities(self, clip_id: str, track_id: str, changes: Sequence[tuple[Note, int]]
                        ) -> list[Note]:
         keep = present(self.notes(clip_id, track_id), [n for n, _ in changes])
         changes = [(n, v) for n, v in changes if n in keep]
         return self._run(clip_id, track_id, set_velocities(self.notes(clip_id, track_id), changes),
-                         f"Change velocity of {plural(len(changes))}")
+                         f"Change velocity of {plural(len(changes))}", [n for n, _ in changes])
 
     def quantise(self, clip_id: str, track_id: str, selected: Sequence[Note], grid: float,
                  grid_name: str = "") -> list[Note]:
         selected = present(self.notes(clip_id, track_id), selected)
         text = f"Quantise {plural(len(selected))}" + (f" to {grid_name}" if grid_name else "")
         return self._run(clip_id, track_id,
-                         quantise_notes(self.notes(clip_id, track_id), selected, grid), text)
+                         quantise_notes(self.notes(clip_id, track_id), selected, grid), text, selected)
 
     def duplicate(self, clip_id: str, track_id: str, selected: Sequence[Note], grid: float
                   ) -> list[Note]:

@@ -19,18 +19,17 @@ class NoteArrays:
 
     def __init__(self, notes: Sequence[Note]):
         self.notes = list(notes)
-        if self.notes:
-            table = np.array(self.notes, dtype=np.float64).reshape(-1, 4)
-            order = np.argsort(table[:, 1], kind="stable")
-            if not np.all(order[:-1] < order[1:]):  # the Song keeps lists sorted; be safe anyway
-                table = table[order]
-                self.notes = [self.notes[i] for i in order]
-        else:
-            table = np.zeros((0, 4))
-        self.pitch = table[:, 0].astype(np.int16)
-        self.start = np.ascontiguousarray(table[:, 1])
-        self.end = np.ascontiguousarray(table[:, 2])
-        self.velocity = table[:, 3].astype(np.int16)
+        columns = tuple(zip(*self.notes)) or ((), (), (), ())  # four tuples: fast to convert
+        n = len(self.notes)
+        self.pitch = np.fromiter(columns[0], dtype=np.float64, count=n).astype(np.int16)
+        self.start = np.fromiter(columns[1], dtype=np.float64, count=n)
+        self.end = np.fromiter(columns[2], dtype=np.float64, count=n)
+        self.velocity = np.fromiter(columns[3], dtype=np.float64, count=n).astype(np.int16)
+        if len(self.start) > 1 and np.any(self.start[1:] < self.start[:-1]):
+            order = np.argsort(self.start, kind="stable")  # the Song keeps lists sorted; be safe
+            self.notes = [self.notes[i] for i in order]
+            self.pitch, self.start = self.pitch[order], self.start[order]
+            self.end, self.velocity = self.end[order], self.velocity[order]
         self.reach = np.maximum.accumulate(self.end) if len(self.end) else self.end
 
     def __len__(self) -> int:

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QLineF, QRectF, Qt
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QWidget
 
 from core.song import Note
+from gui import piano_roll_raster as raster
 from gui import piano_roll_style as style
 from gui.edit_commands import set_velocities
 from gui.piano_roll_state import RollState
@@ -17,6 +18,7 @@ from gui.piano_roll_state import RollState
 HEIGHT = 84
 PAD = 4  # pixels above velocity 127
 HIT_PX = 5
+DENSE_BARS = 800  # more bars than this: draw them as pixel columns with numpy
 
 
 class VelocityLane(QWidget):
@@ -71,19 +73,43 @@ class VelocityLane(QWidget):
             return
         ti = st.track_index(st.edit_track)
         chosen = set(st.drawn_selection())
-        xs = ((arr.start[idx] - st.scroll_x) * st.px_per_beat).tolist()
-        note_w = ((arr.end[idx] - arr.start[idx]) * st.px_per_beat).tolist()
-        groups: dict[tuple[int, bool], list[QRectF]] = {}
-        for j, i in enumerate(idx.tolist()):
-            n = arr.notes[i]
-            bw = max(3.0, min(9.0, note_w[j] - 2.0))
-            top = self.y_of(n.velocity)
-            key = (style.velocity_bucket(n.velocity), n in chosen)
-            groups.setdefault(key, []).append(QRectF(xs[j], top, bw, h - top))
-        for (bucket, selected), rects in groups.items():
-            p.setBrush(style.note_brush(ti, bucket, False, selected))
-            p.setPen(style.note_pen(ti, False, selected))
-            p.drawRects(rects)
+        selected = np.fromiter((arr.notes[i] in chosen for i in idx.tolist()), dtype=bool,
+                               count=len(idx)) if chosen else np.zeros(len(idx), dtype=bool)
+        xs = (arr.start[idx] - st.scroll_x) * st.px_per_beat
+        velocity = arr.velocity[idx].astype(np.int64)
+        if len(idx) > DENSE_BARS:
+            self._paint_dense(p, w, h, ti, xs, velocity, selected)
+            return
+        widths = np.clip((arr.end[idx] - arr.start[idx]) * st.px_per_beat - 2.0, 3.0, 9.0).tolist()
+        tops = [self.y_of(v) for v in velocity.tolist()]
+        xs = xs.tolist()
+        key = (velocity * style.VELOCITY_BUCKETS // 128) * 2 + selected
+        p.setPen(Qt.NoPen)
+        for sel in (False, True):  # the border colour, then each fill inset by a pixel
+            picks = np.flatnonzero(selected == sel).tolist()
+            if picks:
+                p.setBrush(style.note_pen(ti, False, sel).color())
+                p.drawRects([QRectF(xs[j], tops[j], widths[j], h - tops[j]) for j in picks])
+        for k in np.unique(key).tolist():
+            bucket, sel = divmod(k, 2)
+            p.setBrush(style.note_brush(ti, bucket, False, bool(sel)))
+            p.drawRects([QRectF(xs[j] + 1, tops[j] + 1, widths[j] - 2, h - tops[j] - 1)
+                         for j in np.flatnonzero(key == k).tolist()])
+
+    def _paint_dense(self, p: QPainter, w: int, h: int, ti: int, xs: np.ndarray,
+                     velocity: np.ndarray, selected: np.ndarray) -> None:
+        """Many notes: one pixel column each, the loudest note of a column sets its height."""
+        cols = np.clip(np.floor(xs).astype(np.int64), 0, w - 1)
+        top_velocity = np.zeros(w, dtype=np.int64)
+        np.maximum.at(top_velocity, cols, velocity)
+        chosen = np.zeros(w, dtype=np.int64)
+        np.maximum.at(chosen, cols, selected.astype(np.int64))
+        key = np.minimum(top_velocity * style.VELOCITY_BUCKETS // 128, style.VELOCITY_BUCKETS - 1) * 2
+        colour = raster.note_lut(ti, False)[key + chosen]
+        tops = self.y_of(top_velocity.astype(np.float64))
+        mask = (np.arange(h, dtype=np.float64)[:, None] >= tops[None, :]) & (top_velocity > 0)[None, :]
+        pixels = np.where(mask, colour[None, :], 0).astype(np.uint32)
+        p.drawImage(0, 0, QImage(pixels.data, w, h, 4 * w, QImage.Format_ARGB32_Premultiplied))
 
     # ----------------------------------------------------------------- editing
     def note_at(self, x: float, y: float) -> Note | None:

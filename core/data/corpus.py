@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from core.song import Note, sort_notes
 
-CORPUS_VERSION = 1
+CORPUS_VERSION = 2
 COLLECTIONS = {
     "ryans": "ryansMammoth",
     "oneills": "oneills1850",
@@ -231,9 +231,13 @@ def _pickup_shift(part, bar: float) -> float:
 
 
 def _part_notes(part, shift: float) -> list[Note]:
+    from music21 import harmony as m21harmony
+
     flat = part.stripTies().flatten()
     notes = []
     for el in flat.notes:
+        if isinstance(el, m21harmony.Harmony):  # chord symbols above the staff are not notes
+            continue
         ql = float(el.duration.quarterLength)
         if ql <= 0:  # grace notes
             continue

@@ -43,6 +43,7 @@ class PianoRollEditor(QWidget):
     playhead_requested = Signal(float)  # the musician clicked the ruler
     edit_track_changed = Signal(str)
     visible_tracks_changed = Signal(list)
+    status_message = Signal(str)  # short feedback while dragging (pitch and position)
 
     _clipboard: list[Note] = []  # shared by every editor in the process
 
@@ -70,6 +71,7 @@ class PianoRollEditor(QWidget):
         self.hbar.valueChanged.connect(lambda v: st.set_view(scroll_x=v / st.px_per_beat))
         self.vbar.valueChanged.connect(lambda v: st.set_view(scroll_y=float(v)))
         self.ruler.playhead_requested.connect(self._on_ruler)
+        self.view.status_message.connect(self.status_message)
         self.destroyed.connect(st.detach)
         self._on_selection()
         self._sync_track_controls()

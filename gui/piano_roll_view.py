@@ -38,6 +38,7 @@ class _Drag:
     anchor: Note | None = None
     additive: bool = False
     copy: bool = False
+    free: bool = False  # alt held at the press: ignore the grid
     moved: bool = False
     toggle_off: bool = False  # shift-click on a selected note: deselect it if there is no drag
     base: list = field(default_factory=list)
@@ -66,8 +67,10 @@ class PianoRollView(QWidget):
         self._label_font = QFont()
         self._label_font.setPixelSize(9)
         for sig in (state.notes_changed, state.selection_changed, state.view_changed,
-                    state.preview_changed, state.playhead_changed):
+                    state.preview_changed):
             sig.connect(self.update)
+        self._playhead_x: float | None = None
+        state.playhead_changed.connect(self._on_playhead)
 
     # ----------------------------------------------------------------- geometry
     def resizeEvent(self, event) -> None:
@@ -76,6 +79,14 @@ class PianoRollView(QWidget):
         super().resizeEvent(event)
 
     # ----------------------------------------------------------------- painting
+    def _on_playhead(self, beat: float) -> None:
+        """Repaint only the strips under the old and the new playhead (playback moves it often)."""
+        x = self.state.x_of(beat)
+        for old in (self._playhead_x, x):
+            if old is not None and -4 <= old <= self.width() + 4:
+                self.update(int(old) - 3, 0, 7, self.height())
+        self._playhead_x = x
+
     def paintEvent(self, event) -> None:
         p = QPainter(self)
         try:
@@ -108,6 +119,7 @@ class PianoRollView(QWidget):
             p.setBrush(style.RUBBER_BAND)
             p.drawRect(d.rect)
         x = st.x_of(st.playhead)
+        self._playhead_x = x
         if -2 <= x <= w + 2:
             p.setPen(style.cosmetic_pen(style.PLAYHEAD, 2.0))
             p.drawLine(QLineF(x, 0, x, h))
@@ -231,7 +243,8 @@ class PianoRollView(QWidget):
             st.set_selection([note])
         self.draw_velocity = note.velocity
         self._drag = _Drag("resize" if on_edge else "move", pos, anchor=note, toggle_off=toggle_off,
-                           copy=bool(mods & Qt.ControlModifier) and not on_edge)
+                           copy=bool(mods & Qt.ControlModifier) and not on_edge,
+                           free=bool(mods & Qt.AltModifier))
 
     def mouseMoveEvent(self, event) -> None:
         pos = event.position()
@@ -244,7 +257,7 @@ class PianoRollView(QWidget):
             return
         d.moved = True
         st = self.state
-        no_snap = bool(event.modifiers() & Qt.AltModifier)
+        no_snap = d.free or bool(event.modifiers() & Qt.AltModifier)
         grid = 0.0 if no_snap else st.snap
         if d.mode in ("empty", "rubber"):
             d.mode = "rubber"
@@ -263,8 +276,10 @@ class PianoRollView(QWidget):
                 new_notes, moved = move_notes(notes, st.selection, d_beats, d_pitch)
                 d.result = (new_notes, moved, d_beats, d_pitch)
             st.set_preview(d.result[0], d.result[1])
-            self.status_message.emit(f"{style.note_name(d.result[1][0].pitch) if d.result[1] else ''}"
-                                     f"  start {new_start:g}")
+            if d.result[1]:
+                self.status_message.emit(
+                    f"{'Copy' if d.copy else 'Move'} {plural(len(d.result[1]))}: "
+                    f"{style.note_name(a.pitch + d_pitch)} at {self._position(new_start)}")
         elif d.mode == "resize":
             a = d.anchor
             new_end = snap_beat(a.end + (pos.x() - d.press.x()) / st.px_per_beat, grid)
@@ -273,6 +288,11 @@ class PianoRollView(QWidget):
             new_notes, resized = resize_notes(st.edit_notes(), st.selection, d_end, min_len)
             d.result = (new_notes, resized, d_end, min_len)
             st.set_preview(new_notes, resized)
+            self.status_message.emit(f"Resize {plural(len(resized))}: ends at {self._position(new_end)}")
+
+    def _position(self, beat: float) -> str:
+        bpb = self.state.song.beats_per_bar
+        return f"bar {int(beat // bpb) + 1}, beat {beat % bpb + 1:.4g}"
 
     def _rubber_select(self, d: _Drag) -> None:
         st = self.state

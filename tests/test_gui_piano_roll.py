@@ -279,3 +279,25 @@ def test_note_arrays_find_long_notes_that_start_before_the_window():
     assert [arr.notes[i] for i in arr.visible(49.0, 52.0, 62, 70)] == [notes_[2]]
     assert len(arr.visible(100.0, 120.0)) == 0
     assert arr.at(75.0, 60) == 0 and arr.at(75.0, 61) is None
+
+
+def test_ctrl_drag_copies_and_alt_drag_ignores_the_grid(qtbot, roll):
+    messages = []
+    roll.status_message.connect(messages.append)
+    drag(qtbot, roll.view, at(roll, 0.3, 60), at(roll, 4.3, 60), Qt.ControlModifier)
+    assert MELODY[0] in notes(roll) and Note(60, 4.0, 5.0, 90) in notes(roll)
+    assert roll.undo_stack.undoText() == "Copy 1 note"
+    assert any(m.startswith("Copy 1 note: C4 at bar 2, beat 1") for m in messages)
+    drag(qtbot, roll.view, at(roll, 1.5, 62), at(roll, 1.6, 62, dx=2), Qt.AltModifier)
+    moved = [n for n in notes(roll) if n.pitch == 62]
+    assert len(moved) == 1 and moved[0].start == pytest.approx(1.0 + 0.1 + 2 / 40, abs=0.03)
+
+
+def test_bars_follow_the_time_signature(roll):
+    from gui import piano_roll_raster as raster
+
+    roll.song.set_time_signature(3, 4)
+    st = roll.state
+    _, _, bars = raster.grid_lines(st, 1000)
+    assert [round(st.beat_at(x)) for x in bars.tolist()[:4]] == [0, 3, 6, 9]
+    roll.view.repaint()

@@ -519,7 +519,7 @@ def _assemble(per_source, settings: DataSettings, stats: dict) -> Dataset:
         return np.stack(ws) if ws else np.zeros(shape, np.int16)
 
     stats["duplicates_removed"] = dup
-    stats["sources_used"] = sum(1 for _, w in per_source if w)
+    stats["sources_used"] = len({s for s, w in per_source if w})
     stats["held_out_sources"] = sorted(held)
     return Dataset(settings.kind, settings.bars, stack(splits["train"][0]), stack(splits["held_out"][0]),
                    np.asarray(splits["train"][1], np.int32), np.asarray(splits["held_out"][1], np.int32),

@@ -104,12 +104,18 @@ class PianoRollEditor(QWidget):
         self.edit_combo = QComboBox(self)
         self.edit_combo.setToolTip("The track whose notes you edit; other shown tracks are dimmed")
         self.edit_combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
+        self.edit_combo.setMinimumWidth(150)
         self.edit_combo.currentIndexChanged.connect(self._on_edit_combo)
         bar.addWidget(self.edit_combo)
         bar.addStretch(1)
-        for action in self._view_actions:
+        short = {self.act_zoom_out_x: "Zoom \u2212", self.act_zoom_in_x: "Zoom +",
+                 self.act_zoom_out_y: "Rows \u2212", self.act_zoom_in_y: "Rows +",
+                 self.act_zoom_fit: "Fit", self.act_follow: "Follow"}
+        for action in (self.act_zoom_out_x, self.act_zoom_in_x, self.act_zoom_out_y,
+                       self.act_zoom_in_y, self.act_zoom_fit, self.act_follow):
             button = QToolButton(self)
             button.setDefaultAction(action)
+            button.setText(short[action])  # menus keep the long names
             button.setAutoRaise(True)
             bar.addWidget(button)
 

@@ -23,9 +23,16 @@ class KeyboardWidget(QWidget):
         self.setFixedWidth(PIANO_WIDTH)
         self._font = QFont()
         self._font.setPixelSize(9)
-        state.view_changed.connect(self.update)
+        self._shown: tuple | None = None
+        state.view_changed.connect(self._on_view)
         state.notes_changed.connect(self._on_tracks)
         self.setToolTip("Pitches: C notes are labelled (C4 is middle C). A drum track shows drum names.")
+
+    def _on_view(self) -> None:
+        shown = (self.state.scroll_y, self.state.row_h)
+        if shown != self._shown:  # horizontal scrolling and zooming leave the keys as they are
+            self._shown = shown
+            self.update()
 
     def _on_tracks(self) -> None:
         self.setFixedWidth(DRUM_WIDTH if self.state.is_drum_view() else PIANO_WIDTH)

@@ -81,7 +81,7 @@ class VelocityLane(QWidget):
             self._paint_dense(p, w, h, ti, xs, velocity, selected)
             return
         widths = np.clip((arr.end[idx] - arr.start[idx]) * st.px_per_beat - 2.0, 3.0, 9.0).tolist()
-        tops = [self.y_of(v) for v in velocity.tolist()]
+        tops = self.y_of(velocity.astype(np.float64)).tolist()
         xs = xs.tolist()
         key = (velocity * style.VELOCITY_BUCKETS // 128) * 2 + selected
         p.setPen(Qt.NoPen)

@@ -63,10 +63,12 @@ class PianoRollEditor(QWidget):
         self._make_actions()
         self._build()
         self.setFocusProxy(self.view)
+        for widget in (self.ruler, self.keyboard, self.velocity_lane):
+            widget.setFocusPolicy(Qt.ClickFocus)  # a click there keeps the shortcuts working
         st = self.state
         st.selection_changed.connect(self._on_selection)
         st.notes_changed.connect(self._on_notes)
-        st.tracks_changed.connect(self._sync_track_controls)
+        st.tracks_changed.connect(self._on_tracks)
         st.view_changed.connect(self._sync_scrollbars)
         self.hbar.valueChanged.connect(lambda v: st.set_view(scroll_x=v / st.px_per_beat))
         self.vbar.valueChanged.connect(lambda v: st.set_view(scroll_y=float(v)))
@@ -367,6 +369,11 @@ class PianoRollEditor(QWidget):
     def _on_notes(self) -> None:
         self._on_selection()
         self._sync_scrollbars()
+
+    def _on_tracks(self) -> None:
+        if not self._explicit_tracks:  # nobody chose: show every track, new ones included
+            self.state.set_visible_tracks([t.id for t in self.song.tracks])
+        self._sync_track_controls()
 
     def _sync_scrollbars(self) -> None:
         st = self.state

@@ -335,3 +335,17 @@ def test_qt_binding_keeps_a_reference_to_none():
     assert out.returncode == 0 and out.stdout.split()[-1] == "ok", (
         f"the Qt binding loses references to None ({out.stdout.split()[:1]} lost in 200 calls); "
         f"use a PySide6 without this bug (6.11.3 is fine): {out.stderr[-300:]}")
+
+
+def test_new_tracks_show_up_and_lane_clicks_keep_shortcuts(qtbot, roll):
+    roll._explicit_tracks = False
+    extra = roll.song.add_track(Track("Pad", "other"))
+    assert extra.id in roll.state.visible_tracks
+    assert roll.edit_combo.findData(extra.id) >= 0
+    qtbot.mouseClick(roll.view, Qt.LeftButton, Qt.NoModifier, at(roll, 0.5, 60))
+    empty_x = round(roll.state.x_of(3.5))  # no note starts near here: the click changes nothing
+    qtbot.mouseClick(roll.velocity_lane, Qt.LeftButton, Qt.NoModifier, QPoint(empty_x, 5))
+    assert roll.velocity_lane.hasFocus()
+    assert roll.undo_stack.count() == 0
+    qtbot.keyClick(roll.velocity_lane, Qt.Key_Delete)
+    assert notes(roll) == MELODY[1:]

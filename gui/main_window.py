@@ -572,14 +572,20 @@ class MainWindow(QMainWindow):
         if found is None:
             return False
         if not dialogs.ask_restore_recovery(self, found.describe()):
-            self._clear_recovery()
+            recovery_ui.discard(found)
             return False
         self._adopt(found.song, found.project_path)
         # The restored work is not saved anywhere yet: mark it modified, so the user is asked
-        # to save it, and keep the recovery file until they do.
+        # to save it, and move it into this process's recovery file until they do.
         self.undo_stack.resetClean()
         self._update_title()
-        self.statusBar().showMessage("Restored the recovered project; save it to keep it", 8000)
+        try:
+            recovery_ui.adopt(found, self.song, self.project_path)
+        except Exception as exc:  # noqa: BLE001 - the song is restored; autosave retries later
+            self.statusBar().showMessage(f"Could not move the recovery file: {exc}", 8000)
+        else:
+            self.statusBar().showMessage("Restored the recovered project; save it to keep it",
+                                         8000)
         return True
 
     # ================================================================= jobs

@@ -282,24 +282,52 @@ def _song_with_notes(title="Recovered tune") -> Song:
     return song
 
 
+def dead_pid() -> int:
+    """The id of a process that has ended (so its recovery file counts as left behind)."""
+    import subprocess
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def leave_recovery(song, project_path=None):
+    """Plant the recovery file a crashed Latent Studio process would have left."""
+    from core import recovery
+
+    os.replace(recovery.write_recovery(song, project_path), recovery.recovery_path(dead_pid()))
+
+
+def own_recovery_exists():
+    from core import recovery
+
+    return os.path.exists(recovery.recovery_path())
+
+
 def test_recovery_is_offered_at_start_and_restored(qtbot, make_window, asked):
     from core import recovery
 
     lost = _song_with_notes()
-    recovery.write_recovery(lost, None)
+    leave_recovery(lost)
     window = make_window()
     assert window.offer_recovery()
     assert len(asked.restore_offers) == 1 and "Recovered tune" in asked.restore_offers[0]
     assert window.song.snapshot() == lost.snapshot()
     assert "*" in window.windowTitle()  # restored work is not saved yet
     assert track_rows(window) == ["Piano"]
-    assert recovery.find_recovery()  # kept until the user saves or closes cleanly
+    # the old file is gone (not offered twice); the work now sits in this process's own file
+    # until the user saves or closes cleanly
+    assert recovery.find_recovery() is None
+    assert own_recovery_exists()
+    asked.save_path = str(window.settings.fileName()) + ".lstudio"
+    assert window.file_save()
+    assert not own_recovery_exists()
 
 
 def test_discarding_the_recovery_deletes_it(qtbot, make_window, asked):
     from core import recovery
 
-    recovery.write_recovery(_song_with_notes(), None)
+    leave_recovery(_song_with_notes())
     asked.restore = False
     window = make_window()
     before = window.song.snapshot()
@@ -317,16 +345,17 @@ def test_autosave_writes_recovery_only_when_modified_and_clean_close_clears_it(q
     assert window.autosave_timer.isActive()
     assert window.autosave_timer.interval() == 2 * 60 * 1000
     assert not window.autosave()  # nothing changed: nothing written
-    assert not recovery.find_recovery()
+    assert not own_recovery_exists()
     song = window.song
     window.undo_stack.push(SetNotesCommand(song, next(iter(song.clips)), song.tracks[0].id,
                                            [Note(72, 0.0, 0.5)], "Add Note"))
     assert window.autosave()
-    found = recovery.find_recovery()
-    assert found
+    assert own_recovery_exists()
+    assert recovery.load_recovery(recovery.list_recoveries(include_running=True)[0]).snapshot() \
+        == song.snapshot()
     asked.save_changes = "discard"
     assert window.close()
-    assert not recovery.find_recovery()
+    assert not own_recovery_exists()
 
 
 def _drop(window, path):
@@ -387,7 +416,7 @@ def test_run_app_offers_recovery_at_start_then_opens_the_window(qtbot, qapp, ask
     from gui.app import run_app
 
     lost = _song_with_notes("Before the crash")
-    recovery.write_recovery(lost, None)
+    leave_recovery(lost)
     seen = {}
 
     def inspect():
@@ -412,7 +441,8 @@ def test_run_app_offers_recovery_at_start_then_opens_the_window(qtbot, qapp, ask
     assert seen["song"] == lost.snapshot()  # restored, and the --open file did not replace it
     assert seen["title"].startswith("Before the crash*")
     assert seen["app"] == "Latent Studio"
-    assert not recovery.find_recovery()  # the clean close cleared it
+    assert recovery.find_recovery() is None  # offered once, not again
+    assert not own_recovery_exists()  # the clean close cleared this process's copy
 
 
 def test_error_dialog_hides_the_detail_behind_a_button(qtbot):

@@ -73,3 +73,20 @@ def test_key_detection_and_root_bass():
         assert all(28 <= n.pitch <= 55 for n in bass)
         assert bass[0].pitch % 12 == 0
     assert harmony.root_bass([], 8.0) == []
+
+
+def test_measure_layout_keeps_downbeats_on_the_grid():
+    full = (4.0, 4.0, 0.0)
+    # a one-beat pickup ends on the first bar line; bars follow every 4 beats
+    assert corpus.measure_layout([(4.0, 1.0, 3.0), full, full]) == (4.0, [3.0, 4.0, 8.0])
+    # a repeat's short last bar plus the repeated pickup make one bar together
+    bar, starts = corpus.measure_layout([(4.0, 1.0, 0.0), full, (4.0, 3.0, 0.0), (4.0, 1.0, 0.0), full])
+    assert starts == [3.0, 4.0, 8.0, 11.0, 12.0]
+    # an odd 1/8 bar inside a tune: the next full bar goes back onto the bar line
+    bar, starts = corpus.measure_layout([full, (0.5, 0.5, 0.0), full, full])
+    assert starts == [0.0, 4.0, 8.0, 12.0]
+    # 2/4 tunes: a half-beat pickup ends on a 4/4 bar line
+    assert corpus.measure_layout([(2.0, 0.5, 0.0), (2.0, 2.0, 0.0), (2.0, 2.0, 0.0)]) == (2.0, [3.5, 4.0, 6.0])
+    assert corpus.measure_layout([(3.0, 3.0, 0.0)] * 8) == "bar of 3 beats (not 2 or 4)"
+    mixed = [full] * 6 + [(3.0, 3.0, 0.0)] * 4
+    assert corpus.measure_layout(mixed) == "changes time signature"

@@ -6,7 +6,8 @@ No download: music21 installs its corpus files with the package. Collections use
 - "oneills":    O'Neill's Music of Ireland, 1850 (39 ABC files of about 50 tunes)
 - "essen":      the Essen folk song collection (31 ABC files of hundreds of songs)
 - "nottingham": the Nottingham folk music database (when the corpus holds it)
-- "chorales":   433 Bach chorales (MusicXML): soprano as the melody, bass part as the bass
+- "chorales":   433 Bach chorales (MusicXML): the Soprano part as the melody, the Bass part as the
+                 bass (by part name; some chorales add horns or oboes)
 
 Each score becomes a `Tune` with note times in beats (quarter notes), tempo-free. Repeats are
 written out (music21's expandRepeats; the score is used as written if that fails), tied notes
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 
 from core.song import Note, sort_notes
 
-CORPUS_VERSION = 2
+CORPUS_VERSION = 4
 COLLECTIONS = {
     "ryans": "ryansMammoth",
     "oneills": "oneills1850",
@@ -171,20 +172,8 @@ def parse_file(path: str) -> FileResult:
 
 
 def _score_to_tune(score, rel: str, index: int, is_chorale: bool, result: FileResult) -> Tune | None:
-    from music21 import meter
+    from music21 import stream
 
-    sigs = list(score.recurse().getElementsByClass(meter.TimeSignature))
-    if not sigs:
-        bar = 4.0
-    else:
-        bars = {float(s.barDuration.quarterLength) for s in sigs}
-        if len(bars) != 1:
-            result.skip("changes time signature")
-            return None
-        bar = bars.pop()
-    if bar not in ALLOWED_BAR_BEATS:
-        result.skip(f"bar of {bar:g} beats (not 2 or 4)")
-        return None
     try:
         expanded = score.expandRepeats()
     except Exception:  # noqa: BLE001 - malformed repeat marks: use the score as written
@@ -194,59 +183,104 @@ def _score_to_tune(score, rel: str, index: int, is_chorale: bool, result: FileRe
         if len(parts) < 2:
             result.skip("chorale without separate parts")
             return None
-        mel_part, bass_part = parts[0], parts[-1]
+        mel_part, bass_part = _named_part(parts, "soprano", 0).stripTies(), _named_part(parts, "bass", -1).stripTies()
     else:
-        mel_part, bass_part = parts[0], None
-    shift = _pickup_shift(mel_part, bar)
-    melody = _part_notes(mel_part, shift)
+        mel_part, bass_part = parts[0].stripTies(), None
+    measures = list(mel_part.getElementsByClass(stream.Measure))
+    if not measures:
+        result.skip("no bars")
+        return None
+    layout = measure_layout([(float(m.barDuration.quarterLength), float(m.duration.quarterLength),
+                              float(getattr(m, "paddingLeft", 0.0) or 0.0)) for m in measures])
+    if isinstance(layout, str):
+        result.skip(layout)
+        return None
+    bar, starts = layout
+    melody = _measure_notes(measures, starts)
     if len(melody) < 4:
         result.skip("fewer than 4 notes")
         return None
-    bass = _part_notes(bass_part, shift) if bass_part is not None else None
+    bass = None
+    if bass_part is not None:
+        bass_measures = list(bass_part.getElementsByClass(stream.Measure))
+        if len(bass_measures) != len(measures):
+            result.skip("parts with different bars")
+            return None
+        bass = _measure_notes(bass_measures, starts)
     end = max(n.end for n in melody + (bass or []))
     length = max(4.0, math.ceil(end / 4.0 - 1e-9) * 4.0)
     title = ""
     md = getattr(score, "metadata", None)
     if md is not None and md.title:
         title = str(md.title)
-    return Tune(rel.replace(os.sep, "/"), index, title or os.path.basename(rel), bar, length, melody, bass, shift)
+    return Tune(rel.replace(os.sep, "/"), index, title or os.path.basename(rel), bar, length, melody, bass,
+                starts[0])
 
 
-def _pickup_shift(part, bar: float) -> float:
-    """Beats to add so that the first full bar begins on a 4/4 bar line."""
-    from music21 import stream
+def _named_part(parts, name: str, fallback: int):
+    """The part called `name` (some chorales add horns or oboes above the choir), else parts[fallback]."""
+    for p in parts:
+        if (p.partName or "").strip().lower() == name:
+            return p
+    return parts[fallback]
 
-    measures = list(part.getElementsByClass(stream.Measure))
+
+def measure_layout(measures: list[tuple[float, float, float]]) -> tuple[float, list[float]] | str:
+    """Where each notated bar goes on the 4/4 grid: (main bar length, start beat per bar).
+
+    `measures` holds (notated bar length, filled length, left padding) per bar. The main bar is
+    the most common notated length; it must be 2 or 4 beats, and at most a tenth of the bars (or
+    two) may have another notated length, else a reason (str) is returned. A short first bar is
+    a pickup: it ends on the first 4/4 bar line. Short bars later on (a repeat's shortened last
+    bar, an odd 1/8 bar some ABC files use) are written as they come, and the next full bar
+    starts on the next bar line, so the downbeats stay on the grid.
+    """
+    eps = 1e-6
     if not measures:
-        return 0.0
-    m0 = measures[0]
-    pickup = 0.0
-    pad = float(getattr(m0, "paddingLeft", 0.0) or 0.0)
-    dur = float(m0.duration.quarterLength)
-    if pad > 0:
-        pickup = bar - pad
-    elif 0 < dur < bar - 1e-6 and len(measures) > 1:
-        pickup = dur
-    return (-pickup) % 4.0 if pickup > 0 else 0.0
+        return "no bars"
+    counts: dict[float, int] = {}
+    for bar_len, _, _ in measures:
+        counts[bar_len] = counts.get(bar_len, 0) + 1
+    main = max(counts, key=lambda b: (counts[b], b))
+    if main not in ALLOWED_BAR_BEATS:
+        return f"bar of {main:g} beats (not 2 or 4)"
+    if len(measures) - counts[main] > max(2, len(measures) // 10):
+        return "changes time signature"
+    starts = []
+    first_len = measures[0][1] if measures[0][2] <= 0 else main - measures[0][2]
+    if len(measures) > 1 and eps < first_len < main - eps:  # a pickup
+        pos = 4.0 - first_len % 4.0
+        starts.append(pos)
+        pos += first_len
+        rest = measures[1:]
+    else:
+        pos = 0.0
+        rest = measures
+    for bar_len, filled, _ in rest:
+        full = abs(bar_len - main) < eps and filled >= main - eps
+        if full:
+            off = pos % main
+            if off > eps and main - off > eps:
+                pos += main - off  # back onto the bar line
+        starts.append(pos)
+        pos += filled if filled > eps else bar_len
+    return main, starts
 
 
-def _part_notes(part, shift: float) -> list[Note]:
+def _measure_notes(measures, starts: list[float]) -> list[Note]:
     from music21 import harmony as m21harmony
 
-    flat = part.stripTies().flatten()
     notes = []
-    for el in flat.notes:
-        if isinstance(el, m21harmony.Harmony):  # chord symbols above the staff are not notes
-            continue
-        ql = float(el.duration.quarterLength)
-        if ql <= 0:  # grace notes
-            continue
-        start = float(el.offset) + shift
-        if el.isChord:
-            pitch = max(p.midi for p in el.pitches)
-        else:
-            pitch = el.pitch.midi
-        notes.append(Note(int(pitch), start, start + ql, 90))
+    for m, base in zip(measures, starts):
+        for el in m.flatten().notes:
+            if isinstance(el, m21harmony.Harmony):  # chord symbols above the staff are not notes
+                continue
+            ql = float(el.duration.quarterLength)
+            if ql <= 0:  # grace notes
+                continue
+            start = base + float(el.offset)
+            pitch = max(p.midi for p in el.pitches) if el.isChord else el.pitch.midi
+            notes.append(Note(int(pitch), start, start + ql, 90))
     return sort_notes(notes)
 
 

@@ -131,6 +131,17 @@ def paste_notes(notes: Sequence[Note], clipboard: Sequence[Note], at: float
 
 
 # --------------------------------------------------------------------------- commands
+class NoteEditCommand(SetNotesCommand):
+    """A note edit that also remembers which notes were selected before and after it, so an
+    editor can select the notes an undo or redo brings back."""
+
+    def __init__(self, song: Song, clip_id: str, track_id: str, new_notes: list[Note], text: str,
+                 selected_before: Sequence[Note], selected_after: Sequence[Note]):
+        super().__init__(song, clip_id, track_id, new_notes, text)
+        self.selected_before = list(selected_before)
+        self.selected_after = list(selected_after)
+
+
 class NoteEdits:
     """Pushes one undo command per edit of one track in one clip.
 
@@ -150,7 +161,8 @@ class NoteEdits:
         notes put in (the new selection) are the same as the notes `taken_out`."""
         new_notes, new_selection = result
         if Counter(new_selection) != Counter(taken_out):
-            self.undo_stack.push(SetNotesCommand(self.song, clip_id, track_id, new_notes, text))
+            self.undo_stack.push(NoteEditCommand(self.song, clip_id, track_id, new_notes, text,
+                                                 taken_out, new_selection))
         return new_selection
 
     def add(self, clip_id: str, track_id: str, new: Sequence[Note], text: str | None = None

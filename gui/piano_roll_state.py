@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from core.song import Clip, Note, Song, Track
-from gui.edit_commands import NoteEdits, present
+from gui.edit_commands import NoteEditCommand, NoteEdits, present
 from gui.piano_roll_arrays import NoteArrays
 
 SNAP_CHOICES = (("1/4", 1.0), ("1/8", 0.5), ("1/16", 0.25), ("1/32", 0.125),
@@ -49,6 +49,8 @@ class RollState(QObject):
         self.view_h = 600.0
         self.preview_notes: list[Note] | None = None  # edit track's notes while dragging
         self.preview_selection: list[Note] = []
+        self._undo_index = undo_stack.index()
+        undo_stack.indexChanged.connect(self._on_undo_index)
         self._arrays: dict[str, NoteArrays] = {}
         self._preview_arrays: NoteArrays | None = None
         self._subscribe()
@@ -96,6 +98,19 @@ class RollState(QObject):
             self.notes_changed.emit()
         elif event == "tempo":  # time signature changes move the bar lines
             self.notes_changed.emit()
+
+    def _on_undo_index(self, index: int) -> None:
+        """After an undo or redo of a note edit here, select the notes it brought back."""
+        undone = index < self._undo_index
+        self._undo_index = index
+        try:
+            command = self.edits.undo_stack.command(index if undone else index - 1)
+        except RuntimeError:  # the stack is being destroyed
+            return
+        if (isinstance(command, NoteEditCommand) and command.clip_id == self.clip_id
+                and command.track_id == self.edit_track):
+            chosen = command.selected_before if undone else command.selected_after
+            self.set_selection(present(self.edit_notes(), chosen))
 
     def _trim_selection(self) -> None:
         kept = present(self.edit_notes(), self.selection)

@@ -81,6 +81,9 @@ def test_drag_moves_the_note_as_one_undo_step(qtbot, roll):
     assert roll.undo_stack.undoText() == "Move 1 note"
     roll.undo_stack.undo()
     assert notes(roll) == MELODY
+    assert roll.selected_notes() == [MELODY[0]]  # undo selects what it brought back
+    roll.undo_stack.redo()
+    assert roll.selected_notes() == [Note(63, 2.0, 3.0, 90)]
 
 
 def test_dragging_a_selection_moves_every_selected_note(qtbot, roll):

@@ -87,9 +87,8 @@ def note_brush(track_index: int, bucket: int, dim: bool, selected: bool) -> QBru
     color = _mix(base, BG_WHITE_ROW, 0.55 * soft)
     if selected:
         color = _mix(color, QColor("#ffffff"), 0.45)
-    if dim:
-        color = _mix(color, BG_WHITE_ROW, 0.45)
-        color.setAlpha(150)
+    if dim:  # opaque, so the border drawn underneath does not show through
+        color = _mix(color, BG_WHITE_ROW, 0.55)
     return QBrush(color)
 
 
@@ -98,9 +97,9 @@ def note_pen(track_index: int, dim: bool, selected: bool) -> QPen:
     if selected:
         pen = QPen(SELECTION_OUTLINE)
     else:
-        color = track_color(track_index).darker(230 if not dim else 170)
+        color = track_color(track_index).darker(230)
         if dim:
-            color.setAlpha(150)
+            color = _mix(color, BG_WHITE_ROW, 0.4)
         pen = QPen(color)
     pen.setCosmetic(True)
     pen.setWidthF(1.0)

@@ -198,3 +198,17 @@ def test_corpus_trio_pairs_melody_bass_and_generated_drums():
     drums = dsm.build_dataset("corpus", "drums", drum_sequences=2, drum_bars=8)
     assert drums.stats["generated_drum_sequences"] == 2 * 10
     assert len(drums.train) + len(drums.held_out) > 20
+
+
+def test_fitting_grooves_for_corpus_tunes():
+    from core.data.corpus import Tune
+    from core.song import Note
+
+    mel = [Note(60, 0, 1)]
+    chorale = Tune("bach/x.mxl", 0, "x", 4.0, 16.0, mel, bass=[Note(40, 0, 1)])
+    reel = Tune("ryansMammoth/r.abc", 0, "r", 2.0, 16.0, mel)
+    hornpipe = Tune("ryansMammoth/h.abc", 0, "h", 4.0, 16.0, mel)
+    assert dsm.fitting_groove(chorale)[0] in dsm.CHORALE_GROOVES and dsm.fitting_groove(chorale)[1] == 4
+    assert dsm.fitting_groove(reel)[0] in dsm.TWO_FOUR_GROOVES and dsm.fitting_groove(reel)[1] == 4
+    assert dsm.fitting_groove(hornpipe)[0] in dsm.FOUR_FOUR_GROOVES and dsm.fitting_groove(hornpipe)[1] == 8
+    assert dsm.fitting_groove(reel) == dsm.fitting_groove(reel)

@@ -48,7 +48,7 @@ from core.errors import UserError
 from core.musicvae import converters as cv
 from core.song import Note
 
-DATASET_VERSION = 1
+DATASET_VERSION = 2
 MIDI_EXTENSIONS = (".mid", ".midi", ".smf", ".kar")
 MAX_TRIO_COMBINATIONS = 4
 DEFAULT_GAP_BARS = {"melody": 1, "drums": 1, "trio": 2}
@@ -366,15 +366,33 @@ def _corpus_pieces(collections: tuple[str, ...], settings: DataSettings, token, 
                 if bass is None:
                     bass = harmony.root_bass(tune.melody, tune.length, seed=drum_patterns.seed_from(tune.id))
                     _count(stats, "generated", "root bass")
-                genre = drum_patterns.pick_genre(tune.id)
+                genre, phrase = fitting_groove(tune)
                 _count(stats, "drum_genres", genre)
-                drums = drum_patterns.generate(genre, int(tune.length // 4), seed=tune.id)
-                if tune.shift:  # no drums under a pickup: they start with the first full bar
-                    first_bar = math.ceil(tune.shift / 4.0 - 1e-9) * 4.0
-                    drums = [n for n in drums if n.start >= first_bar]
+                # drums start with the first full bar (none under a pickup), phrases from there
+                first_bar = math.ceil(tune.shift / 4.0 - 1e-9) * 4.0
+                drums = drum_patterns.generate(genre, int((tune.length - first_bar) // 4), seed=tune.id,
+                                               phrase_bars=phrase, start_beat=first_bar)
                 parts.update(bass=[bass], drums=[drums])
             pieces.append(Piece(tune.source, tune.title, tune.length, parts))
     return pieces
+
+
+# Genres that suit each kind of tune: slow chorales get laid-back grooves, 2/4 reels and
+# polkas driving ones, 4/4 hornpipes, marches and strathspeys (often dotted) straight or swung.
+CHORALE_GROOVES = ("half-time", "hip-hop", "reggae", "bossa nova")
+TWO_FOUR_GROOVES = ("rock", "disco", "house", "drum and bass", "funk")
+FOUR_FOUR_GROOVES = ("rock", "shuffle", "funk", "hip-hop", "bossa nova")
+
+
+def fitting_groove(tune) -> tuple[str, int]:
+    """(genre, phrase length in 4/4 bars) for the drums under a corpus tune, stable per tune."""
+    from core.data import drum_patterns
+
+    if tune.bass is not None:  # chorales: phrases of two 4/4 bars between fermatas, in fours
+        return drum_patterns.pick_genre(tune.id, CHORALE_GROOVES), 4
+    if tune.bar_beats == 2.0:  # eight 2/4 bars make a phrase: four 4/4 bars
+        return drum_patterns.pick_genre(tune.id, TWO_FOUR_GROOVES), 4
+    return drum_patterns.pick_genre(tune.id, FOUR_FOUR_GROOVES), 8
 
 
 # ----------------------------------------------------------------- building

@@ -212,3 +212,17 @@ def test_fitting_grooves_for_corpus_tunes():
     assert dsm.fitting_groove(reel)[0] in dsm.TWO_FOUR_GROOVES and dsm.fitting_groove(reel)[1] == 4
     assert dsm.fitting_groove(hornpipe)[0] in dsm.FOUR_FOUR_GROOVES and dsm.fitting_groove(hornpipe)[1] == 8
     assert dsm.fitting_groove(reel) == dsm.fitting_groove(reel)
+
+
+def test_window_stats():
+    from core.data.stats import window_stats
+    from core.song import Note
+
+    c_major = [Note(p, i * 0.5, i * 0.5 + 0.5) for i, p in enumerate([60, 62, 64, 65, 67, 69, 71, 72])]
+    mel = cv.melody_tokens(c_major, 32)
+    drums = cv.drum_tokens([Note(36, 0, .25), Note(42, 0, .25), Note(38, 1, 1.25)], 32)
+    s = window_stats(np.stack([mel, mel]), "melody")["melody"]
+    assert s["notes_per_bar"] == 4.0 and s["lowest"] == 60 and s["highest"] == 72
+    assert s["share_in_key"] == 1.0
+    trio = window_stats(np.stack([mel, mel, drums], -1)[None], "trio")
+    assert trio["drums"]["hits_per_bar"] == 1.5 and trio["bass"]["notes_per_bar"] == 4.0

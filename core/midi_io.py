@@ -6,21 +6,24 @@ Export writes a type 1 file: a conductor track (title, tempo changes, time signa
 marker at each section) and one MIDI track per Song track.
 
 Times are kept in ticks and divided by the file's resolution, so beats are exact (no detour
-through seconds). Parsing is done with mido, the library pretty_midi itself reads with;
-pretty_midi's own note list goes through seconds and closes every open note of a pitch at
-the first note-off, which would lose overlapping notes of one pitch, so notes are paired
-here, first in first out. pretty_midi supplies the General MIDI instrument names.
+through seconds). The bytes are read and written by core.smf rather than through pretty_midi:
+pretty_midi's note list goes through seconds and closes every open note of a pitch at the
+first note-off (overlapping notes of one pitch would be lost), and mido, underneath it, builds
+one checked object per event, which made large files take many seconds. Notes are paired
+here first in, first out. pretty_midi supplies the General MIDI instrument names; the tests
+check both directions against files written and read by mido and pretty_midi.
 
 Anything wrong with a file raises MidiFileError naming the file and the problem; no other
 exception leaves this module.
 """
 from __future__ import annotations
 
-import io
 import os
+import struct
 import traceback
 from collections import deque
 
+from core import smf
 from core.atomic_write import atomic_write_bytes
 from core.errors import MidiFileError
 from core.quantize import round_up_to_bar
@@ -67,8 +70,8 @@ def import_midi(path: str | os.PathLike) -> Song:
 def import_midi_bytes(data: bytes, path: str = "<memory>") -> Song:
     """Like `import_midi` for bytes already read; `path` names them in messages and the title."""
     try:
-        mid = _parse(bytes(data))
-        return _build_song(mid, os.path.splitext(os.path.basename(path))[0] or "Imported")
+        parsed = _parse(bytes(data))
+        return _build_song(parsed, os.path.splitext(os.path.basename(path))[0] or "Imported")
     except _Problem as exc:
         raise _fail(path, str(exc)) from None
     except MemoryError:
@@ -97,8 +100,7 @@ def _read_file(path: str) -> bytes:
 
 
 def _parse(data: bytes):
-    import mido
-
+    """(format, division, [(start, end) of each track chunk], data) of a Standard MIDI File."""
     if not data:
         raise _Problem("the file is empty")
     if data[:4] == b"RIFF" and b"MThd" in data[:64]:  # RMID: a standard MIDI file in a RIFF wrapper
@@ -106,14 +108,17 @@ def _parse(data: bytes):
     if data[:4] != b"MThd":
         kind = "it looks like a text file" if _looks_like_text(data) else "it has no MIDI header"
         raise _Problem(f"not a MIDI file ({kind})")
-    if len(data) < 14:
-        raise _Problem("the file is truncated (the header is incomplete)")
+    if len(data) >= 12:
+        (declared,) = struct.unpack(">H", data[10:12])
+        if declared > MAX_TRACKS:
+            raise _Problem(f"it has {declared} tracks, more than the {MAX_TRACKS} allowed")
     try:
-        return mido.MidiFile(file=io.BytesIO(data), clip=True)
-    except EOFError:
-        raise _Problem("the file is truncated (it ends in the middle of a track)") from None
-    except OSError as exc:  # mido reports malformed data as OSError
+        fmt, _ntrks, division, chunks = smf.read_header(data)
+    except smf.Truncated as exc:
+        raise _Problem(f"the file is truncated ({exc})") from None
+    except smf.SmfError as exc:
         raise _Problem(f"the data is damaged ({exc})") from None
+    return fmt, division, chunks, data
 
 
 def _looks_like_text(data: bytes) -> bool:
@@ -125,69 +130,88 @@ def _looks_like_text(data: bytes) -> bool:
     return all(b >= 32 or b in b"\t\r\n\f" for b in head)
 
 
-def _build_song(mid, title: str) -> Song:
-    if mid.type == 2:
+def _build_song(parsed, title: str) -> Song:
+    fmt, division, chunks, data = parsed
+    if fmt == 2:
         raise _Problem("it is a type 2 (sequential patterns) file; only type 0 and 1 are supported")
-    tpb = int(mid.ticks_per_beat)
-    if tpb < 0:
+    if fmt > 2:
+        raise _Problem(f"it declares an unknown format {fmt}")
+    if division & 0x8000:
         raise _Problem("it uses SMPTE time code instead of beats, which is not supported")
+    tpb = division
     if tpb == 0:
         raise _Problem("its resolution is zero ticks per beat")
-    if len(mid.tracks) > MAX_TRACKS:
-        raise _Problem(f"it has {len(mid.tracks)} tracks, more than the {MAX_TRACKS} allowed")
-    if not mid.tracks:
+    if not chunks:
         raise _Problem("it contains no tracks")
+    try:
+        return _collect(data, chunks, tpb, title)
+    except smf.Truncated as exc:
+        raise _Problem(f"the file is truncated ({exc})") from None
+    except smf.SmfError as exc:
+        raise _Problem(f"the data is damaged ({exc})") from None
 
+
+def _collect(data: bytes, chunks, tpb: int, title: str) -> Song:
     tempos: list[tuple[int, int, int]] = []  # (tick, order, microseconds per beat)
-    signatures: list[tuple[int, int, int, int]] = []  # (tick, order, numerator, denominator)
+    signatures: list[tuple[int, int, int, int]] = []  # (tick, order, numerator, denominator power)
     first_program: dict[int, tuple[int, int]] = {}  # channel -> (tick, program)
-    parsed = []  # per MIDI track: (name, instruments, channel_programs, volumes)
+    parsed = []  # per MIDI track: (name, instruments, channel programs, volumes)
     note_count = 0
     order = 0
     max_tick = 0
+    NOTE_ON, NOTE_OFF, PROGRAM, CONTROL = smf.NOTE_ON, smf.NOTE_OFF, smf.PROGRAM, smf.CONTROL
 
-    for ti, track in enumerate(mid.tracks):
+    for start_byte, end_byte in chunks:
         tick = 0
         name = None
         programs: dict[int, int] = {}
-        touched: dict[int, int] = {}  # channels with channel events -> last program
+        touched: dict[int, int] = {}  # channels with a program change -> last program
         volumes: dict[int, float] = {}
         open_notes: dict[tuple[int, int], deque] = {}
         instruments: dict[tuple[int, int], list] = {}  # (channel, program) -> [(s, e, pitch, vel)]
-        for msg in track:
-            if msg.time < 0:
-                raise _Problem("it contains an event with a negative time")
-            tick += msg.time
-            order += 1
-            kind = msg.type
-            if kind == "note_on" and msg.velocity > 0:
-                ch = msg.channel
-                prog = programs.get(ch, first_program.get(ch, (0, 0))[1])
-                open_notes.setdefault((ch, msg.note), deque()).append((tick, msg.velocity, prog))
-            elif kind == "note_off" or kind == "note_on":
-                queue = open_notes.get((msg.channel, msg.note))
+        for ev in smf.events(data, start_byte, end_byte):
+            tick += ev[0]
+            kind = ev[1]
+            if kind is None:
+                continue
+            if kind == NOTE_ON:
+                ch = ev[2]
+                prog = programs.get(ch)
+                if prog is None:
+                    prog = first_program.get(ch, (0, 0))[1]
+                queue = open_notes.get((ch, ev[3]))
+                if queue is None:
+                    queue = open_notes[(ch, ev[3])] = deque()
+                queue.append((tick, ev[4], prog))
+            elif kind == NOTE_OFF:
+                queue = open_notes.get((ev[2], ev[3]))
                 if queue:
-                    start, vel, prog = queue.popleft()
+                    start, vel, prog = queue.popleft()  # first in, first out
                     if start < tick:
-                        instruments.setdefault((msg.channel, prog), []).append(
-                            (start, tick, msg.note, vel))
+                        lst = instruments.get((ev[2], prog))
+                        if lst is None:
+                            lst = instruments[(ev[2], prog)] = []
+                        lst.append((start, tick, ev[3], vel))
                         note_count += 1
                         if note_count > MAX_NOTES:
                             raise _Problem(f"it has more than {MAX_NOTES:,} notes")
                     # a note ended at the tick it began is silent: dropped
-            elif kind == "program_change":
-                programs[msg.channel] = msg.program
-                touched[msg.channel] = msg.program
-                if msg.channel not in first_program or tick < first_program[msg.channel][0]:
-                    first_program[msg.channel] = (tick, msg.program)
-            elif kind == "control_change" and msg.control == 7:
-                volumes.setdefault(msg.channel, msg.value / 127.0)
-            elif kind == "set_tempo":
-                tempos.append((tick, order, msg.tempo))
-            elif kind == "time_signature":
-                signatures.append((tick, order, msg.numerator, msg.denominator))
-            elif kind == "track_name" and name is None and msg.name.strip():
-                name = msg.name.strip()
+            elif kind == PROGRAM:
+                ch = ev[2]
+                programs[ch] = touched[ch] = ev[3]
+                if ch not in first_program or tick < first_program[ch][0]:
+                    first_program[ch] = (tick, ev[3])
+            elif kind == CONTROL:
+                if ev[3] == 7:
+                    volumes.setdefault(ev[2], ev[4] / 127.0)
+            else:
+                order += 1
+                if kind == smf.TEMPO:
+                    tempos.append((tick, order, ev[2]))
+                elif kind == smf.TIME_SIGNATURE:
+                    signatures.append((tick, order, ev[2], ev[3]))
+                elif kind == smf.TRACK_NAME and name is None and ev[2].strip():
+                    name = ev[2].strip()
         # notes still sounding at the end of the track end there
         for (ch, pitch), queue in open_notes.items():
             for start, vel, prog in queue:
@@ -272,9 +296,10 @@ def _tempo_map(events, tpb: int) -> list[TempoChange]:
 
 def _signature_map(events, tpb: int) -> list[TimeSignature]:
     by_tick: dict[int, tuple[int, int]] = {}
-    for tick, _order, num, den in sorted(events):
+    for tick, _order, num, power in sorted(events):
+        den = 2 ** power if power < 16 else 0
         if not (1 <= num <= 64 and den in VALID_DENOMINATORS):
-            raise _Problem(f"it has an invalid time signature {num}/{den}")
+            raise _Problem(f"it has an invalid time signature {num}/{den or f'2^{power}'}")
         by_tick[tick] = (num, den)
     if 0 not in by_tick:
         by_tick[0] = (4, 4)
@@ -294,9 +319,9 @@ def export_midi(song: Song, path: str | os.PathLike, sections=None, clip=None,
     path = os.fspath(path)
     try:
         data = midi_bytes(song, sections=sections, clip=clip, ticks_per_beat=ticks_per_beat)
-    except MidiFileError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a value mido refuses
+    except MidiFileError as exc:
+        raise MidiFileError(f'Cannot export MIDI file "{path}": {exc.message}', exc.detail) from None
+    except Exception as exc:  # noqa: BLE001 - a value that cannot be encoded
         raise MidiFileError(f'Cannot export MIDI file "{path}": {exc}.', traceback.format_exc()) from None
     try:
         atomic_write_bytes(path, data)
@@ -308,10 +333,8 @@ def export_midi(song: Song, path: str | os.PathLike, sections=None, clip=None,
 def midi_bytes(song: Song, sections=None, clip=None,
                ticks_per_beat: int = EXPORT_TICKS_PER_BEAT) -> bytes:
     """The bytes of the MIDI file `export_midi` would write."""
-    import mido
-
-    if ticks_per_beat < 480:
-        raise ValueError("the export resolution must be at least 480 ticks per beat")
+    if not 480 <= ticks_per_beat <= 0x7FFF:
+        raise ValueError("the export resolution must be 480 to 32767 ticks per beat")
     tpb = int(ticks_per_beat)
 
     def tick(beat: float) -> int:
@@ -333,55 +356,43 @@ def midi_bytes(song: Song, sections=None, clip=None,
         end_beat = max((s.end for s in view.sections), default=0.0)
         markers = [(s.start, s.label) for s in view.sections]
 
-    mid = mido.MidiFile(type=1, ticks_per_beat=tpb)
-    conductor = [(0, 0, mido.MetaMessage("track_name", name=song.title or "Untitled", time=0))]
+    last = max([tick(end_beat)] + [tick(n.end) for ns in notes.values() for n in ns])
+    conductor = [(0, 0, 0, smf.text_meta(0x03, song.title or "Untitled"))]
     for ts in song.time_signatures:
-        conductor.append((tick(ts.beat), 1, mido.MetaMessage(
-            "time_signature", numerator=int(ts.numerator), denominator=int(ts.denominator), time=0)))
+        if int(ts.denominator) not in VALID_DENOMINATORS or not 1 <= int(ts.numerator) <= 255:
+            raise MidiFileError(f"The time signature {ts.numerator}/{ts.denominator} cannot be "
+                                "written to a MIDI file.")
+        conductor.append((tick(ts.beat), 1, 0, smf.time_signature_meta(ts.numerator, ts.denominator)))
     for tc in song.tempos:
         us = min(max(int(round(60_000_000.0 / tc.bpm)), 1), 0xFFFFFF)
-        conductor.append((tick(tc.beat), 2, mido.MetaMessage("set_tempo", tempo=us, time=0)))
+        conductor.append((tick(tc.beat), 2, 0, smf.tempo_meta(us)))
     for beat, label in markers:
-        conductor.append((tick(beat), 3, mido.MetaMessage("marker", text=str(label), time=0)))
-    last = max([tick(end_beat)] + [tick(n.end) for ns in notes.values() for n in ns])
-    mid.tracks.append(_with_deltas(conductor, last))
+        conductor.append((tick(beat), 3, 0, smf.text_meta(0x06, str(label))))
+    chunks = [_chunk(conductor, last)]
 
-    channels = _assign_channels(song.tracks)
-    for track, ch in zip(song.tracks, channels):
-        events = [(0, 0, mido.MetaMessage("track_name", name=track.name, time=0)),
-                  (0, 1, mido.Message("program_change", channel=ch,
-                                      program=min(max(int(track.program), 0), 127), time=0))]
+    for track, ch in zip(song.tracks, _assign_channels(song.tracks)):
+        events = [(0, 0, 0, smf.text_meta(0x03, track.name)),
+                  (0, 1, 0, bytes((0xC0 | ch, min(max(int(track.program), 0), 127))))]
         if track.volume < 1.0:
-            events.append((0, 2, mido.Message("control_change", channel=ch, control=7,
-                                               value=min(max(int(round(track.volume * 127)), 0), 127),
-                                               time=0)))
+            value = min(max(int(round(track.volume * 127)), 0), 127)
+            events.append((0, 2, 0, bytes((0xB0 | ch, 7, value))))
+        on, off = 0x90 | ch, 0x80 | ch
         for n in notes.get(track.id, []):
             pitch = min(max(int(n.pitch), 0), 127)
             vel = min(max(int(n.velocity), 1), 127)
             start = tick(n.start)
             end = max(tick(n.end), start + 1)
             # at one tick: note-offs before note-ons, so a repeated pitch restarts cleanly
-            events.append((start, 4, mido.Message("note_on", channel=ch, note=pitch,
-                                                  velocity=vel, time=0)))
-            events.append((end, 3, mido.Message("note_off", channel=ch, note=pitch,
-                                                velocity=0, time=0)))
-        mid.tracks.append(_with_deltas(events, last))
-
-    buf = io.BytesIO()
-    mid.save(file=buf)
-    return buf.getvalue()
+            events.append((start, 4, pitch, bytes((on, pitch, vel))))
+            events.append((end, 3, pitch, bytes((off, pitch, 0))))
+        chunks.append(_chunk(events, last))
+    return smf.file_bytes(chunks, tpb, fmt=1)
 
 
-def _with_deltas(events, end_tick: int):
-    import mido
-
-    track = mido.MidiTrack()
-    now = 0
-    for t, _prio, msg in sorted(events, key=lambda e: (e[0], e[1], getattr(e[2], "note", 0))):
-        track.append(msg.copy(time=t - now))
-        now = t
-    track.append(mido.MetaMessage("end_of_track", time=max(end_tick - now, 0)))
-    return track
+def _chunk(events, end_tick: int) -> bytes:
+    """events: (tick, priority at that tick, pitch, bytes) in any order."""
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    return smf.track_chunk([(e[0], e[3]) for e in events], end_tick)
 
 
 def _assign_channels(tracks) -> list[int]:

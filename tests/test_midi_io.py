@@ -364,3 +364,26 @@ def test_export_of_odd_song_values_is_clamped(tmp_path):
     assert notes[0].end > notes[0].start
     assert back.tracks[0].program == 127
     assert (back.time_signatures[0].numerator, back.time_signatures[0].denominator) == (7, 8)
+
+
+def test_exported_file_reads_the_same_in_pretty_midi(tmp_path):
+    """An independent decoder (pretty_midi over mido) sees the notes and tempo map we wrote."""
+    src = tmp_path / "band.mid"
+    exp = build_band(src)
+    song = import_midi(src)
+    export_midi(song, tmp_path / "out.mid")
+    pm = pretty_midi.PrettyMIDI(str(tmp_path / "out.mid"))
+    by_name = {i.name: i for i in pm.instruments}
+    for et in exp.tracks:
+        if et.name == "Lead Flute":
+            continue  # its overlapping notes of one pitch are paired differently by pretty_midi
+        inst = by_name[et.name]
+        assert (inst.program, inst.is_drum) == (et.program, et.is_drum)
+        got = sorted(inst.notes, key=lambda n: (n.start, n.pitch))
+        want = sorted(et.notes, key=lambda n: (n[1], n[0]))
+        assert len(got) == len(want)
+        for n, (p, s, e, v) in zip(got, want):
+            assert (n.pitch, n.velocity) == (p, v)
+            assert abs(n.start - exp.seconds(s)) < MS and abs(n.end - exp.seconds(e)) < MS
+    ts = pm.time_signature_changes
+    assert [(t.numerator, t.denominator) for t in ts] == [(3, 4), (6, 8)]

@@ -33,14 +33,6 @@ def argb(color: QColor) -> int:
     return 0xFF000000 | (color.red() << 16) | (color.green() << 8) | color.blue()
 
 
-def _over(base: QColor, top: QColor) -> QColor:
-    """`top` (with alpha) composited over an opaque `base`."""
-    a = top.alpha() / 255.0
-    return QColor(round(base.red() * (1 - a) + top.red() * a),
-                  round(base.green() * (1 - a) + top.green() * a),
-                  round(base.blue() * (1 - a) + top.blue() * a))
-
-
 @lru_cache(maxsize=1)
 def grid_lut() -> np.ndarray:
     """Pixel colour for every (row kind, column kind) pair."""
@@ -51,11 +43,11 @@ def grid_lut() -> np.ndarray:
             line, odd, outside = c & 3, (c >> 2) & 1, (c >> 3) & 1
             colour = QColor(row_colour)
             if odd:
-                colour = _over(colour, style.BAR_SHADE)
+                colour = style.over(colour, style.BAR_SHADE)
             if line:
                 colour = QColor(LINE_COLOURS[line])
             if outside:
-                colour = _over(colour, style.BG_OUTSIDE_CLIP)
+                colour = style.over(colour, style.BG_OUTSIDE_CLIP)
             lut[r, c] = argb(colour)
     return lut
 
@@ -144,9 +136,8 @@ def note_lut(track_index: int, dim: bool) -> np.ndarray:
     out = np.zeros(2 * style.VELOCITY_BUCKETS + 1, dtype=np.uint32)
     for bucket in range(style.VELOCITY_BUCKETS):
         for sel in (0, 1):
-            colour = style.note_brush(track_index, bucket, dim, bool(sel)).color()
-            out[bucket * 2 + sel] = argb(_over(style.BG_WHITE_ROW, colour))
-    out[-1] = argb(_over(style.BG_WHITE_ROW, style.note_pen(track_index, dim, False).color()))
+            out[bucket * 2 + sel] = argb(style.note_brush(track_index, bucket, dim, bool(sel)).color())
+    out[-1] = argb(style.note_pen(track_index, dim, False).color())
     return out
 
 

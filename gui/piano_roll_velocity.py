@@ -84,17 +84,7 @@ class VelocityLane(QWidget):
         tops = self.y_of(velocity.astype(np.float64)).tolist()
         xs = xs.tolist()
         key = (velocity * style.VELOCITY_BUCKETS // 128) * 2 + selected
-        p.setPen(Qt.NoPen)
-        for sel in (False, True):  # the border colour, then each fill inset by a pixel
-            picks = np.flatnonzero(selected == sel).tolist()
-            if picks:
-                p.setBrush(style.note_pen(ti, False, sel).color())
-                p.drawRects([QRectF(xs[j], tops[j], widths[j], h - tops[j]) for j in picks])
-        for k in np.unique(key).tolist():
-            bucket, sel = divmod(k, 2)
-            p.setBrush(style.note_brush(ti, bucket, False, bool(sel)))
-            p.drawRects([QRectF(xs[j] + 1, tops[j] + 1, widths[j] - 2, h - tops[j] - 1)
-                         for j in np.flatnonzero(key == k).tolist()])
+        style.draw_note_rects(p, ti, False, key, xs, tops, widths, [h - t for t in tops])
 
     def _paint_dense(self, p: QPainter, w: int, h: int, ti: int, xs: np.ndarray,
                      velocity: np.ndarray, selected: np.ndarray) -> None:

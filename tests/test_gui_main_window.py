@@ -406,43 +406,61 @@ def test_screenshot_of_a_bad_file_is_a_user_error(tmp_path, qapp):
         render_screenshot(str(bad), str(tmp_path / "x.png"), (800, 600))
 
 
-def test_run_app_offers_recovery_at_start_then_opens_the_window(qtbot, qapp, asked, tmp_path,
-                                                                 trio_path):
-    """The real start-up path: run_app finds the recovery file and asks before anything else."""
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
+START_UP_SCRIPT = r"""
+import json, sys
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+from gui import dialogs
+from gui.app import run_app
+from gui.main_window import MainWindow
+
+offers, seen = [], {}
+dialogs.ask_restore_recovery = lambda parent, text: offers.append(text) or True
+dialogs.ask_save_changes = lambda parent, name: "discard"
+
+def inspect():
+    windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+    if len(windows) != 1 or not offers:
+        QTimer.singleShot(20, inspect)
+        return
+    w = windows[0]
+    seen.update(title=w.windowTitle(), song=w.song.snapshot(), app=QApplication.applicationName(),
+                offers=offers)
+    w.close()
+
+QTimer.singleShot(0, inspect)
+settings = QSettings(sys.argv[2], QSettings.Format.IniFormat)
+seen["rc"] = run_app(["--open", sys.argv[1]], settings=settings)
+print("RESULT" + json.dumps(seen))
+"""
+
+
+def test_run_app_offers_recovery_at_start_then_opens_the_window(tmp_path, trio_path, asked):
+    """The real start-up path, in a fresh interpreter: run_app finds the recovery file and
+    asks before anything else; closing the window ends the program."""
+    import json
+    import subprocess
 
     from core import recovery
-    from gui.app import run_app
 
     lost = _song_with_notes("Before the crash")
     leave_recovery(lost)
-    seen = {}
-
-    def inspect():
-        windows = [w for w in QApplication.topLevelWidgets()
-                   if isinstance(w, MainWindow) and w.isVisible()]
-        if len(windows) != 1 or not asked.restore_offers:
-            QTimer.singleShot(20, inspect)
-            return
-        w = windows[0]
-        seen["title"] = w.windowTitle()
-        seen["song"] = w.song.snapshot()
-        seen["app"] = QApplication.applicationName()
-        asked.save_changes = "discard"
-        w.close()
-        w.runner.shutdown(5000)
-        QApplication.quit()
-
-    QTimer.singleShot(0, inspect)
-    settings = QSettings(str(tmp_path / "app.ini"), QSettings.Format.IniFormat)
-    assert run_app(["--open", trio_path], settings=settings) == 0
-    assert "Before the crash" in asked.restore_offers[0]
-    assert seen["song"] == lost.snapshot()  # restored, and the --open file did not replace it
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=root)
+    out = subprocess.run([sys.executable, "-c", START_UP_SCRIPT, trio_path,
+                          str(tmp_path / "app.ini")], cwd=root, env=env, capture_output=True,
+                         text=True, timeout=120)
+    lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT")]
+    assert out.returncode == 0 and lines, out.stdout + out.stderr
+    seen = json.loads(lines[0][len("RESULT"):])
+    assert seen["rc"] == 0
+    assert len(seen["offers"]) == 1 and "Before the crash" in seen["offers"][0]
+    # restored, and the --open file did not replace it
+    assert seen["song"] == json.loads(json.dumps(lost.snapshot()))
     assert seen["title"].startswith("Before the crash*")
     assert seen["app"] == "Latent Studio"
     assert recovery.find_recovery() is None  # offered once, not again
-    assert not own_recovery_exists()  # the clean close cleared this process's copy
+    assert not recovery.list_recoveries(include_running=True)  # the clean close cleared its copy
 
 
 def test_error_dialog_hides_the_detail_behind_a_button(qtbot):

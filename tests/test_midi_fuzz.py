@@ -80,3 +80,61 @@ def test_damaged_file_on_disk_names_it(tmp_path):
     with pytest.raises(MidiFileError) as info:
         import_midi(p)
     assert str(p) in str(info.value)
+
+
+# ---------------------------------------------------------------- valid files, any shape
+note_groups = st.lists(
+    st.tuples(st.sampled_from([0, 1, 9, 15]), st.integers(0, 127),
+              st.lists(st.tuples(st.integers(0, 2000), st.integers(1, 900), st.integers(1, 127)),
+                       min_size=1, max_size=6)),
+    min_size=1, max_size=8, unique_by=lambda g: (g[0], g[1]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(note_groups, st.lists(st.tuples(st.integers(0, 3000), st.integers(20, 400)), max_size=4),
+       st.sampled_from([96, 384, 480, 960]))
+def test_random_valid_files_read_exactly(groups, tempo_changes, tpb):
+    """Files mido writes (running status and all) import with every note at its exact tick."""
+    import io
+
+    import mido
+
+    expected = {}
+    events = []
+    for ch, pitch, notes in groups:
+        ends = 0
+        for start, dur, vel in sorted(notes):
+            # per pitch, later starts also end later, so first-in-first-out pairing is unambiguous
+            end = max(start + dur, ends)
+            ends = end
+            expected.setdefault(ch, []).append((pitch, start, end, vel))
+            events.append((start, 1, mido.Message("note_on", channel=ch, note=pitch, velocity=vel)))
+            events.append((end, 0, mido.Message("note_off", channel=ch, note=pitch)))
+    tempos = {0: 120}
+    for tick, bpm in tempo_changes:
+        tempos[tick] = bpm
+    conductor = [(t, 0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(b))) for t, b in tempos.items()]
+    mid = mido.MidiFile(type=1, ticks_per_beat=tpb)
+    for evs in (conductor, events):
+        track = mido.MidiTrack()
+        now = 0
+        for tick, _o, msg in sorted(evs, key=lambda e: (e[0], e[1])):
+            track.append(msg.copy(time=tick - now))
+            now = tick
+        mid.tracks.append(track)
+    buf = io.BytesIO()
+    mid.save(file=buf)
+    song = import_midi_bytes(buf.getvalue(), "random.mid")
+    check_song(song)
+    clip = next(iter(song.clips.values()))
+    got = {}
+    for t in song.tracks:
+        ch = 9 if t.is_drum else None
+        notes = [(n.pitch, round(n.start * tpb), round(n.end * tpb), n.velocity) for n in clip.track_notes(t.id)]
+        assert all(n.start == round(n.start * tpb) / tpb for n in clip.track_notes(t.id))
+        got.setdefault(ch if ch is not None else t.name, []).extend(notes)
+    assert sorted(got.get(9, [])) == sorted(expected.get(9, []))
+    others = sorted(n for k, v in got.items() if k != 9 for n in v)
+    assert others == sorted(n for ch, v in expected.items() if ch != 9 for n in v)
+    assert [round(60_000_000 / tc.bpm) for tc in song.tempos] == \
+        [mido.bpm2tempo(b) for _t, b in sorted(tempos.items())]

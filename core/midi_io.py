@@ -311,9 +311,11 @@ def export_midi(song: Song, path: str | os.PathLike, sections=None, clip=None,
                 ticks_per_beat: int = EXPORT_TICKS_PER_BEAT) -> str:
     """Write the song (or part of it) as a type 1 MIDI file; returns the path written.
 
-    By default the whole arrangement is written (`Song.rendered_notes`). `sections` limits it
-    to those sections (kept at their song positions); `clip` (a Clip or a clip id) writes that
-    one clip alone from beat 0. Raises MidiFileError if the file cannot be written; the
+    By default the whole arrangement is written (`Song.rendered_notes`). `sections` (a list of
+    Sections, or one) limits it to those sections, kept at their song positions; `clip` (a Clip
+    or a clip id, also accepted in place of `sections`) writes that one clip alone from beat 0,
+    with a marker named after its label or name. A song without sections gives a file with
+    the tracks and tempo but no notes. Raises MidiFileError if the file cannot be written; the
     target is then left as it was.
     """
     path = os.fspath(path)
@@ -336,6 +338,10 @@ def midi_bytes(song: Song, sections=None, clip=None,
     if not 480 <= ticks_per_beat <= 0x7FFF:
         raise ValueError("the export resolution must be 480 to 32767 ticks per beat")
     tpb = int(ticks_per_beat)
+    if isinstance(sections, (Clip, str)):  # export_midi(song, path, clip) works too
+        sections, clip = None, sections
+    elif isinstance(sections, Section):
+        sections = [sections]
 
     def tick(beat: float) -> int:
         return max(int(round(beat * tpb)), 0)

@@ -129,6 +129,8 @@ def test_export_one_clip_or_some_sections(tmp_path):
     export_midi(song, tmp_path / "clip.mid", clip=b.id)
     got = import_midi(tmp_path / "clip.mid")
     assert [(n.pitch, n.start, n.end) for n in got.rendered_notes()[got.tracks[0].id]] == [(70, 1.0, 2.0)]
+    export_midi(song, tmp_path / "clip2.mid", b)  # a clip given in place of sections
+    assert (tmp_path / "clip2.mid").read_bytes() == (tmp_path / "clip.mid").read_bytes()
     export_midi(song, tmp_path / "chorus.mid", sections=[chorus])
     got = import_midi(tmp_path / "chorus.mid")
     assert [(n.pitch, n.start) for n in got.rendered_notes()[got.tracks[0].id]] == [(70, 5.0)]

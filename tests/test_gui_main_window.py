@@ -382,28 +382,36 @@ def _mime(path):
     return mime
 
 
+def run_cli(*args):
+    """`python main.py ARGS` in a fresh interpreter (the app style stays out of this process)."""
+    import subprocess
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run([sys.executable, os.path.join(root, "main.py"), *args], cwd=root,
+                          env=env, capture_output=True, text=True, timeout=120)
+
+
 def test_screenshot_command_writes_a_png(tmp_path, trio_path, qapp):
     from PySide6.QtGui import QImage
 
-    from cli.screenshot import render_screenshot
-
     out = str(tmp_path / "shot.png")
-    size = render_screenshot(trio_path, out, (1200, 760))
+    result = run_cli("screenshot", "--open", trio_path, "--out", out, "--size", "1200x760")
+    assert result.returncode == 0, result.stderr
+    assert "1200x760" in result.stdout
     image = QImage(out)
-    assert size == (1200, 760) == (image.width(), image.height())
-    # a dark theme: the corner of the window is dark, not Qt's default light grey
+    assert (image.width(), image.height()) == (1200, 760)
+    # a dark theme: the left edge of the window is dark, not Qt's default light grey
     assert image.pixelColor(5, image.height() // 2).lightness() < 80
 
 
-def test_screenshot_of_a_bad_file_is_a_user_error(tmp_path, qapp):
-    from core.errors import UserError
-
-    from cli.screenshot import render_screenshot
-
+def test_screenshot_of_a_bad_file_is_a_clear_error(tmp_path):
     bad = tmp_path / "bad.mid"
     bad.write_bytes(b"MThd\x00\x00")
-    with pytest.raises(UserError, match="bad.mid"):
-        render_screenshot(str(bad), str(tmp_path / "x.png"), (800, 600))
+    result = run_cli("screenshot", "--open", str(bad), "--out", str(tmp_path / "x.png"))
+    assert result.returncode == 2
+    assert "bad.mid" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "x.png").exists()
 
 
 START_UP_SCRIPT = r"""

@@ -150,11 +150,30 @@ class MusicVAE:
         return clips
 
     def clips_to_inputs(self, clips, tracks=None):
-        """(inputs [n, steps, depth], lengths [n], reports) for clips, as the encoder reads them."""
+        """(inputs [n, steps, depth], lengths [n], reports) for clips, as the encoder reads them.
+
+        `tracks` says which track plays which part: a Song, a mapping track id -> role (or Track),
+        or a list with one of those per clip (clips from different songs). By default each
+        clip's track ids are taken to be the part names.
+        """
         conv = self._converters()
-        tracks = tracks if tracks is not None else {p: p for p in self._parts()}
-        inputs, _, lengths, reports = conv.clips_to_batch(list(clips), tracks, self.kind, self.config.steps)
-        return inputs, lengths, reports
+        clips = list(clips)
+        if isinstance(tracks, (list, tuple)) and len(tracks) == len(clips) and clips and \
+                not isinstance(tracks[0], str) and not hasattr(tracks[0], "role"):
+            per_clip = list(tracks)
+        else:
+            per_clip = [tracks] * len(clips)
+        inputs, lengths, reports = [], [], []
+        for clip, tr in zip(clips, per_clip):
+            tr = tr if tr is not None else {p: p for p in self._parts()}
+            x, _, ln, rep = conv.clips_to_batch([clip], tr, self.kind, self.config.steps)
+            inputs.append(x)
+            lengths.append(ln)
+            reports.extend(rep)
+        if not clips:
+            x, _, ln, _ = conv.clips_to_batch([], {}, self.kind, self.config.steps)
+            return x, ln, []
+        return np.concatenate(inputs), np.concatenate(lengths), reports
 
     def sample(self, n: int, temperature: float = 0.5, seed=None, track_ids=None, length=None):
         """n new clips from random codes z ~ N(0, I); each clip keeps its z."""

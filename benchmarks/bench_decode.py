@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Decode speed of our MusicVAE engine per config and batch size, against Magenta's own code.
+
+    .venv/bin/python benchmarks/bench_decode.py                      # mel big + trio, batches 1 8 64
+    .venv/bin/python benchmarks/bench_decode.py --configs cat-mel_2bar_big --batches 8
+    .venv/bin/python benchmarks/bench_decode.py --no-magenta         # our engine only
+
+Full-size models with seeded random weights (no download). When Magenta's reference environment
+exists (/work/magenta-ref, or the interpreter named by $MAGENTA_PYTHON), each config is first run
+through tools/magenta_bench.py, which writes its random full-size checkpoint and times Magenta's
+TrainedModel.decode_to_tensors; our engine then loads that very checkpoint and decodes the same z,
+so the speed ratio and token identity (argmax, temperature 1e-5 on Magenta's side) are measured on
+the same weights in the same run. Both float32 (exact) and bfloat16 weights are timed; bfloat16's
+token agreement with float32 is printed.
+
+Timings are the median of --repeats calls after one warm-up call (graph tracing). The machine is
+shared: run it a few times and read the ratios rather than absolute seconds.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+DEFAULT_CONFIGS = ["cat-mel_2bar_big", "hierdec-trio_16bar"]
+MAGENTA_ENV = "/work/magenta-ref"
+
+
+def magenta_python() -> str | None:
+    env = os.environ.get("MAGENTA_PYTHON")
+    if env:
+        return env if os.path.exists(env) else None
+    exe = os.path.join(MAGENTA_ENV, "bin", "python")
+    if os.path.exists(exe) and os.path.isdir(os.path.join(
+            MAGENTA_ENV, "lib", f"python{sys.version_info.major}.{sys.version_info.minor}",
+            "site-packages", "magenta")):
+        return exe
+    return exe if os.path.exists(exe) else None
+
+
+def fan_in_weights(cfg, seed: int) -> dict:
+    """Seeded random weights with magenta_bench's default spread (1.5/sqrt(rows), at most 0.35)."""
+    from core.musicvae.variables import canonical, expected_variables
+
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, shape in expected_variables(cfg).items():
+        scale = min(0.35, 1.5 / np.sqrt(shape[0])) if len(shape) == 2 else 0.35
+        out[canonical(name)] = rng.standard_normal(shape, dtype=np.float32) * np.float32(scale)
+    return out
+
+
+def run_magenta(py: str, config: str, batches, z_file: str, ckpt_dir: str, out_npz: str, repeats: int):
+    cmd = [py, os.path.join(ROOT, "tools", "magenta_bench.py"), "--config", config, "--random-full-size",
+           "--save-random-checkpoint", ckpt_dir, "--batches", *map(str, batches), "--z-file", z_file,
+           "--out", out_npz, "--repeats", str(repeats)]
+    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        print(f"  Magenta run failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
+        return None
+    rows = {}
+    for line in proc.stdout.splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if "batch" in rec:
+            rows[rec["batch"]] = rec
+    return rows
+
+
+def time_decode(model, z, repeats: int):
+    model.decode_to_tensors(z)  # warm-up: traces the graph for this batch shape
+    times, tokens = [], None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        tokens = model.decode_tokens(z)
+        model.tokens_to_tensors(tokens)  # the same output Magenta's decode_to_tensors returns
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times)), tokens
+
+
+def bench_config(name, args, py):
+    from core.musicvae import load_model
+    from core.musicvae.configs import CONFIGS
+    from core.musicvae.model import build_model
+
+    cfg = CONFIGS[name]
+    print(f"\n== {name}: enc {list(cfg.enc_rnn_size)} dec {list(cfg.dec_rnn_size)} z {cfg.z_size}, "
+          f"{cfg.steps} steps, batches {args.batches}")
+    z = np.random.default_rng(args.seed).standard_normal((max(args.batches), cfg.z_size)).astype(np.float32)
+    mag_rows, mag_tokens = None, {}
+    with tempfile.TemporaryDirectory(prefix="bench-decode-") as tmp:
+        if py and not args.no_magenta:
+            z_file = os.path.join(tmp, "z.npz")
+            np.savez(z_file, z=z)
+            out_npz = os.path.join(tmp, "magenta.npz")
+            ckpt = os.path.join(tmp, "ckpt")
+            os.makedirs(ckpt)
+            t0 = time.perf_counter()
+            mag_rows = run_magenta(py, name, args.batches, z_file, ckpt, out_npz, args.repeats)
+            print(f"  Magenta run took {time.perf_counter() - t0:.0f} s in all")
+        if mag_rows:
+            data = np.load(out_npz)
+            mag_tokens = {b: data[f"tokens_b{b}"] for b in args.batches if f"tokens_b{b}" in data}
+            t0 = time.perf_counter()
+            models = {p: load_model(name, ckpt, device=args.device, precision=p) for p in args.precisions}
+            print(f"  our load of Magenta's checkpoint: {(time.perf_counter() - t0) / len(models):.1f} s per model")
+        else:
+            weights = fan_in_weights(cfg, args.seed)
+            models = {p: build_model(cfg, weights, device=args.device, precision=p) for p in args.precisions}
+            del weights
+        results = []
+        for b in args.batches:
+            zb = z[:b]
+            row = {"config": name, "batch": b}
+            ref_tokens = None
+            for p, model in models.items():
+                sec, tok = time_decode(model, zb, args.repeats)
+                row[f"ours_{p}_s"] = sec
+                row[f"tokens_{p}"] = tok
+                if p == "float32":
+                    ref_tokens = tok
+            mag = mag_rows.get(b) if mag_rows else None
+            line = f"  batch {b:3d}:"
+            for p in models:
+                line += f"  ours {p} {row[f'ours_{p}_s']:7.3f} s"
+            if mag:
+                line += f"  | Magenta {mag['seconds']:7.3f} s"
+                for p in models:
+                    line += f"  x{mag['seconds'] / row[f'ours_{p}_s']:.2f} ({p})"
+                mt = mag_tokens.get(b)
+                if mt is not None and "float32" in models:
+                    same = np.array_equal(np.asarray(row["tokens_float32"]).reshape(mt.shape), mt)
+                    agree = (np.asarray(row["tokens_float32"]).reshape(mt.shape) == mt).mean()
+                    line += f"  float32 tokens identical to Magenta: {'yes' if same else 'NO'} ({agree:.2%})"
+                if mt is not None and "bfloat16" in models:
+                    agree = (np.asarray(row["tokens_bfloat16"]).reshape(mt.shape) == mt).mean()
+                    line += f"  bfloat16 agreement with Magenta {agree:.2%}"
+            if ref_tokens is not None and "bfloat16" in models:
+                agree = (row["tokens_bfloat16"] == ref_tokens).mean()
+                line += f"  bfloat16 vs float32 token agreement {agree:.2%}"
+            print(line, flush=True)
+            results.append(row)
+        del models
+    return results
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--configs", nargs="+", default=DEFAULT_CONFIGS)
+    ap.add_argument("--batches", nargs="+", type=int, default=[1, 8, 64])
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--precisions", nargs="+", default=["float32", "bfloat16"],
+                    choices=["float32", "bfloat16"])
+    ap.add_argument("--device", default=None, help="cpu / gpu (default: GPU when TensorFlow sees one)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-magenta", action="store_true", help="time our engine only")
+    args = ap.parse_args(argv)
+    py = None if args.no_magenta else magenta_python()
+    print(f"Magenta reference: {py or 'not used'}")
+    import tensorflow as tf
+
+    print(f"TensorFlow {tf.__version__}, devices: {[d.name for d in tf.config.list_physical_devices()]}, "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    for name in args.configs:
+        bench_config(name, args, py)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

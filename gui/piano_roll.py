@@ -377,7 +377,7 @@ class PianoRollEditor(QWidget):
 
     def _sync_scrollbars(self) -> None:
         st = self.state
-        content_px = (st.content_beats() + self.song.beats_per_bar) * st.px_per_beat
+        content_px = (st.content_beats() + 4 * self.song.beats_per_bar) * st.px_per_beat
         for bar, maximum, value, page in (
                 (self.hbar, content_px - st.view_w, st.scroll_x * st.px_per_beat, st.view_w),
                 (self.vbar, ROWS * st.row_h - st.view_h, st.scroll_y, st.view_h)):

@@ -26,7 +26,8 @@ class KeyboardWidget(QWidget):
         self._shown: tuple | None = None
         state.view_changed.connect(self._on_view)
         state.notes_changed.connect(self._on_tracks)
-        self.setToolTip("Pitches: C notes are labelled (C4 is middle C). A drum track shows drum names.")
+        self.setToolTip("Pitches: C notes are labelled (C4 is middle C); a drum track shows drum "
+                        "names. Click a key to select its notes (Shift adds).")
 
     def _on_view(self) -> None:
         shown = (self.state.scroll_y, self.state.row_h)
@@ -37,6 +38,17 @@ class KeyboardWidget(QWidget):
     def _on_tracks(self) -> None:
         self.setFixedWidth(DRUM_WIDTH if self.state.is_drum_view() else PIANO_WIDTH)
         self.update()
+
+    def mousePressEvent(self, event) -> None:
+        """Select every note of the edited track at the clicked pitch (all the snares...)."""
+        st = self.state
+        if event.button() != Qt.LeftButton or not st.can_edit():
+            return
+        pitch = st.pitch_at(event.position().y())
+        row = [n for n in st.edit_notes() if n.pitch == pitch]
+        if event.modifiers() & Qt.ShiftModifier:
+            row = st.selection + [n for n in row if n not in st.selection]
+        st.set_selection(row)
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)

@@ -50,7 +50,6 @@ class RollState(QObject):
         self.preview_notes: list[Note] | None = None  # edit track's notes while dragging
         self.preview_selection: list[Note] = []
         self._undo_index = undo_stack.index()
-        undo_stack.indexChanged.connect(self._on_undo_index)
         self._arrays: dict[str, NoteArrays] = {}
         self._preview_arrays: NoteArrays | None = None
         self._subscribe()
@@ -73,8 +72,23 @@ class RollState(QObject):
         self._listener = on_event
         song.subscribe(on_event)
 
+        # The stack may be destroyed while this object is being freed (it holds the stack), and
+        # it emits indexChanged as it goes: reach the state through a weak reference only.
+        def on_index(index: int) -> None:
+            state = me()
+            if state is not None:
+                state._on_undo_index(index)
+
+        self._index_listener = on_index
+        self.edits.undo_stack.indexChanged.connect(on_index)
+
     def detach(self) -> None:
+        """Stop listening to the song and the undo stack (the editor is going away)."""
         self.song.unsubscribe(self._listener)
+        try:
+            self.edits.undo_stack.indexChanged.disconnect(self._index_listener)
+        except (RuntimeError, TypeError):  # already gone
+            pass
 
     def _on_song_event(self, event: str, **details) -> None:
         if event == "clip_changed" and details.get("clip_id") == self.clip_id:
@@ -239,7 +253,8 @@ class RollState(QObject):
             self.scroll_x = float(scroll_x)
         if scroll_y is not None:
             self.scroll_y = float(scroll_y)
-        max_x = max(0.0, self.content_beats() + self.song.beats_per_bar - width / self.px_per_beat)
+        # room for four empty bars after the music, to drag notes there
+        max_x = max(0.0, self.content_beats() + 4 * self.song.beats_per_bar - width / self.px_per_beat)
         self.scroll_x = max(0.0, min(max_x, self.scroll_x))
         max_y = max(0.0, ROWS * self.row_h - height)
         self.scroll_y = max(0.0, min(max_y, self.scroll_y))

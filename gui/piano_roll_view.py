@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QImage, QPainter
 from PySide6.QtWidgets import QWidget
 
@@ -35,6 +35,9 @@ DENSE_NOTES = 1500  # more notes than this on screen: rasterise them with numpy
 class _Drag:
     mode: str  # "empty", "rubber", "move", "resize"
     press: QPointF
+    press_beat: float = 0.0  # where the press was in the music (survives scrolling)
+    press_pitch: int = 0
+    press_y: float = 0.0  # pixels from the top of the highest row
     anchor: Note | None = None
     additive: bool = False
     copy: bool = False
@@ -57,6 +60,10 @@ class PianoRollView(QWidget):
         self.draw_velocity = 100
         self._drag: _Drag | None = None
         self._grid_cache: tuple | None = None
+        self._last_move: tuple | None = None
+        self._autoscroll = QTimer(self)
+        self._autoscroll.setInterval(30)
+        self._autoscroll.timeout.connect(self._autoscroll_step)
         self.setFocusPolicy(Qt.StrongFocus)
         self.setMouseTracking(True)
         self.setAttribute(Qt.WA_OpaquePaintEvent)
@@ -216,9 +223,11 @@ class PianoRollView(QWidget):
             return
         mods = event.modifiers()
         shift = bool(mods & Qt.ShiftModifier)
+        where = dict(press_beat=st.beat_at(pos.x()), press_pitch=st.pitch_at(pos.y()),
+                     press_y=pos.y() + st.scroll_y)
         if hit is None:
             self._drag = _Drag("empty", pos, additive=shift,
-                               base=list(st.selection) if shift else [])
+                               base=list(st.selection) if shift else [], **where)
             return
         note, on_edge = hit
         selected = note in st.selection
@@ -232,7 +241,7 @@ class PianoRollView(QWidget):
         self.draw_velocity = note.velocity
         self._drag = _Drag("resize" if on_edge else "move", pos, anchor=note, toggle_off=toggle_off,
                            copy=bool(mods & Qt.ControlModifier) and not on_edge,
-                           free=bool(mods & Qt.AltModifier))
+                           free=bool(mods & Qt.AltModifier), **where)
 
     def mouseMoveEvent(self, event) -> None:
         pos = event.position()
@@ -246,18 +255,42 @@ class PianoRollView(QWidget):
         if not d.moved and (pos - d.press).manhattanLength() < DRAG_START_PX:
             return
         d.moved = True
+        self._last_move = (pos, event.modifiers())
+        outside = not QRectF(0, 0, self.width(), self.height()).contains(pos)
+        if outside and not self._autoscroll.isActive():
+            self._autoscroll.start()
+        elif not outside:
+            self._autoscroll.stop()
+        self._drag_to(pos, event.modifiers())
+
+    def _autoscroll_step(self) -> None:
+        """While a drag is held outside the roll, scroll toward the pointer and follow it."""
+        if self._drag is None or self._last_move is None:
+            self._autoscroll.stop()
+            return
+        pos, mods = self._last_move
         st = self.state
-        no_snap = d.free or bool(event.modifiers() & Qt.AltModifier)
+        dx = pos.x() - self.width() if pos.x() > self.width() else min(0.0, pos.x())
+        dy = pos.y() - self.height() if pos.y() > self.height() else min(0.0, pos.y())
+        st.set_view(scroll_x=st.scroll_x + max(-40.0, min(40.0, dx / 2)) / st.px_per_beat,
+                    scroll_y=st.scroll_y + max(-30.0, min(30.0, dy / 2)))
+        self._drag_to(pos, mods)
+
+    def _drag_to(self, pos: QPointF, modifiers) -> None:
+        d = self._drag
+        st = self.state
+        no_snap = d.free or bool(modifiers & Qt.AltModifier)
         grid = 0.0 if no_snap else st.snap
         if d.mode in ("empty", "rubber"):
             d.mode = "rubber"
-            d.rect = QRectF(d.press, pos).normalized()
+            d.rect = QRectF(QPointF(st.x_of(d.press_beat), d.press_y - st.scroll_y), pos).normalized()
             self._rubber_select(d)
+            self.update()
         elif d.mode == "move":
             a = d.anchor
-            new_start = snap_beat(a.start + (pos.x() - d.press.x()) / st.px_per_beat, grid)
+            new_start = snap_beat(a.start + st.beat_at(pos.x()) - d.press_beat, grid)
             d_beats = new_start - a.start
-            d_pitch = st.pitch_at(pos.y()) - st.pitch_at(d.press.y())
+            d_pitch = st.pitch_at(pos.y()) - d.press_pitch
             notes = st.edit_notes()
             if d.copy:
                 _, moved = move_notes(st.selection, st.selection, d_beats, d_pitch)
@@ -272,7 +305,7 @@ class PianoRollView(QWidget):
                     f"{style.note_name(a.pitch + d_pitch)} at {self._position(new_start)}")
         elif d.mode == "resize":
             a = d.anchor
-            new_end = snap_beat(a.end + (pos.x() - d.press.x()) / st.px_per_beat, grid)
+            new_end = snap_beat(a.end + st.beat_at(pos.x()) - d.press_beat, grid)
             d_end = new_end - a.end
             min_len = grid if grid > 0 else MIN_LENGTH
             new_notes, resized = resize_notes(st.edit_notes(), st.selection, d_end, min_len)
@@ -294,6 +327,7 @@ class PianoRollView(QWidget):
         st.set_selection(d.base + without(hits, d.base) if d.additive else hits)
 
     def mouseReleaseEvent(self, event) -> None:
+        self._autoscroll.stop()
         d, self._drag = self._drag, None
         if d is None or event.button() != Qt.LeftButton:
             return
@@ -332,6 +366,7 @@ class PianoRollView(QWidget):
         if event.key() == Qt.Key_Escape:
             if self._drag is not None:
                 self._drag = None
+                self._autoscroll.stop()
                 self.state.clear_preview()
             else:
                 self.state.set_selection([])

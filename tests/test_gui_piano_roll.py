@@ -352,3 +352,27 @@ def test_new_tracks_show_up_and_lane_clicks_keep_shortcuts(qtbot, roll):
     assert roll.undo_stack.count() == 0
     qtbot.keyClick(roll.velocity_lane, Qt.Key_Delete)
     assert notes(roll) == MELODY[1:]
+
+
+def test_clicking_a_key_selects_that_pitch(qtbot, roll):
+    roll.set_edit_track(roll.ids["drums"])
+    roll.state.set_view(scroll_y=roll.state.y_of(50) + roll.state.scroll_y)
+    y = round(roll.state.y_of(42) + roll.state.row_h / 2)
+    qtbot.mouseClick(roll.keyboard, Qt.LeftButton, Qt.NoModifier, QPoint(20, y))
+    assert roll.selected_notes() == [DRUMS[2]]
+    y = round(roll.state.y_of(36) + roll.state.row_h / 2)
+    qtbot.mouseClick(roll.keyboard, Qt.LeftButton, Qt.ShiftModifier, QPoint(20, y))
+    assert sorted(roll.selected_notes()) == sorted([DRUMS[0], DRUMS[2]])
+
+
+def test_dragging_past_the_edge_scrolls_the_roll(qtbot, roll):
+    st = roll.state
+    qtbot.mousePress(roll.view, Qt.LeftButton, Qt.NoModifier, at(roll, 0.3, 60))
+    qtbot.mouseMove(roll.view, at(roll, 1.3, 60))
+    outside = QPoint(roll.view.width() + 60, at(roll, 1.3, 60).y())
+    qtbot.mouseMove(roll.view, outside)
+    qtbot.waitUntil(lambda: st.scroll_x > 4.0, timeout=3000)
+    qtbot.mouseRelease(roll.view, Qt.LeftButton, Qt.NoModifier, outside)
+    moved = [n for n in notes(roll) if n.pitch == 60]
+    assert len(moved) == 1 and moved[0].start > 20.0  # carried past the first view
+    assert roll.undo_stack.count() == 1

@@ -13,16 +13,21 @@ reads the player's clock from a QTimer, so nothing here blocks the window.
 """
 from __future__ import annotations
 
+import os
+import threading
+
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QSlider, QToolButton, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QSlider,
+                               QToolButton, QWidget)
 
-from core.audio import render
+from core.audio import render, soundfont
 from core.audio.player import Player
 from core.errors import UserError
 from core.song import Song
 
 TICK_MS = 30
+CHOOSE = "<choose>"
 STATES = ("stopped", "count-in", "playing")
 
 
@@ -108,9 +113,30 @@ class Transport(QObject):
     def master_volume(self) -> float:
         return self.player.volume
 
-    def set_soundfont(self, path: str | None) -> None:
+    def set_soundfont(self, path: str | None) -> bool:
+        """Play through this .sf2 from now on (None: the built-in synth). The font is read on a
+        worker thread right away, so the first play does not wait for it. False (and a
+        message) when SoundFont playback cannot work here."""
+        if path:
+            ok, why = soundfont.available()
+            if not ok:
+                self.message.emit(why)
+                return False
+            if not os.path.isfile(path):
+                self.message.emit(f"SoundFont not found: {path}")
+                return False
+            threading.Thread(target=self._preload, args=(path,), name="soundfont-preload",
+                             daemon=True).start()
         self.soundfont = path or None
         self._restart_if_playing()
+        return True
+
+    @staticmethod
+    def _preload(path: str) -> None:
+        try:
+            soundfont.preload(path)
+        except Exception:  # a bad file is reported when it is played, with its name
+            pass
 
     def set_presets(self, presets: dict[str, str]) -> None:
         self.presets = dict(presets)
@@ -309,6 +335,17 @@ class TransportBar(QWidget):
         self.volume.valueChanged.connect(lambda v: transport.set_master_volume(v / 100.0))
         lay.addWidget(self.volume)
 
+        self.sound = QComboBox(self)
+        self.sound.setToolTip("What plays the notes: the built-in synthesizer or a General MIDI SoundFont")
+        self.sound.addItem("Built-in synth", None)
+        found = soundfont.find_soundfont()
+        if found and soundfont.available()[0]:
+            self.sound.addItem(f"SoundFont: {os.path.basename(found)}", found)
+        self.sound.addItem("Choose SoundFont...", CHOOSE)
+        self._select_sound(transport.soundfont)
+        self.sound.activated.connect(self._on_sound)
+        lay.addWidget(self.sound)
+
         self.position = QLabel(self)
         self.position.setMinimumWidth(110)
         self.position.setToolTip("Bar.beat and time of the playhead")
@@ -318,6 +355,25 @@ class TransportBar(QWidget):
         transport.state_changed.connect(self._on_state)
         self._on_state(transport.state)
         self._on_playhead(transport.playhead)
+
+    def _select_sound(self, path: str | None) -> None:
+        i = self.sound.findData(path)
+        if i < 0:
+            i = self.sound.count() - 1
+            self.sound.insertItem(i, f"SoundFont: {os.path.basename(path)}", path)
+        self.sound.setCurrentIndex(i)
+
+    def _on_sound(self, index: int) -> None:
+        data = self.sound.itemData(index)
+        if data == CHOOSE:
+            data, _ = QFileDialog.getOpenFileName(self, "Choose a SoundFont", "",
+                                                  "SoundFonts (*.sf2 *.sf3);;All files (*)")
+            if not data:
+                self._select_sound(self.transport.soundfont)
+                return
+        if not self.transport.set_soundfont(data):
+            data = self.transport.soundfont
+        self._select_sound(data)
 
     def _on_playhead(self, beat: float) -> None:
         self.position.setText(format_position(beat, self.transport.song))

@@ -141,3 +141,30 @@ def test_format_position():
     song = trio(bars=1)
     assert format_position(0.0, song) == "1.1  0:00.0"
     assert format_position(5.5, song) == "2.2  0:02.8"
+
+
+def test_choosing_a_soundfont_in_the_toolbar(qtbot, transport, tmp_path, monkeypatch):
+    pytest.importorskip("tinysoundfont")
+    from PySide6.QtWidgets import QFileDialog
+
+    from tests.helpers_sf2 import write_sine_soundfont
+
+    path = write_sine_soundfont(tmp_path / "sine.sf2")
+    bar = TransportBar(transport)
+    qtbot.addWidget(bar)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (path, "")))
+    bar._on_sound(bar.sound.findData("<choose>"))
+    assert transport.soundfont == path and bar.sound.currentData() == path
+    transport.play()
+    qtbot.waitUntil(lambda: (transport.position() or 0) > 0.2, timeout=3000)
+    assert transport.player.source.renderer.__class__.__name__ == "SoundFontRenderer"
+    transport.stop()
+    bar._on_sound(bar.sound.findData(None))
+    assert transport.soundfont is None
+
+
+def test_a_missing_soundfont_file_is_reported(qtbot, transport):
+    messages = []
+    transport.message.connect(messages.append)
+    assert not transport.set_soundfont("/nowhere/gm.sf2")
+    assert transport.soundfont is None and messages and "/nowhere/gm.sf2" in messages[0]

@@ -91,6 +91,12 @@ def _release(path: str, sf) -> None:
         _pool.setdefault(os.path.realpath(path), []).append(sf)
 
 
+def preload(path: str) -> None:
+    """Parse a SoundFont into the pool ahead of time (call it from a worker thread: a
+    General MIDI font takes about half a second to read)."""
+    _release(path, _acquire(path))
+
+
 def preset_name(path: str, program: int, drums: bool = False) -> str | None:
     sf = _acquire(path)
     try:

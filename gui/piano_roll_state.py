@@ -66,8 +66,10 @@ class RollState(QObject):
                 return
             try:
                 state._on_song_event(event, **details)
-            except RuntimeError:  # the Qt side is gone
-                song.unsubscribe(on_event)
+            except RuntimeError as exc:
+                if "already deleted" not in str(exc):
+                    raise
+                song.unsubscribe(on_event)  # the Qt side is gone
 
         self._listener = on_event
         song.subscribe(on_event)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter
-from PySide6.QtWidgets import QWidget
 
 from gui import piano_roll_style as style
+from gui.piano_roll_part import RollPart
 from gui.piano_roll_state import RollState
 
 PIANO_WIDTH = 64
@@ -16,10 +16,9 @@ BLACK_KEY = QColor("#15171b")
 KEY_EDGE = QColor("#9aa0aa")
 
 
-class KeyboardWidget(QWidget):
+class KeyboardWidget(RollPart):
     def __init__(self, state: RollState, parent=None):
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.setFixedWidth(PIANO_WIDTH)
         self._font = QFont()
         self._font.setPixelSize(9)
@@ -49,13 +48,6 @@ class KeyboardWidget(QWidget):
         if event.modifiers() & Qt.ShiftModifier:
             row = st.selection + [n for n in row if n not in st.selection]
         st.set_selection(row)
-
-    def paintEvent(self, event) -> None:
-        p = QPainter(self)
-        try:
-            self.paint(p, self.width(), self.height())
-        finally:
-            p.end()
 
     def paint(self, p: QPainter, w: int, h: int) -> None:
         st = self.state

@@ -3,36 +3,28 @@ from __future__ import annotations
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QFont, QPainter, QPolygonF
-from PySide6.QtWidgets import QWidget
 
 from gui import piano_roll_style as style
 from gui.edit_commands import snap_beat
+from gui.piano_roll_part import RollPart
 from gui.piano_roll_state import RollState
 
 HEIGHT = 26
 
 
-class RulerWidget(QWidget):
+class RulerWidget(RollPart):
     """Emits `playhead_requested(beat)` when the musician clicks or drags in it."""
 
     playhead_requested = Signal(float)
 
     def __init__(self, state: RollState, parent=None):
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.setFixedHeight(HEIGHT)
         self._font = QFont()
         self._font.setPixelSize(10)
         for sig in (state.view_changed, state.notes_changed, state.playhead_changed):
             sig.connect(self.update)
         self.setToolTip("Bars and beats. Click or drag to move the playhead (Shift: no snap).")
-
-    def paintEvent(self, event) -> None:
-        p = QPainter(self)
-        try:
-            self.paint(p, self.width(), self.height())
-        finally:
-            p.end()
 
     def paint(self, p: QPainter, w: int, h: int) -> None:
         st = self.state

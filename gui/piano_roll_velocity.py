@@ -7,12 +7,12 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QImage, QPainter
-from PySide6.QtWidgets import QWidget
 
 from core.song import Note
 from gui import piano_roll_raster as raster
 from gui import piano_roll_style as style
 from gui.edit_commands import set_velocities
+from gui.piano_roll_part import RollPart
 from gui.piano_roll_state import RollState
 
 HEIGHT = 84
@@ -21,10 +21,9 @@ HIT_PX = 5
 DENSE_BARS = 800  # more bars than this: draw them as pixel columns with numpy
 
 
-class VelocityLane(QWidget):
+class VelocityLane(RollPart):
     def __init__(self, state: RollState, parent=None):
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.setFixedHeight(HEIGHT)
         self.setAttribute(Qt.WA_OpaquePaintEvent)
         self._mode: str | None = None
@@ -54,13 +53,6 @@ class VelocityLane(QWidget):
         return arr, arr.visible(st.beat_at(-HIT_PX), st.beat_at(self.width() + HIT_PX))
 
     # ----------------------------------------------------------------- painting
-    def paintEvent(self, event) -> None:
-        p = QPainter(self)
-        try:
-            self.paint(p, self.width(), self.height())
-        finally:
-            p.end()
-
     def paint(self, p: QPainter, w: int, h: int) -> None:
         st = self.state
         p.fillRect(0, 0, w, h, style.PANEL)

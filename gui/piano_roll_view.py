@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QImage, QPainter
-from PySide6.QtWidgets import QWidget
 
 from core.song import Note
 from gui import piano_roll_raster as raster
 from gui import piano_roll_style as style
 from gui.edit_commands import (DEFAULT_LENGTH, MIN_LENGTH, floor_beat, move_notes, plural,
                                resize_notes, snap_beat, without)
+from gui.piano_roll_part import RollPart
 from gui.piano_roll_state import ROWS, RollState
 
 DRAG_START_PX = 4
@@ -49,14 +49,13 @@ class _Drag:
     result: tuple | None = None  # (new notes, new selection, d_beats, d_pitch or d_end)
 
 
-class PianoRollView(QWidget):
+class PianoRollView(RollPart):
     """The grid and notes. All edits go through `state.edits` (one undo command each)."""
 
     status_message = Signal(str)
 
     def __init__(self, state: RollState, parent=None):
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.draw_velocity = 100
         self._drag: _Drag | None = None
         self._grid_cache: tuple | None = None
@@ -93,13 +92,6 @@ class PianoRollView(QWidget):
             if old is not None and -4 <= old <= self.width() + 4:
                 self.update(int(old) - 3, 0, 7, self.height())
         self._playhead_x = x
-
-    def paintEvent(self, event) -> None:
-        p = QPainter(self)
-        try:
-            self.paint(p, self.width(), self.height())
-        finally:
-            p.end()
 
     def paint(self, p: QPainter, w: int, h: int) -> None:
         st = self.state

@@ -34,6 +34,8 @@ from core.song import Note, Song
 DEFAULT_MASTER = 0.7
 LIMITER_CEILING = 0.98  # just under full scale
 LIMITER_BLOCK = 256
+MIN_LOOP_SAMPLES = SAMPLE_RATE // 20  # 50 ms
+KEEP_SAMPLES = 5 * SAMPLE_RATE  # how far back played loop passes are remembered
 
 
 # --------------------------------------------------------------------------- time
@@ -92,7 +94,7 @@ class Schedule:
             a, b = float(loop[0]), float(loop[1])
             if not b > a:
                 raise UserError(f"The loop region must end after it starts (got {a:g} to {b:g} beats).")
-            if tempo.sample(b) - tempo.sample(a) < 256:
+            if tempo.sample(b) - tempo.sample(a) < MIN_LOOP_SAMPLES:
                 raise UserError(f"The loop region {a:g} to {b:g} beats is too short to play.")
             loop = (a, b) if start_beat < b else None
         self.loop = loop
@@ -121,9 +123,9 @@ class Schedule:
         while self.loop is not None and segs[-1].out_end < y:
             last = segs[-1]
             segs = segs + [self._segment(last.out_end, self.loop[0], self.loop[1], True, self.metronome)]
-        # drop passes that can no longer sound (keep a few for the playhead's look-back)
-        if len(segs) > 8:
-            segs = segs[-8:]
+        # drop passes that can no longer sound or be heard (the playhead looks back a while)
+        if len(segs) > 2 and segs[1].out_end + KEEP_SAMPLES < x:
+            segs = [s for s in segs if s.out_end + KEEP_SAMPLES >= x] or segs[-1:]
         self._segments = segs  # one rebinding: readers on other threads see old or new list
         return [s for s in segs if s.out_start < y and s.out_end + reach >= x]
 

@@ -256,6 +256,7 @@ DRUM_CLASS_PITCHES = (
 # stereo position of each class, -1 left .. +1 right (a drummer's view, gently)
 DRUM_PAN = (0.0, 0.05, 0.3, 0.3, -0.35, -0.1, 0.15, -0.4, 0.4)
 DRUM_GAIN = (1.0, 0.8, 0.35, 0.35, 0.75, 0.75, 0.75, 0.4, 0.35)
+DRUM_SECONDS = (0.45, 0.3, 0.09, 0.5, 0.55, 0.45, 0.4, 1.8, 1.4)  # one-shot lengths
 
 
 def _build_drum_map() -> np.ndarray:
@@ -318,9 +319,7 @@ def _fade_edges(x: np.ndarray) -> np.ndarray:
 def drum_sound(cls: int) -> np.ndarray:
     """The one-shot of a drum class at full velocity, float32 mono, peak about 1."""
     name = DRUM_CLASSES[cls]
-    lengths = {"kick": 0.45, "snare": 0.3, "closed_hat": 0.09, "open_hat": 0.5, "low_tom": 0.55,
-               "mid_tom": 0.45, "high_tom": 0.4, "crash": 1.8, "ride": 1.4}
-    n = int(lengths[name] * SAMPLE_RATE)
+    n = int(DRUM_SECONDS[cls] * SAMPLE_RATE)
     t = np.arange(n) / SAMPLE_RATE
     if name == "kick":
         body = _sweep(t, 160.0, 48.0, 0.035) * np.exp(-t / 0.22)
@@ -356,7 +355,8 @@ def drum_sound(cls: int) -> np.ndarray:
 
 
 def drum_tail() -> int:
-    return max(len(drum_sound(c)) for c in range(len(DRUM_CLASSES)))
+    """Samples of the longest one-shot (without building them all)."""
+    return int(max(DRUM_SECONDS) * SAMPLE_RATE)
 
 
 @functools.lru_cache(maxsize=4)

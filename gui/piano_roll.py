@@ -261,6 +261,26 @@ class PianoRollEditor(QWidget):
             if x < 0 or x > st.view_w * (1 - FOLLOW_MARGIN / 2):
                 st.set_view(scroll_x=st.playhead - st.view_w * FOLLOW_MARGIN / st.px_per_beat)
 
+    def set_song_position(self, song_beat: float) -> None:
+        """Move the playhead from a position in the arrangement (what playback reports): shown
+        at the matching place in the clip while a section that uses this clip is playing."""
+        clip = self.state.clip()
+        if clip is None or clip.length <= 0:
+            return
+        for section in self.song.sections:
+            if section.clip_id == clip.id and section.start <= song_beat < section.end:
+                self.set_playhead((song_beat - section.start) % clip.length)
+                return
+
+    def song_position(self, clip_beat: float) -> float:
+        """The arrangement position of a beat of this clip (in its first section), for asking
+        playback to start where the musician clicked the ruler."""
+        clip = self.state.clip()
+        for section in self.song.sections:
+            if clip is not None and section.clip_id == clip.id:
+                return section.start + clip_beat
+        return clip_beat
+
     @property
     def follow_playhead(self) -> bool:
         return self._follow

@@ -376,3 +376,16 @@ def test_dragging_past_the_edge_scrolls_the_roll(qtbot, roll):
     moved = [n for n in notes(roll) if n.pitch == 60]
     assert len(moved) == 1 and moved[0].start > 20.0  # carried past the first view
     assert roll.undo_stack.count() == 1
+
+
+def test_song_positions_map_to_the_clip(roll):
+    from core.song import Section
+
+    cid = roll.ids["clip"]
+    roll.song.add_section(Section("intro", None, 0.0, 8.0))
+    roll.song.add_section(Section("verse", cid, 8.0, 32.0))  # the 16-beat clip twice
+    roll.set_song_position(30.0)
+    assert roll.state.playhead == pytest.approx(6.0)
+    roll.set_song_position(4.0)  # the intro does not use this clip: the playhead stays
+    assert roll.state.playhead == pytest.approx(6.0)
+    assert roll.song_position(2.0) == pytest.approx(10.0)

@@ -7,8 +7,8 @@
 
 The output callback (PortAudio's thread, or the null output's thread) copies the next frames
 out of a preallocated ring buffer, scales them in place by the master volume and returns: no
-rendering, no locks, no new arrays. The ring's read and write counters are plain integers that
-only one side each ever writes, which is safe under the GIL.
+rendering, no locks, no new buffers (slice views only). The ring's read and write counters
+are plain integers that only one side each ever writes, which is safe under the GIL.
 
 With no PortAudio library, no output device, or a stream that will not open, the player falls
 back to the null output (a thread that consumes blocks at real-time pace) and says why in

@@ -41,12 +41,16 @@ class RulerWidget(RollPart):
         while bpb * ppb * label_every < 34:
             label_every *= 2
         ticks, bars = [], []
+        p.setFont(self._font)
         if ppb >= 6:
             for beat in range(int(b0), int(b1) + 2):
                 if beat % bpb:
                     x = round(st.x_of(beat)) + 0.5
                     ticks.append(QLineF(x, h - 6, x, h))
-        p.setFont(self._font)
+                    if ppb >= 70:  # room to number the beats too: bar.beat
+                        p.setPen(style.TEXT_DIM)
+                        p.drawText(QRectF(x + 3, 1, 40, h - 8), Qt.AlignLeft | Qt.AlignVCenter,
+                                   f"{int(beat // bpb) + 1}.{int(beat % bpb) + 1}")
         bar = int(b0 // bpb)
         while bar * bpb <= b1:
             x = round(st.x_of(bar * bpb)) + 0.5

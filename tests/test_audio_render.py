@@ -175,3 +175,25 @@ def test_tracks_without_notes_and_an_empty_song_render_silence():
     song.add_track(Track("Extra", "other"))
     audio = render.render_song(song)
     assert len(audio) == at(1.0) and np.max(np.abs(audio)) == 0.0
+
+
+def test_limiter_delays_quiet_audio_unchanged_and_caps_loud_bursts():
+    rng = np.random.default_rng(5)
+    B = render.LIMITER_BLOCK
+    quiet = (rng.uniform(-0.9, 0.9, (B * 40, 2))).astype(np.float32)
+    lim = render.Limiter()
+    out = np.concatenate([lim.process(quiet[i:i + B * 8]) for i in range(0, len(quiet), B * 8)])
+    assert np.array_equal(out[B:], quiet[:-B])  # one block of look-ahead, otherwise untouched
+    loud = quiet.copy()
+    for k in rng.integers(0, len(loud) - 50, 30):
+        loud[k:k + 50] *= rng.uniform(1.5, 20.0)  # short bursts far over full scale
+    lim = render.Limiter()
+    out = np.concatenate([lim.process(loud[i:i + B * 4]) for i in range(0, len(loud), B * 4)])
+    assert np.max(np.abs(out)) <= render.LIMITER_CEILING + 1e-6
+    # away from the bursts (0.2 s release later) the gain is back to 1
+    lim = render.Limiter()
+    burst = np.zeros((B * 200, 2), np.float32)
+    burst[B * 10:B * 10 + 10] = 5.0
+    burst[B * 150:B * 151] = 0.5
+    out = lim.process(burst)
+    assert np.allclose(out[B * 151:B * 152], 0.5)

@@ -119,3 +119,16 @@ def test_pan_is_equal_power():
         left, right = synth.pan_gains(pan)
         assert left ** 2 + right ** 2 == pytest.approx(1.0)
     assert synth.pan_gains(-1.0)[1] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_long_notes_keep_a_smooth_envelope_past_the_cached_curve():
+    p = synth.PRESETS["piano"]
+    length = int(6.0 * SR)
+    total = length + synth.voice_tail(p)
+    env = synth.envelope(0, total, length, p)
+    assert np.max(np.abs(np.diff(env[SR // 10:]))) < 1e-3  # no step anywhere after the attack
+    k = int(synth.DECAY_CACHE_SECONDS * SR)
+    assert env[k + 5] == pytest.approx(synth._level_at(k + 5, p), abs=1e-5)
+    pieces = np.concatenate([synth.envelope(a, b, length, p)
+                             for a, b in ((0, 1000), (1000, k - 7), (k - 7, length + 10), (length + 10, total))])
+    assert np.allclose(env, pieces, atol=1e-6)

@@ -168,35 +168,60 @@ def _cyclic(loop: np.ndarray, start: int, count: int, offset: int = 0) -> np.nda
     return np.concatenate(pieces)
 
 
-def envelope(lo: int, hi: int, length: int, p: Preset) -> np.ndarray:
-    """ADSR level for samples lo..hi of a note held `length` samples (float32)."""
+DECAY_CACHE_SECONDS = 4.0
+
+
+@functools.lru_cache(maxsize=32)
+def _envelope_curves(p: Preset) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """Precomputed attack ramp, decay curve (first seconds) and release curve of a preset."""
     a = max(p.attack, MIN_ATTACK) * SAMPLE_RATE
     d = max(p.decay, 1e-4) * SAMPLE_RATE
     r = p.tail_seconds * SAMPLE_RATE
-    s = p.sustain
-    out = np.empty(hi - lo, dtype=np.float32)
-    # attack: a straight ramp up
-    e1 = min(hi, int(np.ceil(a)), length)
+    a_end = int(np.ceil(a))
+    attack = (np.arange(a_end, dtype=np.float64) / a).astype(np.float32)
+    k = np.arange(int(DECAY_CACHE_SECONDS * SAMPLE_RATE), dtype=np.float64) + (a_end - a)
+    decay = (p.sustain + (1.0 - p.sustain) * np.exp(-k / d)).astype(np.float32)
+    release = np.clip(1.0 - np.arange(int(np.ceil(r)) + 2, dtype=np.float64) / r, 0.0, 1.0) ** 2
+    for arr in (attack, decay, release):
+        arr.setflags(write=False)
+    return a_end, attack, decay, release.astype(np.float32)
+
+
+def _level_at(n: int, p: Preset) -> float:
+    """Envelope level `n` samples into a held note."""
+    a = max(p.attack, MIN_ATTACK) * SAMPLE_RATE
+    if n < a:
+        return n / a
+    return p.sustain + (1.0 - p.sustain) * float(np.exp(-(n - a) / (max(p.decay, 1e-4) * SAMPLE_RATE)))
+
+
+def envelope(lo: int, hi: int, length: int, p: Preset) -> np.ndarray:
+    """ADSR level for samples lo..hi of a note held `length` samples (float32).
+
+    A straight attack ramp, an exponential decay towards the sustain level while the key is
+    held, and a release from wherever the level was at note-off that ends in a soft curve.
+    """
+    a_end, attack, decay, release = _envelope_curves(p)
+    out = np.zeros(hi - lo, dtype=np.float32)
+    e1 = min(hi, a_end, length)
     if e1 > lo:
-        out[: e1 - lo] = np.arange(lo, e1, dtype=np.float32) / np.float32(a)
-    # decay towards the sustain level while the key is held
-    b0, b1 = max(lo, e1 if e1 > lo else int(np.ceil(a))), min(hi, length)
+        out[: e1 - lo] = attack[lo:e1]
+    b0, b1 = max(lo, a_end), min(hi, length)
     if b1 > b0:
-        n = np.arange(b0, b1, dtype=np.float32)
-        n -= np.float32(a)
-        seg = np.exp(n * np.float32(-1.0 / d))
-        seg *= np.float32(1.0 - s)
-        seg += np.float32(s)
-        out[b0 - lo: b1 - lo] = seg
-    # release from wherever the level was at note-off, ending in a soft curve
+        k0, k1 = b0 - a_end, b1 - a_end
+        cached = min(k1, len(decay))
+        if cached > k0:
+            out[b0 - lo: b0 - lo + cached - k0] = decay[k0:cached]
+        if k1 > cached:  # a note held longer than the cached curve
+            start = max(k0, cached)
+            n = np.arange(start, k1, dtype=np.float64) + (a_end - max(p.attack, MIN_ATTACK) * SAMPLE_RATE)
+            out[b1 - lo - (k1 - start): b1 - lo] = (
+                p.sustain + (1.0 - p.sustain) * np.exp(-n / (max(p.decay, 1e-4) * SAMPLE_RATE)))
     c0 = max(lo, length)
     if hi > c0:
-        at_off = length / a if length < a else s + (1.0 - s) * np.exp(-(length - a) / d)
-        n = np.arange(c0 - length, hi - length, dtype=np.float32)
-        seg = np.clip(np.float32(1.0) - n * np.float32(1.0 / r), 0.0, 1.0)
-        seg *= seg
-        seg *= np.float32(at_off)
-        out[c0 - lo:] = seg
+        k0, k1 = c0 - length, min(hi - length, len(release))
+        if k1 > k0:
+            out[c0 - lo: c0 - lo + k1 - k0] = release[k0:k1] * np.float32(_level_at(length, p))
     return out
 
 

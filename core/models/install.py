@@ -69,15 +69,18 @@ def check_name(name: str) -> str:
 
 
 def derive_name(path: str) -> str:
-    """A model name from what the user gave: the archive or folder name (cat-mel_2bar_big.tar -> cat-mel_2bar_big)."""
+    """A model name from what the user gave: the archive or folder name (cat-mel_2bar_big.tar -> cat-mel_2bar_big),
+    with characters a name cannot hold replaced by '-'."""
     path = os.path.abspath(os.path.expanduser(path)).rstrip(os.sep)
     base = os.path.basename(path)
     for suffix in ARCHIVE_SUFFIXES:
         if base.endswith(suffix):
-            return base[: -len(suffix)]
-    if not os.path.isdir(path):  # a TF1 prefix or one of its files: name it after its folder
-        return os.path.basename(os.path.dirname(path))
-    return base
+            base = base[: -len(suffix)]
+            break
+    else:
+        if not os.path.isdir(path):  # a TF1 prefix or one of its files: name it after its folder
+            base = os.path.basename(os.path.dirname(path))
+    return re.sub(r"[^A-Za-z0-9._+-]+", "-", base).strip(".-")[:100] or "model"
 
 
 def config_for(name: str, config: str | None) -> str | None:
@@ -189,7 +192,7 @@ def install_from_path(token, path: str, config: str | None = None, name: str | N
     if not (os.path.exists(path) or os.path.exists(path + ".index")):
         raise UserError(f"{path} does not exist; give a Magenta .tar archive, a checkpoint folder or the name "
                         "of an official checkpoint (`python main.py models` lists them)")
-    name = check_name(name or derive_name(path))
+    name = check_name(derive_name(path) if name is None else name)
     config = config_for(name, config)
     root = catalogue.installed_dir()
     dest = os.path.join(root, name)

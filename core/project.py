@@ -2,7 +2,9 @@
 
     {"format": "latent-studio-project", "schema": 1, "title": ..., "tempos": [[beat, bpm]],
      "time_signatures": [[beat, num, den]], "tracks": [{...}], "clips": [{..., "notes":
-     {track_id: [[pitch, start, end, velocity], ...]}}], "sections": [{...}]}
+     {track_id: [[pitch, start, end, velocity], ...]}}], "sections": [{...}], "loop": [start, end]}
+
+"loop" (the loop region in beats) is present only when the song has one.
 
 `song_to_dict` is deterministic: two songs with equal content give equal dicts (clips sorted
 by id, note lists sorted, empty note lists left out), so it doubles as `Song.snapshot()` for
@@ -49,7 +51,7 @@ def _clip_dict(c: Clip) -> dict:
 
 def song_to_dict(song: Song) -> dict:
     """The song's whole content as plain JSON-ready data (see the module docstring)."""
-    return {
+    doc = {
         "format": FORMAT,
         "schema": SCHEMA,
         "title": song.title,
@@ -67,6 +69,9 @@ def song_to_dict(song: Song) -> dict:
             "length": float(s.length),
         } for s in sorted(song.sections, key=lambda s: (s.start, s.id))],
     }
+    if getattr(song, "loop", None) is not None:  # written only when set (older files have none)
+        doc["loop"] = [float(song.loop[0]), float(song.loop[1])]
+    return doc
 
 
 # ====================================================================== from dict
@@ -206,6 +211,14 @@ def _song_from_dict(d) -> Song:
         sections.append(Section(_get(s, "label", str, where), clip_id, start, length,
                                 id=_get(s, "id", str, where)))
     song.sections = sorted(sections, key=lambda s: s.start)
+    loop = _get(d, "loop", list, "the song", optional=True)
+    if loop is not None:
+        if len(loop) != 2:
+            raise _Bad("the loop region is not [start, end]")
+        start, end = (_num(x, "the loop region") for x in loop)
+        if not 0 <= start < end:
+            raise _Bad(f"the loop region {start} to {end} is invalid")
+        song.loop = (start, end)
     return song
 
 

@@ -125,7 +125,7 @@ class Song:
     Subscribers registered with `subscribe(callback)` are called as
     `callback(event: str, **details)` after every change. Events:
     "tracks", "clip_added", "clip_removed", "clip_changed" (clip_id, track_id),
-    "sections", "tempo", "meta", "reset".
+    "sections", "tempo", "meta", "loop", "reset".
     """
 
     def __init__(self, title: str = "Untitled", tempo: float = 120.0, numerator: int = 4,
@@ -136,6 +136,7 @@ class Song:
         self.tracks: list[Track] = []
         self.clips: dict[str, Clip] = {}
         self.sections: list[Section] = []
+        self.loop: tuple[float, float] | None = None  # the loop region (beats), when one is set
         self._subscribers: list[Callable] = []
 
     # ----------------------------------------------------------------- events
@@ -313,6 +314,18 @@ class Song:
     def add_section(self, section: Section) -> Section:
         self.set_sections(self.sections + [section])
         return section
+
+    def set_loop(self, start: float | None, end: float | None = None) -> tuple[float, float] | None:
+        """Set the loop region in beats (None: no loop); returns the previous one (for undo)."""
+        old = self.loop
+        if start is None:
+            self.loop = None
+        else:
+            if end is None or not 0.0 <= start < end:
+                raise ValueError(f"a loop must end after it starts (got {start} to {end})")
+            self.loop = (float(start), float(end))
+        self._emit("loop")
+        return old
 
     def length_beats(self) -> float:
         if self.sections:

@@ -302,3 +302,25 @@ def test_regenerate_replaces_the_label_everywhere(drums_model):
     v1, chorus, v2 = song.sections
     assert v1.clip_id == v2.clip_id != old and chorus.clip_id != v1.clip_id
     assert len(song.tracks) == 1  # the drum track is reused, not added again
+
+
+def test_loop_region_is_saved_and_checked(tmp_path):
+    song = song_with_form("verse chorus", bars=2)
+    events = []
+    song.subscribe(lambda e, **d: events.append(e))
+    assert song.set_loop(8.0, 16.0) is None and events == ["loop"]
+    back = load_project(save_project(song, tmp_path / "loop.lstudio"))
+    assert back.loop == (8.0, 16.0)
+    assert song.set_loop(None) == (8.0, 16.0) and song.loop is None
+    assert "loop" not in song.snapshot()  # files without a loop stay as they were
+    with pytest.raises(ValueError):
+        song.set_loop(8.0, 4.0)
+    import json
+
+    from core.errors import ProjectFileError
+    from core.project import song_from_dict
+
+    doc = json.loads(json.dumps(back.snapshot()))
+    doc["loop"] = [4.0, 2.0]
+    with pytest.raises(ProjectFileError, match="loop region"):
+        song_from_dict(doc)

@@ -35,14 +35,17 @@ class Transport(QObject):
     playhead_moved = Signal(float)
     state_changed = Signal(str)
     message = Signal(str)
+    loop_changed = Signal()  # the loop region or its on/off state changed
 
     def __init__(self, song: Song, parent=None, output: str = "auto", player: Player | None = None):
         super().__init__(parent)
         self.song = song
         self.player = player if player is not None else Player(output)
         self.playhead = 0.0  # where play() starts; follows the music while playing
-        self.loop: tuple[float, float] | None = None
-        self.loop_enabled = False
+        # the loop region follows the Song's (set by the timeline); set_loop() overrides it
+        self.loop: tuple[float, float] | None = getattr(song, "loop", None)
+        self.loop_enabled = self.loop is not None
+        self._loop_from_song = True  # a song-time region: a clip loops whole instead
         self.metronome = False
         self.count_in = False
         self.return_to_start = True  # after stop, the playhead goes back to where play began
@@ -93,11 +96,15 @@ class Transport(QObject):
                 return
             self.loop = (float(start_beat), float(end_beat))
             self.loop_enabled = True
+            self._loop_from_song = False
+        self.loop_changed.emit()
         self._restart_if_playing()
 
     def set_loop_enabled(self, on: bool) -> None:
-        self.loop_enabled = bool(on)
-        self._restart_if_playing()
+        if bool(on) != self.loop_enabled:
+            self.loop_enabled = bool(on)
+            self.loop_changed.emit()
+            self._restart_if_playing()
 
     def set_metronome(self, on: bool) -> None:
         self.metronome = bool(on)
@@ -192,6 +199,8 @@ class Transport(QObject):
             return
         use_loop = self.loop_enabled if loop is None else loop
         region = self.loop if use_loop else None
+        if clip_id is not None and self._loop_from_song:
+            region = None  # the song's loop is in song beats; a clip loops whole
         if use_loop and region is None:
             region = (0.0, length)  # loop on without a region: the whole clip or song
         if start >= length - 1e-9 and region is None:
@@ -248,9 +257,16 @@ class Transport(QObject):
 
     def _on_song(self, event: str, **details) -> None:
         """Edits while playing: new notes are heard within a buffer's length (about 0.4 s)."""
+        if event in ("loop", "reset"):
+            self.loop = getattr(self.song, "loop", None)
+            self.loop_enabled = self.loop is not None
+            self._loop_from_song = True
+            self.loop_changed.emit()
+            self._restart_if_playing()
+            return
         if not self.is_playing:
             return
-        if event in ("tempo", "reset"):
+        if event == "tempo":
             self._restart_if_playing()
             return
         if event == "clip_removed" and details.get("clip_id") == self._play_clip:
@@ -353,6 +369,8 @@ class TransportBar(QWidget):
 
         transport.playhead_moved.connect(self._on_playhead)
         transport.state_changed.connect(self._on_state)
+        transport.loop_changed.connect(self._on_loop)
+        self._on_loop()
         self._on_state(transport.state)
         self._on_playhead(transport.playhead)
 
@@ -374,6 +392,15 @@ class TransportBar(QWidget):
         if not self.transport.set_soundfont(data):
             data = self.transport.soundfont
         self._select_sound(data)
+
+    def _on_loop(self) -> None:
+        self.loop_box.blockSignals(True)
+        self.loop_box.setChecked(self.transport.loop_enabled)
+        self.loop_box.blockSignals(False)
+        loop = self.transport.loop
+        self.loop_box.setToolTip(
+            f"Loop beats {loop[0]:g} to {loop[1]:g}" if loop else
+            "Loop the whole clip or song (set a loop region on the timeline to loop a part)")
 
     def _on_playhead(self, beat: float) -> None:
         self.position.setText(format_position(beat, self.transport.song))

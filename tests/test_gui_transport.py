@@ -168,3 +168,22 @@ def test_a_missing_soundfont_file_is_reported(qtbot, transport):
     transport.message.connect(messages.append)
     assert not transport.set_soundfont("/nowhere/gm.sf2")
     assert transport.soundfont is None and messages and "/nowhere/gm.sf2" in messages[0]
+
+
+def test_loop_region_follows_the_song(qtbot, transport):
+    song = transport.song
+    bar = TransportBar(transport)
+    qtbot.addWidget(bar)
+    assert not transport.loop_enabled and not bar.loop_box.isChecked()
+    song.set_loop(2.0, 4.0)  # what the timeline's undo command does
+    assert transport.loop == (2.0, 4.0) and transport.loop_enabled and bar.loop_box.isChecked()
+    transport.play(from_beat=2.0)
+    assert transport.player.source.schedule.loop == (2.0, 4.0)
+    transport.stop()
+    clip_id = next(iter(song.clips))
+    transport.set_clip(clip_id)  # a clip ignores the song-time region and loops whole
+    transport.play()
+    assert transport.player.source.schedule.loop == (0.0, song.clip(clip_id).length)
+    transport.stop()
+    song.set_loop(None)
+    assert transport.loop is None and not transport.loop_enabled and not bar.loop_box.isChecked()

@@ -130,6 +130,7 @@ def test_offline_gives_a_clear_error(data):
     msg = str(err.value)
     assert msg.startswith("could not reach 127.0.0.1: ")
     assert "refused" in msg.lower() and "check your connection" in msg
+    assert "kept" not in msg  # nothing had been downloaded, so nothing is promised
     assert snapshot(str(data / "models")) == []
 
 

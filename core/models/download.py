@@ -56,9 +56,10 @@ def _reason(exc: BaseException) -> str:
     return str(reason) or type(reason).__name__
 
 
-def _offline(url: str, exc: BaseException) -> DownloadError:
-    return DownloadError(f"could not reach {_host(url)}: {_reason(exc)}; check your connection "
-                         f"(a partial download is kept and resumes on the next try)", detail=f"{url}\n{exc!r}")
+def _offline(url: str, exc: BaseException, have: int) -> DownloadError:
+    kept = f" ({_fmt_mb(have)} already downloaded are kept; the next try resumes)" if have else ""
+    return DownloadError(f"could not reach {_host(url)}: {_reason(exc)}; check your connection{kept}",
+                         detail=f"{url}\n{exc!r}")
 
 
 def _load_meta(meta_path: str, url: str) -> dict:
@@ -158,7 +159,7 @@ def download(token, url: str, dest: str, *, expected_md5: str | None = None, ret
                 cuts_left -= 1
                 time.sleep(retry_wait)
                 continue
-            raise _offline(url, exc) from None
+            raise _offline(url, exc, have) from None
         with response:
             status = response.status
             if status == 206 and have:

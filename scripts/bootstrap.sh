@@ -26,5 +26,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     spec="."
     [ -n "$EXTRAS" ] && spec=".[$EXTRAS]"
     .venv/bin/python -m pip install -q -e "$spec"
+    # SoundFont playback. Installed on its own without dependencies: the package declares pyaudio,
+    # which needs PortAudio headers to build and which Latent Studio never uses (sound goes
+    # through sounddevice). The app works without it; only .sf2 playback needs it.
+    .venv/bin/python -m pip install -q --no-deps "tinysoundfont>=0.3.7" \
+        || echo "note: tinysoundfont could not be installed; SoundFont playback will be unavailable" >&2
     echo "$want" > "$stamp"
 fi

@@ -9,6 +9,7 @@ The download address of official checkpoints can be changed with --url or $LATEN
 """
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -36,7 +37,8 @@ def register(subparsers) -> None:
                      help="the config the checkpoint was trained with (read from the name when it is one)")
     ins.add_argument("--name", default=None, help="name of the installed model (default: the file or folder name)")
     ins.add_argument("--replace", action="store_true", help="replace an installed model of the same name")
-    ins.add_argument("--url", default=None, help="base address of the official checkpoints")
+    ins.add_argument("--url", default=argparse.SUPPRESS,  # keeps a --url given before `install`
+                     help="base address of the official checkpoints")
     ins.add_argument("--keep-archive", action="store_true", help="keep the downloaded .tar after installing")
     ins.add_argument("--retries", type=int, default=3, help="resume a broken connection this many times (default 3)")
     ins.set_defaults(func=run_install)

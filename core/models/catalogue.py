@@ -150,11 +150,6 @@ def _entry_from_folder(folder: str, origin: str) -> ModelEntry:
         entry.config = cfg.get("name")
         entry.sizes = layer_sizes(cfg)
         entry.summary = cfg.get("description", "")
-        install_path = os.path.join(folder, "install.json")
-        if os.path.isfile(install_path):
-            source = _read_json(install_path).get("source")
-            if source:
-                entry.summary = f"{entry.summary}; from {source}".lstrip("; ")
     except FileNotFoundError:
         entry.problem = "no model.json in the folder"
         entry.supported = False
@@ -163,6 +158,14 @@ def _entry_from_folder(folder: str, origin: str) -> ModelEntry:
         entry.problem = f"model.json cannot be read: {exc}"
         entry.supported = False
         return entry
+    install_path = os.path.join(folder, "install.json")
+    if os.path.isfile(install_path):
+        try:
+            source = _read_json(install_path).get("source")
+        except (OSError, ValueError):
+            source = None  # install.json only says where the model came from
+        if source:
+            entry.summary = f"{entry.summary}; from {source}".lstrip("; ")
     card_path = os.path.join(folder, "model-card.json")
     if os.path.isfile(card_path):
         try:
@@ -271,7 +274,9 @@ def _native_stderr_muted():
 def device_description(quiet: bool = True) -> str:
     """The device models will run on: the GPU TensorFlow sees, else the CPU. Imports TensorFlow.
 
-    quiet: hide TensorFlow's native start-up messages while it looks for a GPU.
+    quiet: hide TensorFlow's native start-up messages while it looks for a GPU (file descriptor 2
+    is pointed at /dev/null meanwhile, for the whole process: pass False from a GUI worker thread
+    if other threads may write to stderr then).
     """
     with (_native_stderr_muted() if quiet else contextlib.nullcontext()):
         try:

@@ -88,10 +88,12 @@ def decode_chunked(token, model, z, temperature=None, seed=None, message: str = 
 
 
 def clips_from_tokens(model, tokens, codes, origin: str, name: str, label: str | None = None) -> list[Clip]:
+    """Clips named "<name> · 1", "<name> · 2" ... (a lone clip is just "<name>")."""
     ids = {p: p for p in cv.PARTS[model.kind]}
     out = []
     for i, tok in enumerate(tokens):
-        clip = cv.tensors_to_clip(np.asarray(tok, np.int64), model.kind, ids, name=f"{name} {i + 1}",
+        title = name if len(tokens) == 1 else f"{name} · {i + 1}"
+        clip = cv.tensors_to_clip(np.asarray(tok, np.int64), model.kind, ids, name=title,
                                   origin=origin, model=model.name, latent=codes[i], label=label)
         out.append(clip)
     return out
@@ -225,3 +227,11 @@ def assign_tracks(clips: list[Clip], track_ids: dict[str, str]) -> list[Clip]:
             notes.setdefault(track_ids.get(part, part), []).extend(ns)
         clip.notes = notes
     return clips
+
+
+def steer_clip(token, model, clip: Clip, vectors: dict, amounts: dict, tracks=None,
+               name: str | None = None, temperature=None) -> Clip:
+    """A job: a clip moved along attribute vectors (its code from the clip, encoded if need be)."""
+    token.progress(0.0, f"Steering {clip.name}")
+    z = clip_code(model, clip, tracks)
+    return steer(token, model, z, vectors, amounts, name or f"{clip.name} (steered)", temperature)

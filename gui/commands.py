@@ -61,3 +61,30 @@ class UpdateTrackCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.song.update_track(self.track_id, **self.old)
+
+
+class AddClipsCommand(QUndoCommand):
+    """Add clips to the song's library, with any tracks they need that the song lacks.
+
+    Tracks are made once (here), so redo after undo brings back the very same ids.
+    """
+
+    def __init__(self, song: Song, clips, text: str, new_tracks=()):
+        super().__init__(text)
+        self.song = song
+        self.clips = list(clips)
+        self.new_tracks = list(new_tracks)
+
+    def redo(self) -> None:
+        for track in self.new_tracks:
+            self.song.add_track(track)
+        for clip in self.clips:
+            self.song.add_clip(clip)
+
+    def undo(self) -> None:
+        for clip in reversed(self.clips):
+            if clip.id in self.song.clips:
+                self.song.remove_clip(clip.id)
+        for track in reversed(self.new_tracks):
+            if any(t.id == track.id for t in self.song.tracks):
+                self.song.remove_track(track.id)

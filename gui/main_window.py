@@ -15,7 +15,8 @@ import shiboken6
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QLabel, QMainWindow, QProgressBar,
-                               QPushButton, QToolBar, QVBoxLayout, QWidget)
+                               QPushButton, QScrollArea, QToolBar, QVBoxLayout,
+                               QWidget)
 
 from core.errors import UserError
 from core.jobs import JobToken
@@ -117,6 +118,7 @@ class MainWindow(QMainWindow):
         self.editor = make_editor(self.song, self.undo_stack, self)
         self.setCentralWidget(self.editor)
         self._build_dock()
+        self._build_explorer()
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
@@ -146,6 +148,69 @@ class MainWindow(QMainWindow):
                                     | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.track_dock)
         self.resizeDocks([self.track_dock], [450], Qt.Orientation.Horizontal)
+
+    def _build_explorer(self) -> None:
+        """The clip library, the latent map and the generation panel, each in a dock."""
+        from gui.clip_library import ClipLibrary  # noqa: PLC0415
+        from gui.generate_panel import GeneratePanel  # noqa: PLC0415
+        from gui.latent_map import LatentMap  # noqa: PLC0415
+        from gui.model_service import ModelService  # noqa: PLC0415
+
+        self.models = ModelService(self.runner, self.settings, self)
+        self.clip_library = ClipLibrary(self.song, self)
+        self.latent_map = LatentMap(self.song, self)
+        self.generate_panel = GeneratePanel(self.song, self.undo_stack, self.models, self.clip_library,
+                                            self.latent_map, show_clip=self.show_clip,
+                                            audition=self._audition, parent=self)
+        scroll = QScrollArea(self)  # the panel scrolls rather than forcing the window taller
+        scroll.setWidget(self.generate_panel)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.generate_dock = self._dock("Generate", "generateDock", scroll,
+                                        Qt.DockWidgetArea.RightDockWidgetArea)
+        self.library_dock = self._dock("Clips", "clipDock", self.clip_library,
+                                       Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.map_dock = self._dock("Latent Map", "mapDock", self.latent_map,
+                                   Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.splitDockWidget(self.library_dock, self.map_dock, Qt.Orientation.Horizontal)
+        self.resizeDocks([self.generate_dock], [330], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.library_dock, self.map_dock], [520, 700], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.map_dock], [330], Qt.Orientation.Vertical)
+        self.models.device_changed.connect(self._device_changed)
+
+    def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def show_clip(self, clip_id: str) -> None:
+        """Show a clip in the piano roll (and the clip chooser)."""
+        if clip_id not in self.song.clips:
+            return
+        if clip_id != self.current_clip_id:
+            self.current_clip_id = clip_id
+            self.clip_combo.setCurrentIndex(max(self.clip_combo.findData(clip_id), 0))
+            self._call_editor("set_clip", clip_id)
+
+    def _audition(self, clip_id: str) -> None:
+        transport = getattr(self, "transport", None)
+        if transport is not None and hasattr(transport, "audition_clip"):
+            transport.audition_clip(clip_id)
+
+    def _device_changed(self, text: str) -> None:
+        self.device_label.setText(text)
+        self.device_label.setToolTip(f"Models run on: {text}")
+
+    def _set_force_cpu(self, on: bool) -> None:
+        self.models.set_force_cpu(on)
+        self.statusBar().showMessage("Models will run on the CPU" if on else
+                                     "Models will use the GPU when there is one", 5000)
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -184,6 +249,16 @@ class MainWindow(QMainWindow):
         self.act_cancel_job = self._action("Cancel Job", self.runner.cancel, "Ctrl+.",
                                            "Stop the running job")
         self.act_cancel_job.setEnabled(False)
+        self.act_generate = self._action("&Generate", lambda: self.generate_panel.generate(), "Ctrl+G",
+                                         "Write new clips with the chosen model")
+        self.act_import_map = self._action("Import MIDI into the &Map...",
+                                           lambda: self.generate_panel.import_midi_dialog(), None,
+                                           "Cut a MIDI file into model-sized pieces and place them on the map")
+        self.act_force_cpu = QAction("Run Models on the &CPU Only", self)
+        self.act_force_cpu.setCheckable(True)
+        self.act_force_cpu.setChecked(self.models.force_cpu)
+        self.act_force_cpu.setStatusTip("Keep the models off the GPU (takes effect when a model is next loaded)")
+        self.act_force_cpu.toggled.connect(self._set_force_cpu)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -218,6 +293,12 @@ class MainWindow(QMainWindow):
             self._add_actions(self.view_menu, view_actions)
             self.view_menu.addSeparator()
         self.view_menu.addAction(self.track_dock.toggleViewAction())
+        for dock in (self.generate_dock, self.library_dock, self.map_dock):
+            self.view_menu.addAction(dock.toggleViewAction())
+
+        self.models_menu = bar.addMenu("&Models")
+        self._add_actions(self.models_menu, [self.act_generate, self.act_import_map, None,
+                                             self.act_force_cpu])
 
         self.help_menu = bar.addMenu("&Help")
         self.help_menu.addAction(self.act_shortcuts)
@@ -636,6 +717,15 @@ class MainWindow(QMainWindow):
 
     # ================================================================= drag and drop
     @staticmethod
+    def _dropped_clip(mime) -> str | None:
+        from gui.clip_library import CLIP_MIME  # noqa: PLC0415
+
+        if not mime.hasFormat(CLIP_MIME):
+            return None
+        ids = bytes(mime.data(CLIP_MIME)).decode(errors="replace").split()
+        return ids[0] if ids else None
+
+    @staticmethod
     def _dropped_file(mime) -> str | None:
         if not mime.hasUrls():
             return None
@@ -646,7 +736,7 @@ class MainWindow(QMainWindow):
         return None
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if self._dropped_file(event.mimeData()):
+        if self._dropped_file(event.mimeData()) or self._dropped_clip(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -655,6 +745,11 @@ class MainWindow(QMainWindow):
         self.dragEnterEvent(event)
 
     def dropEvent(self, event) -> None:  # noqa: N802
+        clip_id = self._dropped_clip(event.mimeData())
+        if clip_id:  # a clip from the library: show it in the piano roll
+            event.acceptProposedAction()
+            self.show_clip(clip_id)
+            return
         path = self._dropped_file(event.mimeData())
         if path:
             event.acceptProposedAction()

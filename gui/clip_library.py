@@ -1,0 +1,207 @@
+"""The clip library: every clip of the song in a list (name, origin, length, model, notes).
+
+Selecting a row selects the clip everywhere (the map, the piano roll); several rows can be
+selected (two for an interpolation). Rows can be dragged onto the piano roll. The list is
+rebuilt from the Song on its change events; it holds no musical data of its own.
+
+Also here: the colours of the clip origins (shared with the map) and `clip_pixmap`, a small
+piano-roll picture of a clip used as the map's hover preview.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QMimeData, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem,
+                               QVBoxLayout, QWidget)
+
+from core.song import Clip, Song
+
+CLIP_MIME = "application/x-latent-studio-clip"
+
+ORIGIN_COLORS = {
+    "sampled": "#e8a33d",
+    "imported": "#5fa8e8",
+    "interpolated": "#b57be8",
+    "similar": "#4cc38a",
+    "attribute": "#e86a6a",
+    "section space": "#e8d25f",
+    "drawn": "#8b93a1",
+}
+ROLE_COLORS = {"melody": "#e8a33d", "bass": "#5fa8e8", "drums": "#4cc38a", "other": "#c0c6d0"}
+LABEL_PALETTE = ("#e8a33d", "#5fa8e8", "#b57be8", "#4cc38a", "#e86a6a", "#e8d25f", "#5fd3d3",
+                 "#e87fc0", "#9fd35f", "#c0c6d0")
+COLUMNS = ("Name", "Origin", "Bars", "Model", "Notes")
+
+
+def origin_color(origin: str) -> QColor:
+    return QColor(ORIGIN_COLORS.get(origin, "#c0c6d0"))
+
+
+def label_color(label: str | None, labels: list[str]) -> QColor:
+    if not label:
+        return QColor("#5d6470")
+    return QColor(LABEL_PALETTE[labels.index(label) % len(LABEL_PALETTE)] if label in labels
+                  else LABEL_PALETTE[0])
+
+
+def _dot(color: QColor, size: int = 10) -> QIcon:
+    pm = QPixmap(size, size)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setBrush(color)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.drawEllipse(1, 1, size - 2, size - 2)
+    p.end()
+    return QIcon(pm)
+
+
+def clip_pixmap(song: Song, clip: Clip, width: int = 220, height: int = 90) -> QPixmap:
+    """A small piano-roll picture of a clip: one colour per track role, bar lines."""
+    pm = QPixmap(width, height)
+    pm.fill(QColor("#181a1e"))
+    p = QPainter(pm)
+    length = max(clip.length, 1e-6)
+    pitches = [n.pitch for _, n in clip.all_notes()]
+    lo, hi = (min(pitches) - 2, max(pitches) + 2) if pitches else (58, 70)
+    hi = max(hi, lo + 12)
+    row = height / (hi - lo + 1)
+    bpb = song.beats_per_bar or 4.0
+    p.setPen(QColor("#2a2f37"))
+    bar = 0.0
+    while bar < length:
+        x = int(bar / length * width)
+        p.drawLine(x, 0, x, height)
+        bar += bpb
+    p.setPen(Qt.PenStyle.NoPen)
+    for tid, notes in clip.notes.items():
+        try:
+            role = song.track(tid).role
+        except KeyError:
+            role = tid if tid in ROLE_COLORS else "other"
+        p.setBrush(QColor(ROLE_COLORS.get(role, ROLE_COLORS["other"])))
+        for n in notes:
+            x = n.start / length * width
+            w = max((n.end - n.start) / length * width - 0.5, 1.5)
+            y = (hi - n.pitch) * row
+            p.drawRect(QRectF(x, y, w, max(row, 1.5)))
+    p.setPen(QColor("#343a44"))
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.drawRect(0, 0, width - 1, height - 1)
+    p.end()
+    return pm
+
+
+class _ClipTree(QTreeWidget):
+    """A QTreeWidget whose rows drag out as clip ids."""
+
+    def mimeData(self, items):  # noqa: N802 - Qt override
+        ids = [it.data(0, Qt.ItemDataRole.UserRole) for it in items]
+        mime = QMimeData()
+        mime.setData(CLIP_MIME, "\n".join(ids).encode())
+        mime.setText(", ".join(it.text(0) for it in items))
+        return mime
+
+    def mimeTypes(self):  # noqa: N802
+        return [CLIP_MIME]
+
+
+class ClipLibrary(QWidget):
+    """The list of the song's clips."""
+
+    selection_changed = Signal(list)  # clip ids, in the order they were selected
+    clip_activated = Signal(str)  # double-click or Enter: open in the piano roll
+
+    def __init__(self, song: Song, parent=None):
+        super().__init__(parent)
+        self.song = song
+        self._order: list[str] = []  # selected ids in the order the musician picked them
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.tree = _ClipTree(self)
+        self.tree.setObjectName("clipLibrary")
+        self.tree.setColumnCount(len(COLUMNS))
+        self.tree.setHeaderLabels(list(COLUMNS))
+        self.tree.setRootIsDecorated(False)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.tree.setDragEnabled(True)
+        self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.tree.setSortingEnabled(False)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.itemSelectionChanged.connect(self._on_selection)
+        self.tree.itemActivated.connect(
+            lambda item, _col: self.clip_activated.emit(item.data(0, Qt.ItemDataRole.UserRole)))
+        self.tree.setMinimumHeight(150)
+        layout.addWidget(self.tree)
+        self.hint = QLabel("Ctrl-click two clips to interpolate; drag a clip onto the piano roll.")
+        self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: #8b93a1; font-size: 9pt;")
+        layout.addWidget(self.hint)
+        song.subscribe(self._on_song)
+        self.refresh()
+
+    # ------------------------------------------------------------------ contents
+    def refresh(self) -> None:
+        selected = set(self._order)
+        self.tree.blockSignals(True)
+        self.tree.clear()
+        bpb = self.song.beats_per_bar or 4.0
+        for clip in self.song.clips.values():
+            bars = clip.length / bpb
+            item = QTreeWidgetItem([clip.name, clip.origin, f"{bars:g}", clip.model or "—",
+                                    str(clip.note_count())])
+            item.setData(0, Qt.ItemDataRole.UserRole, clip.id)
+            item.setIcon(1, _dot(origin_color(clip.origin)))
+            tip = f"{clip.name}\n{clip.origin}" + (f" · {clip.label}" if clip.label else "")
+            item.setToolTip(0, tip)
+            item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setTextAlignment(4, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.tree.addTopLevelItem(item)
+            if clip.id in selected:
+                item.setSelected(True)
+        self.tree.blockSignals(False)
+        self._order = [cid for cid in self._order if cid in self.song.clips]
+
+    def _on_song(self, event: str, **details) -> None:
+        if event in ("reset", "clip_added", "clip_removed", "clip_changed", "tempo"):
+            self.refresh()
+
+    def clip_ids(self) -> list[str]:
+        return [self.tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole)
+                for i in range(self.tree.topLevelItemCount())]
+
+    # ------------------------------------------------------------------ selection
+    def selected_ids(self) -> list[str]:
+        return list(self._order)
+
+    def select(self, clip_ids, additive: bool = False) -> None:
+        """Select these clips (after the ones already selected when additive)."""
+        ids = [c for c in clip_ids if c in self.song.clips]
+        order = [c for c in self._order if c not in ids] + ids if additive else ids
+        self.tree.blockSignals(True)
+        self.tree.clearSelection()
+        last = None
+        for i in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(i)
+            if item.data(0, Qt.ItemDataRole.UserRole) in order:
+                item.setSelected(True)
+                last = item
+        self.tree.blockSignals(False)
+        if last is not None:
+            self.tree.scrollToItem(last)
+        self._order = order
+        self.selection_changed.emit(list(order))
+
+    def _on_selection(self) -> None:
+        now = {it.data(0, Qt.ItemDataRole.UserRole) for it in self.tree.selectedItems()}
+        order = [c for c in self._order if c in now]
+        order += [c for c in self.clip_ids() if c in now and c not in order]
+        self._order = order
+        self.selection_changed.emit(list(order))

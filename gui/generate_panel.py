@@ -1,0 +1,495 @@
+"""The generation panel: ask a model for ideas, blend them and steer them.
+
+It drives the ModelService (every model call is a job) and puts the results into the song as
+one undoable "add clips" command, then selects them in the clip library, which shows them on
+the latent map and in the piano roll. The panel also keeps the library, the map and the
+piano roll's selection in step (see `Explorer`-style wiring in `connect_views`).
+
+Attribute sliders steer the selected clip: moving one re-decodes the clip's code moved along
+that attribute's direction into a companion clip "<name> (steered)", which further moves
+update in place (each one undoable), until another clip is selected.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import re
+from typing import Callable
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox, QVBoxLayout,
+                               QWidget)
+
+from core import generation
+from core.attributes import attributes_for
+from core.song import Clip, Song, Track
+from gui.clip_library import ClipLibrary
+from gui.commands import AddClipsCommand, SongCommand
+from gui.latent_map import LatentMap
+from gui.model_service import ModelService
+
+DEFAULT_TRACKS = {
+    "melody": lambda: Track("Melody", "melody", program=0),
+    "bass": lambda: Track("Bass", "bass", program=33),
+    "drums": lambda: Track("Drums", "drums", program=0, is_drum=True),
+}
+ATTRIBUTE_RANGE = 20  # slider steps each side; amount = value / 10 (-2 .. +2 vectors)
+ATTRIBUTE_WORDS = {
+    "note_density": ("sparser", "denser"),
+    "average_interval": ("smoother", "jumpier"),
+    "syncopation": ("on the beat", "syncopated"),
+    "pitch_height": ("lower", "higher"),
+    "hit_density": ("fewer hits", "more hits"),
+}
+
+
+def _slider(lo: int, hi: int, value: int, tip: str) -> QSlider:
+    s = QSlider(Qt.Orientation.Horizontal)
+    s.setRange(lo, hi)
+    s.setValue(value)
+    s.setToolTip(tip)
+    return s
+
+
+class GeneratePanel(QWidget):
+    clips_added = Signal(list)  # ids of clips a job put into the song
+    busy_changed = Signal(bool)
+
+    def __init__(self, song: Song, undo_stack, service: ModelService, library: ClipLibrary,
+                 latent_map: LatentMap, show_clip: Callable[[str], None] | None = None,
+                 audition: Callable[[str], None] | None = None, parent=None):
+        super().__init__(parent)
+        self.song = song
+        self.undo_stack = undo_stack
+        self.service = service
+        self.library = library
+        self.map = latent_map
+        self.show_clip = show_clip
+        self.audition = audition
+        self._busy = 0
+        self._steer_base: str | None = None
+        self._steer_variant: str | None = None
+        self._vectors: dict | None = None
+        self.setObjectName("generatePanel")
+        self._build()
+        self._connect()
+        self._fill_models()
+        self._update_buttons()
+
+    # ================================================================= building
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(6, 6, 6, 6)
+        root.setSpacing(8)
+
+        model_box = QGroupBox("Model")
+        ml = QVBoxLayout(model_box)
+        row = QHBoxLayout()
+        self.model_combo = QComboBox()
+        self.model_combo.setObjectName("modelCombo")
+        self.model_combo.setToolTip("The MusicVAE model that writes the music")
+        row.addWidget(self.model_combo, 1)
+        self.add_model_button = QPushButton("Add…")
+        self.add_model_button.setToolTip("Use a model folder from disk (with model.json)")
+        self.add_model_button.clicked.connect(self.add_model_folder)
+        row.addWidget(self.add_model_button)
+        ml.addLayout(row)
+        self.model_info = QLabel()
+        self.model_info.setObjectName("modelInfo")
+        self.model_info.setWordWrap(True)
+        self.model_info.setStyleSheet("color: #8b93a1; font-size: 9pt;")
+        ml.addWidget(self.model_info)
+        root.addWidget(model_box)
+
+        gen_box = QGroupBox("Generate")
+        gl = QFormLayout(gen_box)
+        self.count_spin = QSpinBox()
+        self.count_spin.setObjectName("countSpin")
+        self.count_spin.setRange(1, 32)
+        self.count_spin.setValue(8)
+        self.count_spin.setToolTip("How many new clips to write (1 to 32)")
+        gl.addRow("Variations", self.count_spin)
+        trow = QHBoxLayout()
+        self.temp_slider = _slider(10, 150, 50, "Temperature: low is safe and repetitive, high is adventurous")
+        self.temp_slider.setObjectName("temperatureSlider")
+        self.temp_label = QLabel("0.50")
+        self.temp_label.setMinimumWidth(34)
+        trow.addWidget(self.temp_slider, 1)
+        trow.addWidget(self.temp_label)
+        gl.addRow("Temperature", trow)
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setObjectName("generateButton")
+        self.generate_button.setDefault(True)
+        self.generate_button.setToolTip("Write new clips with the model (they appear in the library and on the map)")
+        gl.addRow(self.generate_button)
+        root.addWidget(gen_box)
+
+        sel_box = QGroupBox("From the selection")
+        sl = QGridLayout(sel_box)
+        self.selection_label = QLabel()
+        self.selection_label.setObjectName("selectionLabel")
+        self.selection_label.setWordWrap(True)
+        sl.addWidget(self.selection_label, 0, 0, 1, 3)
+        sl.addWidget(QLabel("Steps"), 1, 0)
+        self.steps_spin = QSpinBox()
+        self.steps_spin.setObjectName("stepsSpin")
+        self.steps_spin.setRange(2, 16)
+        self.steps_spin.setValue(6)
+        self.steps_spin.setToolTip("How many clips between the two selected ones (2 to 16)")
+        sl.addWidget(self.steps_spin, 1, 1)
+        self.interpolate_button = QPushButton("Interpolate")
+        self.interpolate_button.setObjectName("interpolateButton")
+        self.interpolate_button.setToolTip("Blend from the first selected clip to the second")
+        sl.addWidget(self.interpolate_button, 1, 2)
+        sl.addWidget(QLabel("Similar"), 2, 0)
+        self.similar_count = QSpinBox()
+        self.similar_count.setObjectName("similarCount")
+        self.similar_count.setRange(1, 32)
+        self.similar_count.setValue(6)
+        self.similar_count.setToolTip("How many variations of the selected clip")
+        sl.addWidget(self.similar_count, 2, 1)
+        self.similar_button = QPushButton("Variations")
+        self.similar_button.setObjectName("similarButton")
+        self.similar_button.setToolTip("New clips close to the selected one")
+        sl.addWidget(self.similar_button, 2, 2)
+        sl.addWidget(QLabel("Closeness"), 3, 0)
+        self.similarity_slider = _slider(0, 100, 80, "1.0 keeps the clip's code; 0 ignores it")
+        self.similarity_slider.setObjectName("similaritySlider")
+        sl.addWidget(self.similarity_slider, 3, 1)
+        self.similarity_label = QLabel("0.80")
+        sl.addWidget(self.similarity_label, 3, 2)
+        root.addWidget(sel_box)
+
+        self.attr_box = QGroupBox("Steer the selected clip")
+        self.attr_layout = QGridLayout(self.attr_box)
+        self.attr_sliders: dict[str, QSlider] = {}
+        root.addWidget(self.attr_box)
+
+        self.import_button = QPushButton("Import MIDI into the map…")
+        self.import_button.setObjectName("importMapButton")
+        self.import_button.setToolTip("Cut a MIDI file into pieces the model fits and place them on the map")
+        root.addWidget(self.import_button)
+        root.addStretch(1)
+
+        self._steer_timer = QTimer(self)
+        self._steer_timer.setSingleShot(True)
+        self._steer_timer.setInterval(250)
+        self._steer_timer.timeout.connect(self.apply_attributes)
+
+    def _build_attribute_sliders(self, kind: str | None) -> None:
+        while self.attr_layout.count():
+            item = self.attr_layout.takeAt(0)
+            widget = item.widget()
+            if widget is not None:
+                widget.hide()
+                widget.setParent(None)
+                widget.deleteLater()
+        self.attr_sliders = {}
+        if kind is None:
+            self.attr_layout.addWidget(QLabel("Choose a model first."), 0, 0)
+            return
+        for r, (name, (label, _part)) in enumerate(attributes_for(kind).items()):
+            low, high = ATTRIBUTE_WORDS.get(name, ("less", "more"))
+            title = QLabel(label)
+            s = _slider(-ATTRIBUTE_RANGE, ATTRIBUTE_RANGE, 0,
+                        f"{label}: left for {low}, right for {high}; the selected clip is decoded again")
+            s.setObjectName(f"attr_{name}")
+            s.setTickPosition(QSlider.TickPosition.TicksBelow)
+            s.setTickInterval(ATTRIBUTE_RANGE)
+            s.valueChanged.connect(lambda _v: self._steer_timer.start())
+            lo_l, hi_l = QLabel(low), QLabel(high)
+            for w in (lo_l, hi_l):
+                w.setStyleSheet("color: #8b93a1; font-size: 8pt;")
+            self.attr_layout.addWidget(title, 2 * r, 0, 1, 3)
+            self.attr_layout.addWidget(lo_l, 2 * r + 1, 0)
+            self.attr_layout.addWidget(s, 2 * r + 1, 1)
+            self.attr_layout.addWidget(hi_l, 2 * r + 1, 2)
+            self.attr_sliders[name] = s
+        reset = QPushButton("Centre the sliders")
+        reset.setToolTip("Back to the clip as it was")
+        reset.clicked.connect(self.reset_attributes)
+        self.attr_layout.addWidget(reset, 2 * len(self.attr_sliders), 0, 1, 3)
+
+    def _connect(self) -> None:
+        self.model_combo.currentIndexChanged.connect(lambda _i: self._model_changed())
+        self.temp_slider.valueChanged.connect(lambda v: self.temp_label.setText(f"{v / 100:.2f}"))
+        self.similarity_slider.valueChanged.connect(
+            lambda v: self.similarity_label.setText(f"{v / 100:.2f}"))
+        self.generate_button.clicked.connect(self.generate)
+        self.interpolate_button.clicked.connect(self.interpolate)
+        self.similar_button.clicked.connect(self.similar)
+        self.import_button.clicked.connect(self.import_midi_dialog)
+        self.service.models_changed.connect(self._fill_models)
+        self.service.model_loaded.connect(lambda _n: self._show_model_info())
+        self.library.selection_changed.connect(self._selection_changed)
+        self.library.clip_activated.connect(lambda cid: self.show_clip and self.show_clip(cid))
+        self.map.clips_clicked.connect(self._map_clicked)
+        self.map.decode_requested.connect(self.decode_code)
+
+    # ================================================================= models
+    def _fill_models(self) -> None:
+        current = self.model_name()
+        self.model_combo.blockSignals(True)
+        self.model_combo.clear()
+        for info in self.service.infos():
+            kind = f"  ·  {info.kind}" if info.kind else ""
+            self.model_combo.addItem(f"{info.name}{kind}", info.name)
+        idx = self.model_combo.findData(current)
+        self.model_combo.setCurrentIndex(idx if idx >= 0 else (0 if self.model_combo.count() else -1))
+        self.model_combo.blockSignals(False)
+        self._model_changed()
+
+    def model_name(self) -> str | None:
+        return self.model_combo.currentData()
+
+    def set_model(self, name: str) -> None:
+        idx = self.model_combo.findData(name)
+        if idx < 0:
+            raise KeyError(name)
+        self.model_combo.setCurrentIndex(idx)
+
+    def _model_changed(self) -> None:
+        name = self.model_name()
+        self.map.set_model(name)
+        self._vectors = None
+        kind = self.service.info(name).kind if name else None
+        self._build_attribute_sliders(kind)
+        self._steer_base = self._steer_variant = None
+        self._show_model_info()
+        self._update_buttons()
+
+    def _show_model_info(self) -> None:
+        name = self.model_name()
+        if not name:
+            self.model_info.setText("No model found. Embedded models live in resources/models; "
+                                    "use Add… for a model folder.")
+            return
+        info = self.service.info(name)
+        model = self.service.model(name)
+        if model is not None:
+            bars = model.config.steps // 16
+            text = f"{info.kind or model.kind}, {bars} bars · loaded on {self.service.device_text}"
+        else:
+            text = f"{info.kind or 'unknown kind'} · loads the first time you use it"
+        if info.summary:
+            text += f"\n{info.summary}"
+        self.model_info.setText(text)
+
+    def add_model_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Model folder (with model.json)")
+        if folder:
+            name = os.path.basename(folder.rstrip(os.sep))
+            self.service.register(name, None, folder)
+            self.set_model(name)
+
+    # ================================================================= selection
+    def selected_clips(self) -> list[Clip]:
+        return [self.song.clips[c] for c in self.library.selected_ids() if c in self.song.clips]
+
+    def _map_clicked(self, ids: list, additive: bool) -> None:
+        self.library.select(ids, additive)
+        if ids and self.audition is not None:
+            try:
+                self.audition(ids[-1])
+            except Exception as exc:  # noqa: BLE001 - no sound must not break selection
+                self.window().statusBar().showMessage(f"Cannot play: {exc}", 4000) \
+                    if hasattr(self.window(), "statusBar") else None
+
+    def _selection_changed(self, ids: list) -> None:
+        self.map.set_selected(ids)
+        if ids and self.show_clip is not None:
+            self.show_clip(ids[-1])
+        if len(ids) == 1 and ids[0] not in (self._steer_base, self._steer_variant):
+            self._steer_base, self._steer_variant = ids[0], None
+            for s in self.attr_sliders.values():
+                s.blockSignals(True)
+                s.setValue(0)
+                s.blockSignals(False)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        clips = self.selected_clips()
+        has_model = self.model_name() is not None
+        idle = self._busy == 0
+        self.generate_button.setEnabled(has_model and idle)
+        self.interpolate_button.setEnabled(has_model and idle and len(clips) == 2)
+        self.similar_button.setEnabled(has_model and idle and len(clips) == 1)
+        self.import_button.setEnabled(has_model and idle)
+        self.attr_box.setEnabled(has_model and self._steer_base is not None)
+        if not clips:
+            text = "Select a clip for variations and steering, two clips to interpolate."
+        elif len(clips) == 1:
+            text = f"Selected: <b>{clips[0].name}</b>"
+        elif len(clips) == 2:
+            text = f"From <b>{clips[0].name}</b> to <b>{clips[1].name}</b>"
+        else:
+            text = f"{len(clips)} clips selected (interpolation takes two)"
+        self.selection_label.setText(text)
+
+    # ================================================================= results
+    def _track_map(self, parts) -> tuple[dict[str, str], list[Track]]:
+        ids, new = {}, []
+        for part in parts:
+            track = self.song.track_for_role(part)
+            if track is None:
+                track = next((t for t in new if t.role == part), None) or DEFAULT_TRACKS[part]()
+                if track not in new:
+                    new.append(track)
+            ids[part] = track.id
+        return ids, new
+
+    def _tracks_snapshot(self) -> dict:
+        return {t.id: copy.copy(t) for t in self.song.tracks}
+
+    def add_clips(self, clips: list[Clip], text: str, select: bool = True) -> list[str]:
+        """Put clips from a job into the song (one undoable command) and select them."""
+        if not clips:
+            return []
+        self._number_samples(clips)
+        parts = sorted({p for c in clips for p in c.notes})
+        ids, new_tracks = self._track_map(parts)
+        generation.assign_tracks(clips, ids)
+        self.undo_stack.push(AddClipsCommand(self.song, clips, text, new_tracks))
+        clip_ids = [c.id for c in clips]
+        if select:
+            self.library.select(clip_ids)
+        self.clips_added.emit(clip_ids)
+        return clip_ids
+
+    def _number_samples(self, clips: list[Clip]) -> None:
+        """Sampled clips are numbered on from the song's last "Sample N"."""
+        taken = [int(m.group(1)) for c in self.song.clips.values()
+                 for m in [re.fullmatch(r"Sample (\d+)", c.name)] if m]
+        n = max(taken, default=0)
+        for clip in clips:
+            if clip.origin == "sampled" and clip.name.startswith("Sample"):
+                n += 1
+                clip.name = f"Sample {n}"
+
+    def _job(self, fn, *args, on_done, description: str, **kwargs) -> None:
+        name = self.model_name()
+        if name is None:
+            return
+        self._busy += 1
+        self.busy_changed.emit(True)
+        self._update_buttons()
+
+        def finish():
+            self._busy -= 1
+            if self._busy == 0:
+                self.busy_changed.emit(False)
+            self._update_buttons()
+
+        self.service.run(name, fn, *args, on_done=on_done, on_finish=finish,
+                         description=description, **kwargs)
+
+    # ================================================================= actions
+    @property
+    def temperature(self) -> float:
+        return self.temp_slider.value() / 100.0
+
+    def generate(self) -> None:
+        n = self.count_spin.value()
+        name = self.model_name()
+        self._job(generation.sample, n, self.temperature,
+                  on_done=lambda clips: self.add_clips(clips, f"Generate {n} clips with {name}"),
+                  description=f"Generating {n} clips with {name}")
+
+    def interpolate(self) -> None:
+        clips = self.selected_clips()
+        if len(clips) != 2:
+            return
+        a, b = clips
+        steps = self.steps_spin.value()
+
+        def done(result):
+            ids = self.add_clips(result, f"Interpolate {a.name} → {b.name}")
+            self.map.show_path([a.id] + ids + [b.id])
+
+        self._job(generation.interpolate, a, b, steps, self._tracks_snapshot(), None,
+                  on_done=done, description=f"Interpolating {a.name} → {b.name}")
+
+    def similar(self) -> None:
+        clips = self.selected_clips()
+        if len(clips) != 1:
+            return
+        clip = clips[0]
+        n = self.similar_count.value()
+        s = self.similarity_slider.value() / 100.0
+        self._job(generation.similar, clip, n, s, self._tracks_snapshot(), self.temperature,
+                  on_done=lambda res: self.add_clips(res, f"{n} variations of {clip.name}"),
+                  description=f"Variations of {clip.name}")
+
+    def decode_code(self, code) -> None:
+        self._job(generation.decode_codes, code, None, None, "sampled", "Map spot",
+                  on_done=lambda res: self.add_clips(res, "Decode a spot of the map"),
+                  description="Decoding a spot of the map")
+
+    def import_midi_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import MIDI into the map", "",
+                                              "MIDI files (*.mid *.midi)")
+        if path:
+            self.import_midi(path)
+
+    def import_midi(self, path: str) -> None:
+        name = os.path.basename(path)
+        self._job(generation.import_windows, path,
+                  on_done=lambda res: self.add_clips(res, f"Import {name} into the map", select=False),
+                  description=f"Placing {name} on the map")
+
+    # ================================================================= attributes
+    def attribute_amounts(self) -> dict[str, float]:
+        return {k: s.value() / 10.0 for k, s in self.attr_sliders.items()}
+
+    def reset_attributes(self) -> None:
+        for s in self.attr_sliders.values():
+            s.blockSignals(True)
+            s.setValue(0)
+            s.blockSignals(False)
+        self.apply_attributes()
+
+    def apply_attributes(self) -> None:
+        """Decode the steering base moved by the sliders into its companion clip."""
+        name = self.model_name()
+        base = self.song.clips.get(self._steer_base) if self._steer_base else None
+        if name is None or base is None:
+            return
+        amounts = self.attribute_amounts()
+        if self._vectors is None:
+            self.service.attributes(name, lambda v: (setattr(self, "_vectors", v), self.apply_attributes()))
+            return
+        tracks = self._tracks_snapshot()
+        self._job(generation.steer_clip, base, self._vectors, amounts, tracks,
+                  f"{base.name} (steered)", on_done=lambda clip: self._steered(base.id, clip),
+                  description=f"Steering {base.name}")
+
+    def _steered(self, base_id: str, clip: Clip) -> None:
+        if base_id != self._steer_base:
+            return  # the musician moved on to another clip meanwhile
+        variant = self.song.clips.get(self._steer_variant) if self._steer_variant else None
+        if variant is None:
+            ids = self.add_clips([clip], f"Steer {clip.name}", select=False)
+            self._steer_variant = ids[0]
+            self.library.select([ids[0]])
+            return
+        parts = sorted(clip.notes)
+        track_ids, new_tracks = self._track_map(parts)
+        generation.assign_tracks([clip], track_ids)
+        old_notes = {tid: list(ns) for tid, ns in variant.notes.items()}
+        old_meta = {"latent": variant.latent, "label": variant.label}
+        new_notes, new_meta = clip.notes, {"latent": clip.latent, "label": clip.label}
+        song, vid = self.song, variant.id
+
+        def put(notes, meta):
+            for tid in set(song.clips[vid].notes) | set(notes):
+                song.set_notes(vid, tid, notes.get(tid, []))
+            song.update_clip(vid, **meta)
+
+        for t in new_tracks:  # a steered clip never needs a track its base lacked; be safe
+            song.add_track(t)
+        self.undo_stack.push(SongCommand(f"Steer {variant.name}", lambda: put(new_notes, new_meta),
+                                         lambda: put(old_notes, old_meta)))
+        if self.show_clip is not None:
+            self.show_clip(vid)
+        self.map.set_selected([vid])

@@ -1,0 +1,216 @@
+"""The Qt side of the models: which ones exist, which are loaded, and their jobs.
+
+One ModelService per window owns the loaded MusicVAE objects and sends every model call to
+the window's JobRunner (one worker thread, so TensorFlow work never overlaps). A model is
+loaded the first time something asks for it, as a job of its own with a status message; the
+request that needed it is queued right behind it. Results come back to the caller's
+callbacks on the GUI thread; the service never touches a widget.
+
+The model list comes from core.models (embedded + installed) when that package is there, else
+from a scan of resources/models; `register` adds any other folder (tests use the Magenta
+fixtures this way). The preference "models/force_cpu" (QSettings) keeps TensorFlow off the GPU.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+from PySide6.QtCore import QObject, QSettings, Signal
+
+from core import generation
+from gui.job_runner import Job, JobRunner
+
+FORCE_CPU_KEY = "models/force_cpu"
+
+
+@dataclass
+class ModelInfo:
+    name: str
+    config: str | None  # None: the folder's model.json says
+    path: str
+    origin: str = "embedded"  # embedded / installed / folder
+    kind: str | None = None  # melody / drums / trio when known before loading
+    summary: str = ""
+
+
+def _kind_of(config: str | None, path: str) -> str | None:
+    try:
+        if config:
+            from core.musicvae.configs import get_config
+
+            return get_config(config).data
+        import json
+
+        with open(os.path.join(path, "model.json"), encoding="utf-8") as f:
+            return (json.load(f).get("config") or {}).get("data")
+    except Exception:  # noqa: BLE001 - unknown until loaded
+        return None
+
+
+def discover_models() -> list[ModelInfo]:
+    """Embedded and installed models (core.models), or a scan of resources/models."""
+    out: list[ModelInfo] = []
+    try:
+        from core.models import catalogue
+    except ImportError:
+        catalogue = None
+    if catalogue is not None:
+        try:
+            entries = catalogue.embedded_models() + catalogue.installed_models()
+        except Exception:  # noqa: BLE001 - a broken catalogue must not hide the panel
+            entries = []
+        for e in entries:
+            if e.problem or not e.path:
+                continue
+            out.append(ModelInfo(e.name, None, e.path, e.origin, _kind_of(None, e.path), e.summary))
+        return out
+    from core import paths
+
+    root = os.path.join(str(paths.resources_dir()), "models")
+    if os.path.isdir(root):
+        for name in sorted(os.listdir(root)):
+            folder = os.path.join(root, name)
+            if os.path.isfile(os.path.join(folder, "model.json")):
+                out.append(ModelInfo(name, None, folder, "embedded", _kind_of(None, folder)))
+    return out
+
+
+class ModelService(QObject):
+    models_changed = Signal()
+    model_loaded = Signal(str)  # model name
+    device_changed = Signal(str)  # "CPU" or "GPU: <name>"
+
+    def __init__(self, runner: JobRunner, settings: QSettings | None = None, parent=None):
+        super().__init__(parent)
+        self.runner = runner
+        self.settings = settings if settings is not None else QSettings()
+        self._infos: dict[str, ModelInfo] = {}
+        self._models: dict[str, object] = {}
+        self._loading: dict[str, list[tuple[Callable, Callable | None]]] = {}
+        self._attributes: dict[str, dict] = {}
+        self.device_text = "CPU" if self.force_cpu else "not loaded"
+        self.refresh()
+
+    # ------------------------------------------------------------------ the list
+    def refresh(self) -> None:
+        registered = {k: v for k, v in self._infos.items() if v.origin == "folder"}
+        self._infos = {m.name: m for m in discover_models()}
+        self._infos.update(registered)
+        self.models_changed.emit()
+
+    def register(self, name: str, config: str | None, path: str, kind: str | None = None) -> ModelInfo:
+        """Offer a model from any folder or checkpoint (tests, or "Add model folder...")."""
+        info = ModelInfo(name, config, path, "folder", kind or _kind_of(config, path))
+        self._infos[name] = info
+        self.models_changed.emit()
+        return info
+
+    def infos(self) -> list[ModelInfo]:
+        return list(self._infos.values())
+
+    def info(self, name: str) -> ModelInfo:
+        return self._infos[name]
+
+    # ------------------------------------------------------------------ device
+    @property
+    def force_cpu(self) -> bool:
+        value = self.settings.value(FORCE_CPU_KEY, False)
+        return value in (True, "true", "1", 1)
+
+    def set_force_cpu(self, on: bool) -> None:
+        """Change the preference; loaded models are dropped so the next use loads them there."""
+        if on == self.force_cpu:
+            return
+        self.settings.setValue(FORCE_CPU_KEY, bool(on))
+        self._models.clear()
+        self._attributes.clear()
+        self.device_text = "CPU" if on else "not loaded"
+        self.device_changed.emit(self.device_text)
+
+    # ------------------------------------------------------------------ loading
+    def is_loaded(self, name: str) -> bool:
+        return name in self._models
+
+    def model(self, name: str):
+        return self._models.get(name)
+
+    def with_model(self, name: str, then: Callable, on_fail: Callable | None = None) -> None:
+        """Call then(model) on the GUI thread once the model is loaded (loading it if needed)."""
+        if name in self._models:
+            then(self._models[name])
+            return
+        if name not in self._infos:
+            raise KeyError(name)
+        waiting = self._loading.get(name)
+        if waiting is not None:
+            waiting.append((then, on_fail))
+            return
+        self._loading[name] = [(then, on_fail)]
+        info = self._infos[name]
+        device = "cpu" if self.force_cpu else None
+
+        def load_job(token):
+            model = generation.load(token, info.config, info.path, name, device)
+            return model, generation.describe_device(model)
+
+        def done(result):
+            model, device_text = result
+            self._models[name] = model
+            self.device_text = device_text
+            self.device_changed.emit(device_text)
+            self.model_loaded.emit(name)
+            for cb, _ in self._loading.pop(name, []):
+                cb(model)
+
+        def failed(*_args):
+            for _, fail in self._loading.pop(name, []):
+                if fail is not None:
+                    fail()
+
+        self.runner.submit(load_job, on_done=done, on_error=lambda m, d: failed(),
+                           on_cancel=failed, description=f"Loading model {name}")
+
+    # ------------------------------------------------------------------ jobs
+    def run(self, name: str, fn: Callable, *args, on_done: Callable, description: str,
+            on_finish: Callable | None = None, **kwargs) -> None:
+        """Run fn(token, model, *args, **kwargs) as a job; on_done(result) on the GUI thread.
+
+        on_finish (no arguments) is called however the job ends (done, failed, cancelled), so a
+        caller can re-enable its buttons.
+        """
+        def submit(model):
+            def done(result):
+                try:
+                    on_done(result)
+                finally:
+                    if on_finish:
+                        on_finish()
+
+            self.last_job: Job = self.runner.submit(
+                fn, model, *args, on_done=done, description=description,
+                on_error=lambda m, d: on_finish and on_finish(),
+                on_cancel=lambda: on_finish and on_finish(), **kwargs)
+
+        self.with_model(name, submit, on_fail=on_finish)
+
+    def attributes(self, name: str, then: Callable[[dict], None], on_finish: Callable | None = None,
+                   samples: int | None = None) -> None:
+        """then(vectors) once the model's attribute vectors are known (computed or from the cache)."""
+        if name in self._attributes:
+            then(self._attributes[name])
+            if on_finish:
+                on_finish()
+            return
+        from core import attributes
+
+        def store(vectors):
+            self._attributes[name] = vectors
+            then(vectors)
+
+        n = samples or attributes.DEFAULT_SAMPLES
+        self.run(name, attributes.load_or_compute, None, n, on_done=store, on_finish=on_finish,
+                 description=f"Measuring the attributes of {name}")
+
+    def cached_attributes(self, name: str) -> dict | None:
+        return self._attributes.get(name)

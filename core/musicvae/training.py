@@ -1,0 +1,482 @@
+"""Training a MusicVAE: the job, its schedule, checkpoints and resume.
+
+    from core.jobs import run_job
+    result = run_job(train, cfg, dataset, "runs/mel", TrainSettings(steps=20000))
+
+`train(token, cfg, dataset, out_dir, settings, resume=False)` is a Job (core/jobs.py): progress
+and the loss, accuracy and ETA go to `token.progress`; a cancelled token makes it save a
+checkpoint and return (`result.cancelled`). The forward pass is in training_graph.py.
+
+The objective is Magenta's (music_vae/base_model.py):
+    loss = mean_batch(sum_steps cross-entropy) + beta * mean_batch(max(KL - free_bits * ln 2, 0))
+    beta = max_beta * (1 - beta_rate ** step)
+    learning rate = (lr - min_lr) * decay_rate ** step + min_lr, Adam (TF1 update rule),
+    gradients clipped by their global norm.
+Scheduled sampling (optional) feeds each sequence its own draw instead of the target with
+probability p: constant p = rate, or the inverse sigmoid p = 1 - k / (k + exp(step / k)), k = rate.
+
+The output folder:
+    model.json, weights.npz    the newest weights in Latent Studio's format (load_model(None, DIR))
+    training.json              settings, config, evaluation history, time spent
+    checkpoints/step-NNNNNNN/  model.json + weights.npz + optimizer.npz + state.json (the last N)
+A checkpoint counts only once its state.json exists (written last), so a run killed while
+saving resumes from the previous one.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.errors import JobCancelled, UserError
+from core.musicvae.configs import MusicVAEConfig
+
+CHECKPOINTS = "checkpoints"
+SAMPLING_SCHEDULES = ("none", "constant", "inverse_sigmoid")
+LOG_NAME = "training.json"
+
+
+@dataclass
+class TrainSettings:
+    steps: int
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    decay_rate: float = 0.9999
+    min_learning_rate: float = 1e-5
+    grad_clip: float = 1.0
+    beta1: float = 0.9
+    beta2: float = 0.999
+    epsilon: float = 1e-8
+    sampling_schedule: str = "none"
+    sampling_rate: float = 0.0
+    transpose: tuple[int, int] | None = (-5, 5)
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 3
+    eval_every: int = 500
+    eval_examples: int = 512
+    seed: int = 0
+    storage: str = "float32"  # of the final model.json/weights.npz (checkpoints keep float32)
+    device: str | None = None
+    name: str | None = None
+
+    def __post_init__(self):
+        if self.steps < 1:
+            raise UserError(f"the number of training steps must be at least 1, got {self.steps}")
+        if self.batch_size < 1:
+            raise UserError(f"the batch size must be at least 1, got {self.batch_size}")
+        if self.sampling_schedule not in SAMPLING_SCHEDULES:
+            raise UserError(f"unknown sampling schedule {self.sampling_schedule!r}; "
+                            f"known: {', '.join(SAMPLING_SCHEDULES)}")
+        if self.storage not in ("float32", "float16"):
+            raise UserError(f"storage must be float32 or float16, not {self.storage!r}")
+        if self.transpose is not None:
+            self.transpose = (int(self.transpose[0]), int(self.transpose[1]))
+
+    def learning_rate_at(self, step: int) -> float:
+        return (self.learning_rate - self.min_learning_rate) * self.decay_rate ** step + self.min_learning_rate
+
+    def sampling_probability_at(self, step: int) -> float:
+        if self.sampling_schedule == "constant":
+            return self.sampling_rate
+        if self.sampling_schedule == "inverse_sigmoid":
+            k = self.sampling_rate
+            return 1.0 - k / (k + math.exp(min(step / k, 700.0)))
+        return 0.0
+
+
+def beta_at(cfg: MusicVAEConfig, step: int) -> float:
+    """Magenta's KL weight: max_beta * (1 - beta_rate ** step)."""
+    return cfg.max_beta * (1.0 - cfg.beta_rate ** step)
+
+
+@dataclass
+class TrainResult:
+    out_dir: str
+    step: int
+    cancelled: bool
+    seconds: float
+    last_loss: float | None
+    history: list[dict] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)  # training loss of each step of this run
+
+
+# ----------------------------------------------------------------- batches
+def transpose_batch(tokens: np.ndarray, kind: str, span: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """Each melody (or trio melody + bass) window moved by a random amount in span, among the
+    amounts that keep its notes within the model's range (21..108). Drums are returned as is."""
+    from core.musicvae import converters as cv
+
+    if kind == "drums" or span is None:
+        return tokens
+    t = np.array(tokens, dtype=np.int64, copy=True)
+    cols = t[..., None] if kind == "melody" else t[..., :2]
+    on = cols >= cv.FIRST_NOTE_CLASS
+    axes = tuple(range(1, cols.ndim))
+    low = np.where(on, cols, cv.MELODY_DEPTH).min(axis=axes)
+    high = np.where(on, cols, -1).max(axis=axes)
+    lo = np.maximum(span[0], cv.FIRST_NOTE_CLASS - low)
+    hi = np.minimum(span[1], cv.MELODY_DEPTH - 1 - high)
+    ok = on.any(axis=axes) & (hi >= lo)
+    shift = np.where(ok, lo + np.floor(rng.random(len(t)) * (hi - lo + 1)).astype(np.int64), 0)
+    cols += np.where(on, shift.reshape((-1,) + (1,) * (cols.ndim - 1)), 0)
+    if kind == "melody":
+        t = cols[..., 0]
+    else:
+        t[..., :2] = cols
+    return t
+
+
+class BatchStream:
+    """Endless shuffled batches of training tokens; its position (epoch, offset) is saved in
+    checkpoints so a resumed run sees the batches it would have seen."""
+
+    def __init__(self, tokens: np.ndarray, kind: str, batch_size: int, seed: int, transpose=None,
+                 epoch: int = 0, offset: int = 0):
+        self.tokens, self.kind, self.batch_size, self.seed = tokens, kind, batch_size, seed
+        self.transpose = transpose
+        self.epoch, self.offset = epoch, offset
+        self._order = None
+
+    def _perm(self):
+        if self._order is None:
+            self._order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.tokens))
+        return self._order
+
+    def next(self) -> np.ndarray:
+        n = len(self.tokens)
+        take = []
+        while len(take) < self.batch_size:
+            order = self._perm()
+            need = self.batch_size - len(take)
+            take.extend(order[self.offset:self.offset + need].tolist())
+            self.offset += need
+            if self.offset >= n:
+                self.epoch, self.offset, self._order = self.epoch + 1, 0, None
+        batch = self.tokens[np.asarray(take)].astype(np.int64)
+        if self.transpose is not None:
+            rng = np.random.default_rng([self.seed, self.epoch, self.offset, 1])
+            batch = transpose_batch(batch, self.kind, self.transpose, rng)
+        return batch.astype(np.int32)
+
+    def state(self) -> dict:
+        return {"epoch": self.epoch, "offset": self.offset}
+
+
+# ----------------------------------------------------------------- the trainer
+class Trainer:
+    """A TrainGraph with its Adam state and the compiled train and evaluation steps."""
+
+    def __init__(self, cfg: MusicVAEConfig, settings: TrainSettings, weights=None):
+        from core.musicvae.lazy_tf import tf
+        from core.musicvae.model import pick_device
+        from core.musicvae.training_graph import TrainGraph
+
+        self.cfg, self.settings = cfg, settings
+        self.device = pick_device(settings.device)
+        with tf.device(self.device):
+            self.graph = TrainGraph(cfg, weights, seed=settings.seed)
+            self.m = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.graph.variables]
+            self.v = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.graph.variables]
+            self.adam_step = tf.Variable(0.0, trainable=False)
+        self.free_nats = float(cfg.free_bits) * math.log(2.0)
+        token_shape = [None, cfg.steps] + ([len(cfg.output_depths)] if cfg.data == "trio" else [])
+        spec = tf.TensorSpec(token_shape, tf.int32)
+        self.sampling = settings.sampling_schedule != "none"
+        scalar = tf.TensorSpec([], tf.float32)
+        self._train_fn = tf.function(self._train_step, input_signature=[
+            spec, tf.TensorSpec([2], tf.int32), scalar, scalar, scalar], autograph=False)
+        self._eval_fn = tf.function(self._eval_step, input_signature=[spec], autograph=False)
+        self._free_fn = tf.function(self._free_run, input_signature=[tf.TensorSpec([None, cfg.z_size], tf.float32)])
+        self._encode_fn = tf.function(self.graph.encode, input_signature=[spec])
+
+    # -------------------------------------------------------- compiled steps
+    def _loss_terms(self, tokens, seed, sample_probability):
+        from core.musicvae.lazy_tf import tf
+        from core.musicvae.training_graph import kl_divergence
+
+        g = self.graph
+        mu, sigma = g.encode(tokens)
+        z = mu + sigma * tf.random.stateless_normal(tf.shape(mu), seed)
+        if self.sampling:
+            logits, _ = g.stepwise(z, tokens, sample_probability, greedy=False,
+                                   seed=tf.random.experimental.stateless_fold_in(seed, 1))
+        else:
+            logits = g.teacher_forced_logits(z, tokens)
+        r_loss, correct, count = g.reconstruction(logits, tokens)
+        return r_loss, kl_divergence(mu, sigma), correct / count
+
+    def _train_step(self, tokens, seed, beta, learning_rate, sample_probability):
+        from core.musicvae.lazy_tf import tf
+
+        s = self.settings
+        with tf.GradientTape() as tape:
+            r_loss, kl, accuracy = self._loss_terms(tokens, seed, sample_probability)
+            kl_cost = tf.maximum(kl - self.free_nats, 0.0)
+            loss = tf.reduce_mean(r_loss) + beta * tf.reduce_mean(kl_cost)
+        grads = tape.gradient(loss, self.graph.variables)
+        grads = [tf.convert_to_tensor(g) for g in grads]
+        grads, norm = tf.clip_by_global_norm(grads, s.grad_clip)
+        self.adam_step.assign_add(1.0)
+        t = self.adam_step
+        lr_t = learning_rate * tf.sqrt(1.0 - tf.pow(s.beta2, t)) / (1.0 - tf.pow(s.beta1, t))
+        for var, g, m, v in zip(self.graph.variables, grads, self.m, self.v):
+            m.assign(s.beta1 * m + (1.0 - s.beta1) * g)
+            v.assign(s.beta2 * v + (1.0 - s.beta2) * tf.square(g))
+            var.assign_sub(lr_t * m / (tf.sqrt(v) + s.epsilon))
+        return {"loss": loss, "r_loss": tf.reduce_mean(r_loss), "kl": tf.reduce_mean(kl),
+                "accuracy": accuracy, "grad_norm": norm}
+
+    def _eval_step(self, tokens):
+        """Teacher-forced and free-running (argmax from mu) counts, losses and KL of a batch."""
+        from core.musicvae.lazy_tf import tf
+        from core.musicvae.training_graph import kl_divergence
+
+        g = self.graph
+        mu, sigma = g.encode(tokens)
+        r_loss, correct, count = g.reconstruction(g.teacher_forced_logits(mu, tokens), tokens)
+        _, chosen = g.stepwise(mu)
+        target = tokens if self.cfg.data == "trio" else tokens[..., None]
+        free = tf.reduce_sum(tf.cast(tf.equal(chosen, target), tf.float32))
+        return {"tf_correct": correct, "count": count, "free_correct": free,
+                "r_loss": tf.reduce_sum(r_loss), "kl": tf.reduce_sum(kl_divergence(mu, sigma))}
+
+    def _free_run(self, z):
+        return self.graph.stepwise(z)[1]
+
+    # -------------------------------------------------------- python API
+    def train_step(self, tokens: np.ndarray, step: int, seed: int) -> dict:
+        from core.musicvae.lazy_tf import tf
+
+        s = self.settings
+        with tf.device(self.device):
+            out = self._train_fn(tf.constant(tokens, tf.int32),
+                                 tf.constant(np.random.default_rng([s.seed, step, seed]).integers(0, 2 ** 31 - 1, 2),
+                                             tf.int32),
+                                 tf.constant(beta_at(self.cfg, step), tf.float32),
+                                 tf.constant(s.learning_rate_at(step), tf.float32),
+                                 tf.constant(s.sampling_probability_at(step), tf.float32))
+        return {k: float(v) for k, v in out.items()}
+
+    def evaluate(self, tokens: np.ndarray, batch_size: int = 128) -> dict:
+        """Held-out numbers: teacher-forced and free-running accuracy, KL and loss (from mu)."""
+        from core.musicvae.lazy_tf import tf
+
+        total: dict[str, float] = {}
+        with tf.device(self.device):
+            for a in range(0, len(tokens), batch_size):
+                out = self._eval_fn(tf.constant(tokens[a:a + batch_size], tf.int32))
+                for k, v in out.items():
+                    total[k] = total.get(k, 0.0) + float(v)
+        n = len(tokens)
+        if not n:
+            return {}
+        return {"examples": n, "teacher_forced_accuracy": total["tf_correct"] / total["count"],
+                "free_running_accuracy": total["free_correct"] / total["count"],
+                "r_loss": total["r_loss"] / n, "kl": total["kl"] / n,
+                "kl_bits": total["kl"] / n / math.log(2.0)}
+
+    def encode_mu(self, tokens: np.ndarray) -> np.ndarray:
+        from core.musicvae.lazy_tf import tf
+
+        with tf.device(self.device):
+            return self._encode_fn(tf.constant(tokens, tf.int32))[0].numpy()
+
+    def free_run_tokens(self, z: np.ndarray) -> np.ndarray:
+        """Argmax decoding of the training graph, step by step: [n, T, cores]."""
+        from core.musicvae.lazy_tf import tf
+
+        with tf.device(self.device):
+            return self._free_fn(tf.constant(z, tf.float32)).numpy()
+
+    # -------------------------------------------------------- optimizer state
+    def optimizer_state(self) -> dict[str, np.ndarray]:
+        out = {"adam_step": np.asarray(self.adam_step.numpy())}
+        for name, m, v in zip(self.graph.names, self.m, self.v):
+            out["m|" + name.replace("/", "|")] = m.numpy()
+            out["v|" + name.replace("/", "|")] = v.numpy()
+        return out
+
+    def load_optimizer_state(self, arrays) -> None:
+        self.adam_step.assign(float(arrays["adam_step"]))
+        for name, m, v in zip(self.graph.names, self.m, self.v):
+            m.assign(arrays["m|" + name.replace("/", "|")])
+            v.assign(arrays["v|" + name.replace("/", "|")])
+
+
+# ----------------------------------------------------------------- checkpoints
+def checkpoint_dirs(out_dir: str) -> list[tuple[int, str]]:
+    """Complete checkpoints (step, folder), oldest first."""
+    root = os.path.join(out_dir, CHECKPOINTS)
+    found = []
+    if os.path.isdir(root):
+        for name in os.listdir(root):
+            path = os.path.join(root, name)
+            if name.startswith("step-") and name[5:].isdigit() and os.path.isfile(os.path.join(path, "state.json")):
+                found.append((int(name[5:]), path))
+    return sorted(found)
+
+
+def _write_json(path: str, data: dict) -> None:
+    from core.atomic_write import atomic_write_bytes
+
+    atomic_write_bytes(path, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode())
+
+
+def save_checkpoint(trainer: Trainer, out_dir: str, step: int, state: dict, keep: int) -> str:
+    from core.atomic_write import atomic_write_bytes
+    from core.musicvae.checkpoint import save_model
+    import io
+
+    folder = os.path.join(out_dir, CHECKPOINTS, f"step-{step:07d}")
+    if os.path.isdir(folder):
+        shutil.rmtree(folder)
+    save_model(folder, trainer.cfg, trainer.graph.numpy_weights(), storage="float32",
+               extra={"name": trainer.settings.name or trainer.cfg.name, "step": step})
+    buf = io.BytesIO()
+    np.savez(buf, **trainer.optimizer_state())
+    atomic_write_bytes(os.path.join(folder, "optimizer.npz"), buf.getvalue())
+    _write_json(os.path.join(folder, "state.json"), dict(state, step=step))
+    for _, old in checkpoint_dirs(out_dir)[:-keep] if keep > 0 else []:
+        shutil.rmtree(old, ignore_errors=True)
+    return folder
+
+
+def load_checkpoint(folder: str) -> tuple[MusicVAEConfig, dict, dict, dict]:
+    """(config, weights, optimizer arrays, state) of a checkpoint folder."""
+    from core.musicvae.checkpoint import load_weights
+
+    cfg, weights, _ = load_weights(None, folder)
+    with np.load(os.path.join(folder, "optimizer.npz")) as z:
+        opt = {k: z[k] for k in z.files}
+    with open(os.path.join(folder, "state.json"), encoding="utf-8") as f:
+        state = json.load(f)
+    return cfg, weights, opt, state
+
+
+def save_final_model(trainer: Trainer, out_dir: str, step: int, extra: dict) -> str:
+    from core.musicvae.checkpoint import save_model
+
+    return save_model(out_dir, trainer.cfg, trainer.graph.numpy_weights(), storage=trainer.settings.storage,
+                      extra=dict(extra, name=trainer.settings.name or trainer.cfg.name, step=step))
+
+
+# ----------------------------------------------------------------- the job
+def _fmt_time(seconds: float) -> str:
+    seconds = int(max(seconds, 0))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
+
+
+def _check_data(cfg: MusicVAEConfig, dataset) -> None:
+    if dataset.kind != cfg.data:
+        raise UserError(f"config {cfg.name} models {cfg.data}, but the data holds {dataset.kind} windows")
+    want = (cfg.steps,) + ((len(cfg.output_depths),) if cfg.data == "trio" else ())
+    if tuple(dataset.train.shape[1:]) != want:
+        raise UserError(f"config {cfg.name} needs windows of {cfg.steps} steps ({cfg.bars} bars), "
+                        f"the data holds {list(dataset.train.shape[1:])}")
+    if len(dataset.train) == 0:
+        raise UserError("the data holds no training windows")
+
+
+def train(token, cfg: MusicVAEConfig, dataset, out_dir: str, settings: TrainSettings, resume: bool = False,
+          data_description: str | None = None) -> TrainResult:
+    """Train (or with `resume` continue) a model into out_dir; a Job (see the module docstring).
+
+    `dataset` is a core.data.dataset.Dataset (anything with kind, train and held_out tokens).
+    """
+    _check_data(cfg, dataset)
+    existing = checkpoint_dirs(out_dir)
+    if existing and not resume:
+        raise UserError(f'"{out_dir}" already holds a training run (step {existing[-1][0]}); '
+                        f"pass --resume to continue it or choose another output folder")
+    os.makedirs(out_dir, exist_ok=True)
+    weights, opt, state = None, None, {}
+    if existing:
+        ck_cfg, weights, opt, state = load_checkpoint(existing[-1][1])
+        if (ck_cfg.enc_rnn_size, ck_cfg.dec_rnn_size, ck_cfg.z_size, ck_cfg.decoder, ck_cfg.data) != \
+                (cfg.enc_rnn_size, cfg.dec_rnn_size, cfg.z_size, cfg.decoder, cfg.data):
+            raise UserError(f'the checkpoint in "{existing[-1][1]}" has other layer sizes '
+                            f"(enc {list(ck_cfg.enc_rnn_size)}, dec {list(ck_cfg.dec_rnn_size)}, z {ck_cfg.z_size}) "
+                            f"than asked for (enc {list(cfg.enc_rnn_size)}, dec {list(cfg.dec_rnn_size)}, z {cfg.z_size})")
+    start = int(state.get("step", 0))
+    history = list(state.get("history", []))
+    spent = float(state.get("seconds", 0.0))
+    if token is not None:
+        token.progress(start / settings.steps, f"building the model ({'resuming at step %d' % start if start else 'new'})")
+    trainer = Trainer(cfg, settings, weights)
+    if opt is not None:
+        trainer.load_optimizer_state(opt)
+    stream = BatchStream(dataset.train, cfg.data, settings.batch_size, settings.seed, settings.transpose,
+                         **state.get("stream", {}))
+    held = dataset.held_out[:settings.eval_examples]
+    log = {"config": cfg.to_dict(), "settings": _settings_dict(settings), "data": data_description,
+           "train_windows": int(len(dataset.train)), "held_out_windows": int(len(dataset.held_out)),
+           "device": trainer.device, "parameters": trainer.graph.parameter_count()}
+
+    def snapshot(step):
+        return {"stream": stream.state(), "history": history, "seconds": spent}
+
+    step = start
+    losses: list[float] = []
+    cancelled = False
+    t0 = time.monotonic()
+    run_start_step = start
+    last = None
+    try:
+        while step < settings.steps:
+            if token is not None and token.cancelled:
+                cancelled = True
+                break
+            last = trainer.train_step(stream.next(), step, 0)
+            step += 1
+            losses.append(last["loss"])
+            if not math.isfinite(last["loss"]):
+                raise UserError(f"training diverged at step {step} (loss {last['loss']}); "
+                                f"try a lower --lr or resume from the last checkpoint")
+            now = time.monotonic()
+            rate = (step - run_start_step) / max(now - t0, 1e-9)
+            if settings.eval_every and step % settings.eval_every == 0 and len(held):
+                ev = trainer.evaluate(held)
+                ev.update(step=step, train_loss=last["loss"], seconds=spent + now - t0)
+                history.append(ev)
+            if settings.checkpoint_every and step % settings.checkpoint_every == 0 and step < settings.steps:
+                save_checkpoint(trainer, out_dir, step, dict(snapshot(step), seconds=spent + time.monotonic() - t0),
+                                settings.keep_checkpoints)
+                _write_json(os.path.join(out_dir, LOG_NAME), dict(log, step=step, history=history,
+                                                                   seconds=spent + time.monotonic() - t0))
+            if token is not None:
+                msg = (f"step {step}/{settings.steps}  loss {last['loss']:.3f}  acc {last['accuracy']:.3f}  "
+                       f"kl {last['kl']:.1f}  {rate:.2f} steps/s  ETA {_fmt_time((settings.steps - step) / rate)}")
+                if history and history[-1]["step"] == step:
+                    msg += f"  held-out free-running acc {history[-1]['free_running_accuracy']:.3f}"
+                token.progress(step / settings.steps, msg)
+    except JobCancelled:
+        cancelled = True
+    spent += time.monotonic() - t0
+    if not cancelled and len(held) and (not history or history[-1]["step"] != step):
+        ev = trainer.evaluate(held)
+        ev.update(step=step, train_loss=last["loss"] if last else None, seconds=spent)
+        history.append(ev)
+    save_checkpoint(trainer, out_dir, step, dict(snapshot(step), seconds=spent), settings.keep_checkpoints)
+    log.update(step=step, history=history, seconds=spent, cancelled=cancelled)
+    save_final_model(trainer, out_dir, step, {"training": {k: log[k] for k in (
+        "data", "train_windows", "held_out_windows", "parameters", "seconds")} | {"steps": step}})
+    _write_json(os.path.join(out_dir, LOG_NAME), log)
+    if token is not None and not cancelled:
+        token.progress(1.0, f"done: step {step}, " + (
+            f"held-out free-running accuracy {history[-1]['free_running_accuracy']:.3f}" if history else
+            f"loss {last['loss']:.3f}" if last else "nothing to do"))
+    return TrainResult(out_dir, step, cancelled, spent, last["loss"] if last else None, history, losses)
+
+
+def _settings_dict(settings: TrainSettings) -> dict:
+    d = dataclasses.asdict(settings)
+    d["transpose"] = list(settings.transpose) if settings.transpose else None
+    return d

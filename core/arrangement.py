@@ -26,9 +26,8 @@ from __future__ import annotations
 import copy
 import math
 import re
-import threading
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from core.errors import UserError
 from core.song import Clip, Section, Song, Track, new_id
@@ -562,33 +561,13 @@ def fill(song: Song, model, section_ids: Iterable[str] | None = None, temperatur
     return change
 
 
-# ====================================================================== models for fills
-_model_cache: dict[tuple, object] = {}
-_model_lock = threading.Lock()
+def fill_job(token, model, requests: Mapping[str, int], temperature: float = 0.5,
+             seed: int | None = None) -> tuple[dict[str, Clip], tuple[str, ...]]:
+    """The Job the timeline runs with a loaded model: one new clip per requested label.
 
-
-def cached_model(config: str | None, path: str, device: str | None = None):
-    """A loaded model, kept for the life of the process (loading takes seconds)."""
-    key = (config, path, device)
-    with _model_lock:
-        model = _model_cache.get(key)
-        if model is None:
-            from core.musicvae import load_model  # noqa: PLC0415 - imports TensorFlow
-
-            model = load_model(config, path, device=device)
-            _model_cache[key] = model
-        return model
-
-
-def fill_job(token, load_model: Callable[[], object], requests: Mapping[str, int],
-             temperature: float = 0.5, seed: int | None = None) -> tuple[dict[str, Clip], tuple[str, ...]]:
-    """The Job the timeline runs: load (or reuse) the model, then generate one clip per label.
-
-    Returns (clips keyed by label, with notes keyed by part name; the model's parts).
+    Requests longer than the model's clips are cut to its length (the clip then repeats to fill
+    its sections). Returns (clips keyed by label, notes keyed by part name; the model's parts).
     """
-    token.progress(0.0, "Loading the model")
-    model = load_model()
-    token.check()
     max_bars = int(model.config.bars)
     capped = {k: min(int(v), max_bars) for k, v in requests.items()}
     return generate_clips(token, model, capped, temperature, seed), model_parts(model)

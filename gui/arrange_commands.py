@@ -112,3 +112,19 @@ class SetVolumeCommand(QUndoCommand):
 
     def undo(self) -> None:
         self.song.update_track(self.track_id, volume=self.old)
+
+
+class SetLoopCommand(QUndoCommand):
+    """Set or clear the song's loop region."""
+
+    def __init__(self, song: Song, loop: tuple[float, float] | None, text: str = "Set Loop"):
+        super().__init__(text)
+        self.song = song
+        self.old = song.loop
+        self.new = loop
+
+    def redo(self) -> None:
+        self.song.set_loop(*(self.new or (None,)))
+
+    def undo(self) -> None:
+        self.song.set_loop(*(self.old or (None,)))

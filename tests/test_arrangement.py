@@ -279,17 +279,14 @@ def test_fill_generates_one_clip_per_label_and_reuses_it(drums_model):
     assert nothing.new_clips == [] and nothing.new_tracks == []
 
 
-def test_fill_job_loads_once_and_caps_to_the_model(drums_model):
-    calls = []
-
-    def load():
-        calls.append(1)
-        return drums_model
-
-    clips, parts = arr.fill_job(JobToken(), load, {"verse": 8, "chorus": 1}, 0.5, 3)
-    assert parts == ("drums",) and calls == [1]
+def test_fill_job_caps_requests_to_the_model(drums_model):
+    messages = []
+    clips, parts = arr.fill_job(JobToken(lambda f, m: messages.append(m)), drums_model,
+                                {"verse": 8, "chorus": 1}, 0.5, 3)
+    assert parts == ("drums",) and list(clips) == ["verse", "chorus"]
     assert clips["verse"].length == 8.0 and clips["chorus"].length == 4.0
-    assert set(clips["verse"].notes) <= {"drums"}
+    assert set(clips["verse"].notes) <= {"drums"} and clips["verse"].note_count() > 0
+    assert any("verse" in m for m in messages)
     with pytest.raises(UserError, match="temperature"):
         arr.generate_clips(None, drums_model, {"verse": 2}, temperature=-1)
 

@@ -124,6 +124,8 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_status_bar()
         self._connect()
+        from gui.timeline import install_timeline  # noqa: PLC0415 - the song timeline (issue 8)
+        install_timeline(self)
         self.song.subscribe(self._song_changed)
 
         self.autosave_timer = QTimer(self)

@@ -204,9 +204,9 @@ class Timeline(QWidget):
                             "leaves the other repeats alone", self.make_unique)
         self.act_share = a("Use This Clip for Every Section of the Label", "",
                            "Every section with this label plays this section's clip", self.share_by_label)
-        self.act_fill = a("Fill", "Ctrl+G", "Generate clips for the selected empty slots (or all empty "
+        self.act_fill = a("Fill", "Ctrl+Shift+F", "Generate clips for the selected empty slots (or all empty "
                           "slots) with the chosen model", self.fill)
-        self.act_regenerate = a("Regenerate", "Ctrl+Shift+G",
+        self.act_regenerate = a("Regenerate", "Ctrl+Shift+R",
                                 "Generate a new clip for the selected section's label, at every "
                                 "repeat that shares it", self.regenerate)
         self.act_clear = a("Empty the Slot", "", "Keep the section but take its clip out",

@@ -1,0 +1,233 @@
+"""`python main.py train` and `python main.py model-card`: train a MusicVAE, write its card.
+
+    python main.py train --config cat-mel_2bar_small --data corpus:folk --out runs/mel --steps 20000 --sizes small
+    python main.py train ... --resume            # continue from the newest checkpoint in --out
+    python main.py model-card runs/mel --data corpus:folk
+
+DATA is a folder of MIDI files or a built-in corpus: corpus (all folk collections and the
+chorales), corpus:folk, corpus:chorales, corpus:ryans,oneills, ... (see core/data/corpus.py),
+corpus:drums (the drum-pattern generator) and corpus:trio (folk and chorale tunes with a bass and
+generated drums). Ctrl-C saves a checkpoint and stops; a second Ctrl-C stops at once.
+"""
+from __future__ import annotations
+
+import signal
+import sys
+import time
+
+from core.errors import UserError
+
+
+def _sizes_list(text: str) -> list[int]:
+    try:
+        out = [int(x) for x in text.replace(" ", "").split(",") if x]
+    except ValueError:
+        raise UserError(f"layer sizes are comma-separated whole numbers, e.g. 256,256 (got {text!r})") from None
+    if not out or min(out) < 1:
+        raise UserError(f"layer sizes must be positive, got {text!r}")
+    return out
+
+
+def add_data_arguments(p) -> None:
+    p.add_argument("--data", required=True, metavar="DIR_OR_CORPUS",
+                   help="a folder of MIDI files, or corpus, corpus:folk, corpus:chorales, corpus:drums, corpus:trio")
+    p.add_argument("--limit-files", type=int, default=None, metavar="N",
+                   help="read at most N files (quick trials)")
+    p.add_argument("--drum-sequences", type=int, default=40, metavar="N",
+                   help="generated drum corpus: sequences per genre (default 40)")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("train", help="train a MusicVAE on MIDI files or the built-in corpus",
+                              description="Train a MusicVAE (any config) and save it in Latent Studio's model format.")
+    p.add_argument("--config", required=True, metavar="CONFIG", help="a named config, e.g. cat-mel_2bar_small")
+    add_data_arguments(p)
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (model, checkpoints, log)")
+    p.add_argument("--steps", type=int, required=True, metavar="N", help="train until this global step")
+    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    p.add_argument("--batch", type=int, default=64, metavar="B", help="batch size (default 64)")
+    p.add_argument("--lr", type=float, default=1e-3, metavar="LR", help="initial learning rate (default 0.001)")
+    p.add_argument("--decay", type=float, default=0.9999, help="learning-rate decay per step (default 0.9999)")
+    p.add_argument("--min-lr", type=float, default=1e-5, help="lowest learning rate (default 0.00001)")
+    p.add_argument("--sizes", default=None, choices=sorted(SIZE_PRESETS) + ["custom"],
+                   help="layer sizes: small (the embedded models), tiny (tests), custom (--enc/--dec/--z); "
+                        "default: the config's own")
+    p.add_argument("--enc", default=None, metavar="U[,U]", help="encoder sizes per direction, e.g. 256")
+    p.add_argument("--dec", default=None, metavar="U,U", help="decoder sizes, e.g. 256,256")
+    p.add_argument("--z", type=int, default=None, metavar="Z", help="latent size")
+    p.add_argument("--free-bits", type=float, default=None, help="KL free bits (default: the config's)")
+    p.add_argument("--max-beta", type=float, default=None, help="largest KL weight (default: the config's)")
+    p.add_argument("--beta-rate", type=float, default=None, help="KL annealing rate (default: the config's)")
+    p.add_argument("--sampling", default="none", choices=["none", "constant", "inverse_sigmoid"],
+                   help="scheduled sampling schedule (default none: teacher forcing)")
+    p.add_argument("--sampling-rate", type=float, default=0.0,
+                   help="constant: the probability; inverse_sigmoid: k (e.g. 1000)")
+    p.add_argument("--transpose", default="-5,5", metavar="LO,HI",
+                   help="random transposition of melody/bass windows per batch (default -5,5; 0,0 to turn off)")
+    p.add_argument("--checkpoint-every", type=int, default=500, metavar="N")
+    p.add_argument("--keep", type=int, default=3, metavar="N", help="checkpoints to keep (default 3)")
+    p.add_argument("--eval-every", type=int, default=500, metavar="N", help="held-out evaluation interval")
+    p.add_argument("--eval-examples", type=int, default=512, metavar="N")
+    p.add_argument("--float16", action="store_true", help="store the final weights as float16 (half the size)")
+    p.add_argument("--name", default=None, help="model name written into model.json")
+    p.add_argument("--device", default=None, help="cpu, gpu or a TensorFlow device; default: the GPU when there is one")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=run)
+
+    c = subparsers.add_parser("model-card", help="evaluate a trained model and write model-card.json beside it",
+                              description="Held-out reconstruction, KL and sample statistics at temperature 0.5 "
+                                          "compared with the training data; writes MODEL_DIR/model-card.json.")
+    c.add_argument("model", metavar="MODEL_DIR")
+    add_data_arguments(c)
+    c.add_argument("--samples", type=int, default=256, metavar="N", help="samples for the statistics (default 256)")
+    c.add_argument("--temperature", type=float, default=0.5)
+    c.add_argument("--examples", type=int, default=1024, metavar="N", help="held-out windows to reconstruct")
+    c.add_argument("--device", default=None)
+    c.set_defaults(func=run_card)
+
+
+SIZE_PRESETS = {
+    # flat decoders / hierarchical decoders: (enc, dec, z)
+    "small": {"flat": ((256,), (256, 256), 128), "hier": ((256, 256), (256, 256), 256)},
+    "tiny": {"flat": ((32,), (32,), 8), "hier": ((32, 32), (32, 32), 8)},
+}
+
+
+def resolve_config(args):
+    """The config with the chosen sizes and KL settings."""
+    import dataclasses
+
+    from core.musicvae.configs import get_config
+
+    cfg = get_config(args.config)
+    if args.sizes in SIZE_PRESETS:
+        enc, dec, z = SIZE_PRESETS[args.sizes]["hier" if cfg.hierarchical else "flat"]
+        cfg = cfg.with_sizes(enc, dec, z)
+    if args.enc or args.dec or args.z:
+        cfg = cfg.with_sizes(_sizes_list(args.enc) if args.enc else None,
+                             _sizes_list(args.dec) if args.dec else None, args.z)
+    elif args.sizes == "custom":
+        raise UserError("--sizes custom needs --enc, --dec and/or --z")
+    changes = {k: v for k, v in (("free_bits", args.free_bits), ("max_beta", args.max_beta),
+                                 ("beta_rate", args.beta_rate)) if v is not None}
+    return dataclasses.replace(cfg, **changes) if changes else cfg
+
+
+def data_source(data: str, kind: str) -> str:
+    """The dataset builder's source string for a --data value and a model kind."""
+    if data in ("corpus:drums", "corpus:trio"):
+        want = data.split(":")[1]
+        if want != kind:
+            raise UserError(f"--data {data} holds {want} material, but the config models {kind}")
+        return "corpus"
+    return data
+
+
+def load_data(token, args, kind: str, bars: int):
+    from core.data.dataset import build_dataset
+
+    return build_dataset(data_source(args.data, kind), kind, token, bars=bars, limit_files=args.limit_files,
+                         drum_sequences=args.drum_sequences)
+
+
+class ProgressBar:
+    """A one-line text progress bar on stderr, redrawn at most every `every` seconds."""
+
+    def __init__(self, stream=None, every: float = 0.5, width: int = 24):
+        self.stream = stream or sys.stderr
+        self.every, self.width = every, width
+        self.last = 0.0
+        self.phase = ""
+
+    def __call__(self, fraction: float, message: str) -> None:
+        now = time.monotonic()
+        if now - self.last < self.every and fraction < 1.0:
+            return
+        self.last = now
+        filled = int(round(fraction * self.width))
+        bar = "#" * filled + "-" * (self.width - filled)
+        line = f"\r[{bar}] {fraction * 100:5.1f}%  {message}"
+        if self.stream.isatty():
+            self.stream.write(line[:200].ljust(120))
+        else:
+            self.stream.write(line[1:] + "\n")
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.stream.isatty():
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def _interruptible(token):
+    """First Ctrl-C cancels the token (the job saves and stops), a second one interrupts."""
+    def handler(signum, frame):
+        if token.cancelled:
+            raise KeyboardInterrupt
+        print("\nstopping after this step (Ctrl-C again to quit at once)...", file=sys.stderr)
+        token.cancel()
+
+    try:
+        return signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread
+        return None
+
+
+def run(args) -> int:
+    from core.jobs import JobToken
+    from core.musicvae.training import TrainSettings, train
+
+    cfg = resolve_config(args)
+    try:
+        lo, hi = (int(x) for x in args.transpose.split(","))
+    except ValueError:
+        raise UserError(f"--transpose takes LO,HI semitones, e.g. -5,5 (got {args.transpose!r})") from None
+    settings = TrainSettings(
+        steps=args.steps, batch_size=args.batch, learning_rate=args.lr, decay_rate=args.decay,
+        min_learning_rate=args.min_lr, sampling_schedule=args.sampling, sampling_rate=args.sampling_rate,
+        transpose=None if (lo, hi) == (0, 0) else (lo, hi), checkpoint_every=args.checkpoint_every,
+        keep_checkpoints=args.keep, eval_every=args.eval_every, eval_examples=args.eval_examples, seed=args.seed,
+        storage="float16" if args.float16 else "float32", device=args.device, name=args.name)
+    bar = ProgressBar()
+    token = JobToken(bar)
+    print(f"{cfg.name}: enc {list(cfg.enc_rnn_size)}, dec {list(cfg.dec_rnn_size)}, z {cfg.z_size}, "
+          f"{cfg.steps} steps; free bits {cfg.free_bits:g}, max beta {cfg.max_beta:g}, beta rate {cfg.beta_rate:g}",
+          file=sys.stderr)
+    old = _interruptible(token)
+    try:
+        dataset = load_data(token, args, cfg.data, cfg.bars)
+        bar.done()
+        print(dataset.summary(), file=sys.stderr)
+        result = train(token, cfg, dataset, args.out, settings, resume=args.resume, data_description=args.data)
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGINT, old)
+    bar.done()
+    state = "stopped" if result.cancelled else "finished"
+    print(f"{state} at step {result.step} after {result.seconds / 60:.1f} min of training; model in {result.out_dir}")
+    if result.history:
+        h = result.history[-1]
+        print(f"held-out (step {h['step']}): teacher-forced accuracy {h['teacher_forced_accuracy']:.3f}, "
+              f"free-running accuracy {h['free_running_accuracy']:.3f}, KL {h['kl_bits']:.1f} bits")
+    return 0
+
+
+def run_card(args) -> int:
+    import json
+
+    from core.jobs import JobToken
+    from core.musicvae.checkpoint import load_weights
+    from core.musicvae.evaluate import write_model_card
+
+    cfg, _, _ = load_weights(None, args.model)
+    bar = ProgressBar()
+    token = JobToken(bar)
+    dataset = load_data(token, args, cfg.data, cfg.bars)
+    bar.done()
+    card = write_model_card(args.model, dataset, token=token, samples=args.samples,
+                            temperature=args.temperature, max_examples=args.examples, device=args.device,
+                            data_description=args.data)
+    bar.done()
+    print(json.dumps(card["held_out"], indent=1))
+    print(json.dumps(card["targets"], indent=1))
+    return 0

@@ -174,6 +174,11 @@ class Timeline(QWidget):
         toolbar = QWidget(self)
         toolbar.setObjectName("timelineToolbar")
         toolbar.setLayout(bar)
+        toolbar.setStyleSheet(
+            "QWidget#timelineToolbar { background: #23272e; border-bottom: 1px solid #15171b; }"
+            "QToolButton#fillButton { border: 1px solid #b07c2e; color: #f0c27a; padding: 3px 12px; }"
+            "QToolButton#fillButton:hover { background: #3a3224; }"
+            "QToolButton#fillButton:disabled { border-color: #3b424d; color: #8b93a1; }")
         outer.addWidget(toolbar)
         outer.addLayout(body, 1)
 

@@ -383,8 +383,8 @@ class TimelineCanvas(QWidget):
         small.setPointSizeF(max(small.pointSizeF() * 0.85, 7))
         bars = f"{sec.length / self.beats_per_bar:g}"
         right = ""
-        if inner.width() > 70:
-            right = f"{bars} bars" if inner.width() > 120 else bars
+        if inner.width() > 110:  # narrower blocks: the ruler tells the length
+            right = f"{bars} bars"
         fm_small = QFontMetrics(small)
         right_w = fm_small.horizontalAdvance(right) + 4 if right else 0
         link_w = 14 if shared and inner.width() > 60 else 0

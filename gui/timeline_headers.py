@@ -88,6 +88,7 @@ class TrackHeaders(QWidget):
     def _rebuild(self) -> None:
         for row in self.rows:
             for w in row.widgets():
+                w.hide()  # gone now; deleted once control is back in the event loop
                 w.deleteLater()
         self.rows = []
         for track in self.song.tracks:

@@ -10,12 +10,11 @@ from PySide6.QtTest import QTest
 
 from core import arrangement as arr
 from core.project import load_project
-from core.song import Clip, Note, Track
+from core.song import Clip, Note
 from gui import dialogs
 from gui import timeline_style as ts
-
 from gui.main_window import MainWindow
-from gui.timeline import install_timeline
+from gui.timeline import Timeline
 from gui.timeline_export import CLIP_MIME, SECTION_MIME, section_mime
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -48,8 +47,8 @@ def window(qtbot, tmp_path, asked):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     w = MainWindow(settings=settings)
     qtbot.addWidget(w)
-    if getattr(w, "timeline", None) is None:  # the window's own hook puts it there
-        install_timeline(w)
+    assert isinstance(w.timeline, Timeline)  # the window's own hook put it under the piano roll
+    assert w.timeline_splitter.widget(0) is w.editor and w.timeline_splitter.widget(1) is w.timeline
     w.resize(1400, 900)
     w.show()
     qtbot.waitExposed(w)

@@ -399,13 +399,17 @@ def plan_fill(song: Song, section_ids: Iterable[str] | None = None, regenerate: 
     length (the clip then repeats to fill longer sections).
     """
     secs = ordered(song.sections)
+
+    def empty(s: Section) -> bool:  # a clip deleted from the library leaves the slot empty
+        return s.clip_id is None or s.clip_id not in song.clips
+
     if section_ids is None:
-        chosen = [s for s in secs if s.clip_id is None]
+        chosen = [s for s in secs if empty(s)]
     else:
         ids = set(section_ids)
         chosen = [s for s in secs if s.id in ids]
         if not regenerate:
-            chosen = [s for s in chosen if s.clip_id is None]
+            chosen = [s for s in chosen if empty(s)]
     requests: dict[str, int] = {}
     reuse: dict[str, str] = {}
     targets: list[str] = []
@@ -417,11 +421,11 @@ def plan_fill(song: Song, section_ids: Iterable[str] | None = None, regenerate: 
             old_by_label.setdefault(s.label, set()).add(s.clip_id)
         for s in secs:
             olds = old_by_label.get(s.label)
-            if olds is not None and (s.clip_id in olds or s.clip_id is None):
+            if olds is not None and (s.clip_id in olds or empty(s)):
                 targets.append(s.id)
                 bars = _model_bars(s.length)
                 requests[s.label] = max(requests.get(s.label, 0), bars)
-                if s.clip_id is not None:
+                if not empty(s):
                     replaced.setdefault(s.label, s.clip_id)
     else:
         for s in chosen:

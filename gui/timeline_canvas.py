@@ -94,6 +94,7 @@ class TimelineCanvas(QWidget):
         self._gesture: dict | None = None
         self._drop: DropTarget | None = None
         self._pixmaps: dict[tuple, QPixmap] = {}
+        self._track_ids = [t.id for t in song.tracks]
         self.setObjectName("timelineCanvas")
         self.setMouseTracking(True)
         self.setAcceptDrops(True)
@@ -199,8 +200,10 @@ class TimelineCanvas(QWidget):
         if event == "clip_changed":
             cid = details.get("clip_id")
             self._pixmaps = {k: v for k, v in self._pixmaps.items() if k[0] != cid}
-        elif event in ("clip_removed", "reset", "tracks"):
-            self._pixmaps.clear()
+        elif event in ("clip_removed", "reset") or (
+                event == "tracks" and self._track_ids != [t.id for t in self.song.tracks]):
+            self._pixmaps.clear()  # a mute or volume change leaves the note pictures as they are
+        self._track_ids = [t.id for t in self.song.tracks]
         if event in ("sections", "reset", "clip_removed"):
             self.set_selection(self.selected, emit=True)
         if event in ("tracks", "reset", "tempo"):
@@ -237,9 +240,7 @@ class TimelineCanvas(QWidget):
         for sec in secs:
             if sec.end < first or sec.start > last:
                 continue
-            length = g["length"] if g.get("kind") == "resize" and g.get("id") == sec.id else None
-            self._paint_block(p, sec, sharing.get(sec.clip_id, 0) > 1, faded=sec.id == moving,
-                              preview_length=length)
+            self._paint_block(p, sec, sharing.get(sec.clip_id, 0) > 1, faded=sec.id == moving)
         if not secs:
             self._paint_empty_hint(p)
         self._paint_ruler(p, w)
@@ -317,8 +318,7 @@ class TimelineCanvas(QWidget):
         for x in (x0, x1):
             p.drawLine(QPointF(x, 0), QPointF(x, h))
 
-    def _paint_block(self, p: QPainter, sec: Section, shared: bool, faded: bool,
-                     preview_length: float | None) -> None:
+    def _paint_block(self, p: QPainter, sec: Section, shared: bool, faded: bool) -> None:
         rect = self.block_rect(sec)
         clip = self.song.clips.get(sec.clip_id) if sec.clip_id else None
         empty = clip is None
@@ -363,15 +363,6 @@ class TimelineCanvas(QWidget):
             p.drawRoundedRect(rect.adjusted(1, 1, -1, -1), 5, 5)
         self._paint_band_text(p, sec, clip, band, shared)
         p.restore()
-        if preview_length is not None:
-            ghost = QRectF(rect.left(), rect.top(), preview_length * self.px_per_beat - 2, rect.height())
-            p.setPen(QPen(ts.INSERT_MARK, 1.5, Qt.PenStyle.DashLine))
-            p.setBrush(QColor(255, 210, 122, 30))
-            p.drawRoundedRect(ghost, 5, 5)
-            p.setPen(ts.INSERT_MARK)
-            bars = preview_length / self.beats_per_bar
-            p.drawText(QRectF(ghost.right() - 80, ghost.bottom() - 18, 76, 16),
-                       Qt.AlignmentFlag.AlignRight, f"{bars:g} bars")
 
     def _paint_band_text(self, p: QPainter, sec: Section, clip, band: QRectF, shared: bool) -> None:
         inner = band.adjusted(6, 0, -5, 0)
@@ -505,8 +496,35 @@ class TimelineCanvas(QWidget):
                    "No sections yet. Choose a Song form to lay out empty slots, "
                    "or drag a clip here from the library.")
 
+    def _paint_resize(self, p: QPainter, g: dict) -> None:
+        """The new length over everything: an outline, the edge, and the bar count in a tag."""
+        sec = self._find(g["id"])
+        if sec is None:
+            return
+        rect = self.block_rect(sec)
+        ghost = QRectF(rect.left(), rect.top(), g["length"] * self.px_per_beat - 2, rect.height())
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        p.setPen(QPen(ts.INSERT_MARK, 2, Qt.PenStyle.DashLine))
+        p.setBrush(QColor(255, 210, 122, 45))
+        p.drawRoundedRect(ghost, 5, 5)
+        p.setPen(QPen(ts.INSERT_MARK, 3))
+        p.drawLine(QPointF(ghost.right(), ghost.top()), QPointF(ghost.right(), ghost.bottom()))
+        text = f"{g['length'] / self.beats_per_bar:g} bars"
+        fm = QFontMetrics(self.font())
+        tag = QRectF(ghost.right() + 4, ghost.top() + ts.LABEL_H + 4, fm.horizontalAdvance(text) + 12, 20)
+        if tag.right() > self.width():
+            tag.moveRight(ghost.right() - 4)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(ts.INSERT_MARK)
+        p.drawRoundedRect(tag, 4, 4)
+        p.setPen(QColor("#1d2025"))
+        p.drawText(tag, Qt.AlignmentFlag.AlignCenter, text)
+
     def _paint_feedback(self, p: QPainter, h: int) -> None:
         g = self._gesture or {}
+        if g.get("kind") == "resize":
+            self._paint_resize(p, g)
+            return
         target = self._drop
         if g.get("kind") == "move" and g.get("active"):
             target = DropTarget(None, g["index"])

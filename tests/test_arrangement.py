@@ -321,3 +321,10 @@ def test_loop_region_is_saved_and_checked(tmp_path):
     doc["loop"] = [4.0, 2.0]
     with pytest.raises(ProjectFileError, match="loop region"):
         song_from_dict(doc)
+
+
+def test_a_slot_whose_clip_was_deleted_counts_as_empty():
+    song, _track, clip = song_with_clip()
+    song.remove_clip(clip.id)
+    plan = arr.plan_fill(song)
+    assert plan.targets == [s.id for s in song.sections] and plan.requests == {"verse": 2, "chorus": 2}

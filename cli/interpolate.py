@@ -39,6 +39,14 @@ def read_clip(path: str):
     return song, next(iter(song.clips.values()))
 
 
+def assign_trio_parts(song) -> None:
+    """Pitched tracks get trio parts by program, as Magenta's trio converter does: bass
+    programs (32..39) play bass, the others melody (the importer's role guess goes by pitch)."""
+    for t in list(song.tracks):
+        if not t.is_drum and t.role != "drums":
+            song.update_track(t.id, role="bass" if 32 <= t.program <= 39 else "melody")
+
+
 def run(args) -> int:
     if args.steps < 2:
         raise UserError("--steps must be at least 2 (the two ends)")
@@ -47,6 +55,9 @@ def run(args) -> int:
     song_a, clip_a = read_clip(args.source)
     song_b, clip_b = read_clip(args.target)
     model = open_model(args)
+    if model.kind == "trio":
+        assign_trio_parts(song_a)
+        assign_trio_parts(song_b)
     inputs, lengths, reports = model.clips_to_inputs([clip_a, clip_b], [song_a, song_b])
     for path, rep in zip((args.source, args.target), reports):
         if not rep.clean:

@@ -40,3 +40,7 @@ def run(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `main.py info song.mid | head`); that is not an error.
+        sys.stderr.close()
+        return 0

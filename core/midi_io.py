@@ -36,6 +36,7 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_BPM = 999.0
 MIN_BPM = 1.0
 EXPORT_TICKS_PER_BEAT = 960  # divisible by 3 (triplets) and by 64 (1/256 notes)
+END_OF_TRACK_SLACK_BEATS = 1 / 8
 DRUM_CHANNEL = 9
 VALID_DENOMINATORS = (1, 2, 4, 8, 16, 32)
 DEFAULT_TEMPO_US = 500_000  # 120 BPM, the MIDI default
@@ -262,7 +263,11 @@ def _collect(data: bytes, chunks, tpb: int, title: str) -> Song:
         song.add_track(track)
     if clip_notes:
         last_end = max(n.end for ns in clip_notes.values() for n in ns)
-        length = round_up_to_bar(song.time_signatures, max(last_end, max_tick / tpb))
+        # The end of the last track counts too (a file may end with silence), less a little slack:
+        # many writers (pretty_midi among them) put the end-of-track a tick after the last note-off,
+        # which must not add an empty bar.
+        length = round_up_to_bar(song.time_signatures,
+                                 max(last_end, max_tick / tpb - END_OF_TRACK_SLACK_BEATS))
         clip = song.add_clip(Clip(title, length, clip_notes, origin="imported"))
         song.add_section(Section("imported", clip.id, 0.0, length))
     return song

@@ -389,3 +389,25 @@ def test_exported_file_reads_the_same_in_pretty_midi(tmp_path):
             assert abs(n.start - exp.seconds(s)) < MS and abs(n.end - exp.seconds(e)) < MS
     ts = pm.time_signature_changes
     assert [(t.numerator, t.denominator) for t in ts] == [(3, 4), (6, 8)]
+
+
+def test_end_of_track_a_tick_after_the_last_bar_adds_no_bar(tmp_path):
+    """pretty_midi ends each track one tick after the last note-off: a 4-bar file stays 4 bars."""
+    import pretty_midi
+
+    from core.midi_io import import_midi
+
+    pm = pretty_midi.PrettyMIDI(initial_tempo=100.0)
+    inst = pretty_midi.Instrument(0, name="Lead")
+    beat = 60.0 / 100.0
+    for i in range(16):
+        inst.notes.append(pretty_midi.Note(90, 60 + i % 5, i * beat, (i + 1) * beat))
+    pm.instruments.append(inst)
+    path = tmp_path / "four_bars.mid"
+    pm.write(str(path))
+    song = import_midi(path)
+    assert song.length_bars() == 4
+    # a file that really ends later (a whole beat of silence after the notes) keeps that bar
+    pm.instruments[0].notes.append(pretty_midi.Note(1, 60, 16 * beat, 17 * beat))
+    pm.write(str(path))
+    assert import_midi(path).length_bars() == 5

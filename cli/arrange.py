@@ -4,8 +4,9 @@
         --out song.mid [--bars-per-section N] [--temperature T] [--seed S] [--save song.lstudio]
 
 One clip is generated per distinct label and reused at each repeat of that label, so every
-chorus plays the same notes. A 2-bar model's clip repeats to fill an N-bar section; a 16-bar
-model makes sections of up to 16 bars. The MIDI file has a marker named after each section.
+chorus plays the same notes. A 2-bar model's clip repeats to fill an N-bar section (or, with
+--vary, alternates with variations of itself); a 16-bar model makes sections of up to 16
+bars. The MIDI file has a marker named after each section.
 """
 from __future__ import annotations
 
@@ -34,6 +35,10 @@ def register(subparsers) -> None:
                    help=f"bars in each section (default {DEFAULT_BARS}); a shorter clip repeats to fill")
     p.add_argument("--temperature", type=float, default=0.5, help="sampling temperature (default 0.5)")
     p.add_argument("--seed", type=int, default=None, help="seed for a reproducible song")
+    p.add_argument("--vary", type=float, default=None, metavar="SIMILARITY",
+                   help="with a 2-bar model, fill each section with the clip and variations of it "
+                        "(A A' A A'') instead of repeating it; 0..1, how close a variation stays "
+                        "(try 0.8)")
     p.add_argument("--save", default=None, metavar="PROJECT",
                    help="also save the song as a Latent Studio project (.lstudio)")
     p.add_argument("--tempo", type=float, default=120.0, help="song tempo in BPM (default 120)")
@@ -49,6 +54,8 @@ def _check(args) -> list[str]:
         raise UserError("--bars-per-section must be at least 1")
     if args.temperature < 0:
         raise UserError("--temperature must be 0 or more")
+    if args.vary is not None and not 0.0 <= args.vary <= 1.0:
+        raise UserError("--vary must be within 0 and 1")
     if not 1.0 <= args.tempo <= 999.0:
         raise UserError("--tempo must be within 1..999 BPM")
     if not args.out.lower().endswith((".mid", ".midi")):
@@ -59,7 +66,7 @@ def _check(args) -> list[str]:
 
 
 def build_song(model, labels: list[str], bars: int, temperature: float, seed, tempo: float,
-               title: str, on_progress=None):
+               title: str, on_progress=None, vary: float | None = None):
     """A new Song laid out from `labels` and filled from `model` (one clip per label)."""
     from core import arrangement as arr
     from core.jobs import JobToken
@@ -71,7 +78,7 @@ def build_song(model, labels: list[str], bars: int, temperature: float, seed, te
                         f"{model_bars} or less (asked for {bars})")
     song = Song(title=title, tempo=tempo)
     song.set_sections(arr.template_sections(labels, song.beats_per_bar, bars))
-    arr.fill(song, model, temperature=temperature, seed=seed, token=JobToken(on_progress))
+    arr.fill(song, model, temperature=temperature, seed=seed, token=JobToken(on_progress), vary=vary)
     return song
 
 
@@ -91,7 +98,7 @@ def run(args) -> int:
 
     t0 = time.perf_counter()
     song = build_song(model, labels, args.bars_per_section, args.temperature, args.seed,
-                      args.tempo, title, progress)
+                      args.tempo, title, progress, args.vary)
     print(f"generated {len(song.clips)} clip(s) for {len(song.sections)} sections in "
           f"{time.perf_counter() - t0:.1f} s" + (f" (seed {args.seed})" if args.seed is not None else ""))
     bpb = song.beats_per_bar

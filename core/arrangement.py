@@ -447,41 +447,89 @@ def model_parts(model) -> tuple[str, ...]:
 
 
 def generate_clips(token, model, requests: Mapping[str, int], temperature: float = 0.5,
-                   seed: int | None = None) -> dict[str, Clip]:
+                   seed: int | None = None, vary: float | None = None) -> dict[str, Clip]:
     """A Job step: one new clip per requested label, from the model, keyed by part name.
 
-    `requests` maps label -> length in model bars (at most the model's own length). Labels are
-    sampled in the order given; the same seed gives the same clips. The song is not touched.
+    `requests` maps label -> length in model bars. Without `vary` a request is cut to the
+    model's length (the clip then repeats to fill its sections). With `vary` (a similarity in
+    0..1), a label asking for more bars than a flat (2-bar) model makes gets a longer clip of
+    phrases: the first phrase, then a variation of it (a code near the first one), the first
+    again, another variation and so on, so an 8-bar verse goes A A' A A''. Labels are sampled
+    in the order given; the same seed gives the same clips. The song is not touched.
     """
     import numpy as np  # noqa: PLC0415
 
     if temperature < 0:
         raise UserError(f"The temperature must be 0 or more (got {temperature}).")
+    if vary is not None and not 0.0 <= vary <= 1.0:
+        raise UserError(f"The variation similarity must be within 0 and 1 (got {vary}).")
     model_bars = int(model.config.bars)
     steps_per_bar = int(model.config.steps) // model_bars
+    parts = model_parts(model)
+    track_ids = {p: p for p in parts}
     labels = list(requests)
     by_length: dict[int, list[str]] = {}
+    longer: list[str] = []
     for label in labels:
-        bars = min(max(int(requests[label]), 1), model_bars)
-        by_length.setdefault(bars, []).append(label)
+        want = max(int(requests[label]), 1)
+        if vary is not None and want > model_bars and not model.config.hierarchical:
+            longer.append(label)
+        else:
+            by_length.setdefault(min(want, model_bars), []).append(label)
     rng = np.random.default_rng(seed)
     out: dict[str, Clip] = {}
     done = 0
-    for bars, group in by_length.items():
+
+    def report(group, bars):
         if token is not None:
             token.progress(done / max(len(labels), 1),
                            f"Generating {', '.join(group)} ({bars} bar{'s' if bars != 1 else ''})")
-        parts = model_parts(model)
-        clips = model.sample(len(group), temperature=temperature, seed=rng,
-                             track_ids={p: p for p in parts}, length=bars * steps_per_bar)
+
+    for bars, group in by_length.items():
+        report(group, bars)
+        clips = model.sample(len(group), temperature=temperature, seed=rng, track_ids=track_ids,
+                             length=bars * steps_per_bar)
         for label, clip in zip(group, clips):
-            clip.name = label_title(label)
-            clip.label = label
             out[label] = clip
         done += len(group)
+    for label in longer:
+        bars = int(requests[label])
+        report([label], bars)
+        out[label] = _varied_clip(model, bars, temperature, vary, rng, track_ids)
+        done += 1
+    for label, clip in out.items():
+        clip.name = label_title(label)
+        clip.label = label
     if token is not None:
         token.progress(1.0, f"Generated {len(out)} clip{'s' if len(out) != 1 else ''}")
     return {label: out[label] for label in labels}
+
+
+def _varied_clip(model, bars: int, temperature: float, similarity: float, rng, track_ids) -> Clip:
+    """`bars` bars of phrases A A' A A'' ... from a flat model (see generate_clips)."""
+    from core.musicvae import latent as latent_ops  # noqa: PLC0415 - numpy only
+
+    model_bars = int(model.config.bars)
+    phrases = int(math.ceil(bars / model_bars))
+    z0 = model.random_z(1, rng)[0]
+    variations = latent_ops.similar(z0, phrases // 2, similarity, rng)
+    decoded = model.decode([z0] + list(variations), temperature=temperature, seed=rng,
+                           track_ids=track_ids)
+    base, rest = decoded[0], decoded[1:]
+    phrase_beats = model_bars * MODEL_BAR_BEATS
+    length = bars * MODEL_BAR_BEATS
+    notes: dict[str, list] = {}
+    for k in range(phrases):
+        piece = base if k % 2 == 0 else rest[k // 2]
+        offset = k * phrase_beats
+        for part, ns in piece.notes.items():
+            for n in ns:
+                if n.start + offset < length - EPS:
+                    notes.setdefault(part, []).append(
+                        n._replace(start=n.start + offset, end=min(n.end + offset, length)))
+    return Clip(name="Varied", length=length, notes=notes,
+                latent=None if base.latent is None else list(base.latent), model=base.model,
+                origin="sampled")
 
 
 def label_title(label: str) -> str:
@@ -556,22 +604,30 @@ def fill_change(song: Song, plan: FillPlan, clips: Mapping[str, Clip],
 
 
 def fill(song: Song, model, section_ids: Iterable[str] | None = None, temperature: float = 0.5,
-         seed: int | None = None, token=None, regenerate: bool = False) -> ArrangementChange:
-    """Plan, generate and apply a fill in one go (the CLI and tests); returns the change."""
-    plan = plan_fill(song, section_ids, regenerate=regenerate, max_bars=int(model.config.bars))
-    clips = generate_clips(token, model, plan.requests, temperature, seed) if plan.requests else {}
+         seed: int | None = None, token=None, regenerate: bool = False,
+         vary: float | None = None) -> ArrangementChange:
+    """Plan, generate and apply a fill in one go (the CLI and tests); returns the change.
+
+    `vary`: see generate_clips (longer sections get varied phrases instead of a repeat).
+    """
+    cap = None if vary is not None and not model.config.hierarchical else int(model.config.bars)
+    plan = plan_fill(song, section_ids, regenerate=regenerate, max_bars=cap)
+    clips = generate_clips(token, model, plan.requests, temperature, seed, vary) if plan.requests else {}
     change = fill_change(song, plan, clips, parts=model_parts(model))
     apply_change(song, change)
     return change
 
 
 def fill_job(token, model, requests: Mapping[str, int], temperature: float = 0.5,
-             seed: int | None = None) -> tuple[dict[str, Clip], tuple[str, ...]]:
+             seed: int | None = None, vary: float | None = None) -> tuple[dict[str, Clip], tuple[str, ...]]:
     """The Job the timeline runs with a loaded model: one new clip per requested label.
 
-    Requests longer than the model's clips are cut to its length (the clip then repeats to fill
-    its sections). Returns (clips keyed by label, notes keyed by part name; the model's parts).
+    Without `vary`, requests longer than the model's clips are cut to its length (the clip then
+    repeats to fill its sections). Returns (clips keyed by label, notes keyed by part name; the
+    model's parts).
     """
-    max_bars = int(model.config.bars)
-    capped = {k: min(int(v), max_bars) for k, v in requests.items()}
-    return generate_clips(token, model, capped, temperature, seed), model_parts(model)
+    if vary is None or model.config.hierarchical:
+        max_bars = int(model.config.bars)
+        requests = {k: min(int(v), max_bars) for k, v in requests.items()}
+        vary = None
+    return generate_clips(token, model, requests, temperature, seed, vary), model_parts(model)

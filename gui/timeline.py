@@ -18,9 +18,9 @@ import os
 import traceback
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
-from PySide6.QtWidgets import (QComboBox, QCompleter, QDoubleSpinBox, QHBoxLayout, QLabel,
-                               QLineEdit, QMenu, QScrollBar, QSpinBox, QSplitter, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDoubleSpinBox, QHBoxLayout,
+                               QLabel, QLineEdit, QMenu, QScrollBar, QSpinBox, QSplitter,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from core import arrangement as arr
 from core.errors import UserError
@@ -35,6 +35,7 @@ from gui.timeline_export import SECTION_MIME, export_clip, export_section, secti
 from gui.timeline_headers import TrackHeaders
 
 CHOOSE_CHECKPOINT = "__choose__"
+VARY_SIMILARITY = 0.8  # how close a varied phrase stays to the first one
 
 
 class Timeline(QWidget):
@@ -113,6 +114,10 @@ class Timeline(QWidget):
         self.temperature.setDecimals(2)
         self.temperature.setValue(0.5)
         self.temperature.setToolTip("Temperature: low is safe and repetitive, high is adventurous")
+        self.vary = QCheckBox("Vary", self)
+        self.vary.setObjectName("varyBox")
+        self.vary.setToolTip("When a section is longer than the model's clips (2 bars), fill it with "
+                             "the clip and variations of it (A A' A A'') instead of repeating it")
         self.loop_button = self._tool("Loop", "Loop the selected sections (or the whole song); "
                                       "drag on the ruler to loop any bars", self.toggle_loop)
         self.loop_button.setCheckable(True)
@@ -146,6 +151,7 @@ class Timeline(QWidget):
         bar.addWidget(self.model_combo)
         bar.addWidget(QLabel("Temp"))
         bar.addWidget(self.temperature)
+        bar.addWidget(self.vary)
         bar.addSpacing(10)
         bar.addWidget(self.loop_button)
         bar.addStretch(1)
@@ -629,7 +635,8 @@ class Timeline(QWidget):
             return False
         labels = ", ".join(plan.requests)
         self._fill_job = True
-        self.models.run(name, arr.fill_job, dict(plan.requests), float(self.temperature.value()), seed,
+        vary = VARY_SIMILARITY if self.vary.isChecked() else None
+        self.models.run(name, arr.fill_job, dict(plan.requests), float(self.temperature.value()), seed, vary,
                         on_done=lambda result: self._apply_fill(plan, result, regenerate),
                         on_finish=self._fill_over, description=f"Filling {labels} with {name}")
         self._update_actions()

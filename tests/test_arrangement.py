@@ -328,3 +328,21 @@ def test_a_slot_whose_clip_was_deleted_counts_as_empty():
     song.remove_clip(clip.id)
     plan = arr.plan_fill(song)
     assert plan.targets == [s.id for s in song.sections] and plan.requests == {"verse": 2, "chorus": 2}
+
+
+def test_vary_fills_long_sections_with_phrase_variations(drums_model):
+    song = song_with_form("verse chorus verse", bars=8)
+    arr.fill(song, drums_model, seed=5, vary=0.7)
+    drums = song.tracks[0].id
+    verse = song.clips[song.sections[0].clip_id]
+    assert verse.length == 32.0  # the whole 8-bar section, not a 2-bar loop
+    assert song.sections[2].clip_id == verse.id  # still one clip per label
+
+    def phrase(k):
+        return [(n.pitch, n.start - 8 * k, n.end - 8 * k) for n in verse.notes[drums]
+                if 8 * k <= n.start < 8 * (k + 1)]
+    assert phrase(0) == phrase(2) != []  # A ... A
+    assert phrase(1) != phrase(0) and phrase(3) != phrase(1)  # A' and A'' are new
+    assert all(n.end <= 32.0 for n in verse.notes[drums])
+    with pytest.raises(UserError, match="similarity"):
+        arr.generate_clips(None, drums_model, {"verse": 4}, vary=1.5)

@@ -82,6 +82,7 @@ def test_arrange_is_reproducible_with_a_seed(tmp_path):
     (["--form", " , "], "form is empty"),
     (["--bars-per-section", "0"], "bars-per-section"),
     (["--temperature", "-1"], "temperature"),
+    (["--vary", "1.5"], "--vary"),
     (["--out-name", "song.txt"], "ending in .mid"),
     (["--save", "x.json"], "ending in .lstudio"),
 ])
@@ -112,3 +113,14 @@ def test_arrange_with_a_16_bar_trio_limits_the_sections(tmp_path, capsys):
     assert mido.MidiFile(out).length == pytest.approx(24 * 0.5, abs=1e-3)
     sec_s = 8 * 0.5
     assert notes_in(pm, 0, sec_s) == notes_in(pm, 2 * sec_s, 3 * sec_s) != []
+
+
+def test_arrange_with_vary_writes_whole_section_clips(tmp_path):
+    out, project = tmp_path / "v.mid", tmp_path / "v.lstudio"
+    assert run(["arrange", "--model", MEL, "--config", "cat-mel_2bar_big", "--form", "verse chorus verse",
+                "--out", str(out), "--bars-per-section", "4", "--seed", "2", "--vary", "0.8",
+                "--device", "cpu", "--save", str(project)]) == 0
+    song = load_project(project)
+    assert sorted(c.length for c in song.clips.values()) == [16.0, 16.0]
+    assert song.sections[0].clip_id == song.sections[2].clip_id
+    assert markers(out) == [(0.0, "verse"), (16.0, "chorus"), (32.0, "verse")]

@@ -202,6 +202,14 @@ def test_fill_runs_the_model_on_the_job_runner_and_undo_takes_it_back(qtbot, win
     choruses = [s for s in w.song.sections if s.label == "chorus"]
     assert choruses[0].clip_id == choruses[1].clip_id != old_chorus
     assert [s.clip_id for s in w.song.sections if s.label == "verse"] == [verses[0].clip_id] * 2
+    # with Vary, a new 8-bar bridge gets a whole 8-bar clip of phrases instead of a 2-bar loop
+    tl.select([])
+    tl.add_section("bridge")
+    tl.vary.setChecked(True)
+    with qtbot.waitSignal(w.runner.busy_changed, timeout=60000, check_params_cb=lambda b: b is False):
+        assert tl.fill(seed=1) is True
+    bridge = next(s for s in w.song.sections if s.label == "bridge")
+    assert bridge.length == 32.0 and w.song.clips[bridge.clip_id].length == 32.0
 
 
 def test_fill_without_a_model_says_so(window, asked):

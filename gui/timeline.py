@@ -124,7 +124,7 @@ class Timeline(QWidget):
         self.loop_button.setObjectName("loopButton")
         self.tempo = QDoubleSpinBox(self)
         self.tempo.setObjectName("tempoBox")
-        self.tempo.setRange(20.0, 400.0)
+        self.tempo.setRange(1.0, 999.0)  # what a Song accepts
         self.tempo.setDecimals(1)
         self.tempo.setSuffix(" BPM")
         self.tempo.setKeyboardTracking(False)
@@ -319,6 +319,8 @@ class Timeline(QWidget):
     def _on_song(self, event: str, **_details) -> None:
         if event in ("tempo", "reset", "loop"):
             self._sync_song_fields()
+        if event == "reset":  # another song was opened: show all of it
+            QTimer.singleShot(0, self.canvas.zoom_to_fit)
         if event in ("sections", "reset", "clip_added", "clip_removed"):
             self._update_actions()
 

@@ -618,8 +618,7 @@ class TimelineCanvas(QWidget):
             self.status_message.emit(f"{g['length'] / bpb:g} bars")
             self.update()
         elif g["kind"] == "move":
-            if not self.rect().adjusted(-4, -4, 4, 4).contains(pos.toPoint()) and g["active"] or \
-                    (moved and not self.rect().contains(pos.toPoint())):
+            if moved and not self.rect().contains(pos.toPoint()):  # out of the timeline: a file
                 sid, clip_only = g["id"], g["clip_only"]
                 self._gesture = None
                 self.update()

@@ -385,6 +385,18 @@ def test_export_a_section_or_a_clip_and_drag_one_out(window, asked, tmp_path):
     assert len(pretty_midi.PrettyMIDI(path).instruments[0].notes) == 4
     clip_mime = section_mime(w.song, w.song.sections[2].id, clip_only=True)
     assert bytes(clip_mime.data(CLIP_MIME)).decode() == a.id
+    # pressing on a block and leaving the timeline starts the drag out (Alt: the clip alone)
+    tl.canvas.drag_out_requested.disconnect(tl.drag_out)  # QDrag.exec would wait for a drop
+    asked_out = []
+    tl.canvas.drag_out_requested.connect(lambda sid, clip_only: asked_out.append((sid, clip_only)))
+    for mods in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.AltModifier):
+        p0 = center_of(tl, w.song.sections[2].id)
+        QTest.mousePress(tl.canvas, Qt.MouseButton.LeftButton, mods, p0)
+        QTest.mouseMove(tl.canvas, QPoint(p0.x(), p0.y() - 10))
+        QTest.mouseMove(tl.canvas, QPoint(p0.x(), -30))
+        QTest.mouseRelease(tl.canvas, Qt.MouseButton.LeftButton, mods, QPoint(p0.x(), -30))
+    assert asked_out == [(w.song.sections[2].id, False), (w.song.sections[2].id, True)]
+    assert [s.label for s in w.song.sections] == ["verse", "chorus", "verse"]  # nothing moved
     # the window does not open its own dragged section as a song
     event = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                        Qt.KeyboardModifier.NoModifier)
@@ -433,3 +445,23 @@ def test_the_timeline_draws_coloured_labelled_blocks(qtbot, window, tmp_path):
     assert QColor(track_color(w.song, mel.id)).lighter(125).name() in row  # the chorus's notes
     path = tmp_path / "timeline.png"
     assert tl.grab().save(str(path)) and path.stat().st_size > 2000
+
+
+def test_context_menus_offer_the_section_edits(window):
+    tl, mel, a, b = two_clip_song(window)
+    menu = tl.context_menu(window.song.sections[0].id)
+    texts = [act.text() for act in menu.actions() if act.text()]
+    assert texts[0] == "Label" and "Regenerate" in texts and "Make Unique" in texts
+    assert "Export Section as MIDI..." in texts
+    label_menu = menu.actions()[0].menu()
+    chorus = next(act for act in label_menu.actions() if act.text() == "Chorus")
+    chorus.trigger()
+    assert window.song.sections[0].label == "chorus"
+    empty = tl.context_menu("", beat=arr.arrangement_end(window.song.sections) + 1)
+    insert = empty.actions()[0].menu()
+    next(act for act in insert.actions() if act.text() == "Outro").trigger()
+    assert [s.label for s in window.song.sections][-1] == "outro"
+    assert window.song.sections[-1].clip_id is None and window.song.sections[-1].length == 16.0
+    window.undo_stack.undo()
+    window.undo_stack.undo()
+    assert [s.label for s in window.song.sections] == ["verse", "chorus", "verse"]

@@ -91,6 +91,21 @@ def time_decode(model, z, repeats: int):
     return float(np.median(times)), tokens
 
 
+def divergence(model, z, ours, theirs) -> str:
+    """Where the token streams part: Magenta samples at temperature 1e-5, so a step whose two
+    largest logits are closer than about 1e-4 is a coin flip on its side; after the first
+    differing token the two streams are fed different inputs and part further."""
+    _, gaps = model.decode_tokens(z, with_gaps=True)
+    gaps = gaps.reshape(ours.shape)
+    notes = []
+    for row in range(len(ours)):
+        diff = np.argwhere(ours[row] != theirs[row])
+        if len(diff):
+            first = tuple(diff[0])
+            notes.append(f"row {row} from step {first[0]} (our top-2 logit gap there {gaps[row][first]:.1e})")
+    return "; differs in " + ", ".join(notes)
+
+
 def bench_config(name, args, py):
     from core.musicvae import load_model
     from core.musicvae.configs import CONFIGS
@@ -142,9 +157,11 @@ def bench_config(name, args, py):
                     line += f"  x{mag['seconds'] / row[f'ours_{p}_s']:.2f} ({p})"
                 mt = mag_tokens.get(b)
                 if mt is not None and "float32" in models:
-                    same = np.array_equal(np.asarray(row["tokens_float32"]).reshape(mt.shape), mt)
-                    agree = (np.asarray(row["tokens_float32"]).reshape(mt.shape) == mt).mean()
-                    line += f"  float32 tokens identical to Magenta: {'yes' if same else 'NO'} ({agree:.2%})"
+                    ours = np.asarray(row["tokens_float32"]).reshape(mt.shape)
+                    same = np.array_equal(ours, mt)
+                    line += f"  float32 tokens identical to Magenta: {'yes' if same else 'NO'} ({(ours == mt).mean():.2%})"
+                    if not same:
+                        line += divergence(models["float32"], zb, ours, mt)
                 if mt is not None and "bfloat16" in models:
                     agree = (np.asarray(row["tokens_bfloat16"]).reshape(mt.shape) == mt).mean()
                     line += f"  bfloat16 agreement with Magenta {agree:.2%}"

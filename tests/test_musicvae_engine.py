@@ -112,3 +112,12 @@ def test_bad_inputs_are_user_errors(models):
         model.decode_tokens(np.zeros((2, cfg.z_size + 1), np.float32))
     with pytest.raises(UserError, match="inputs must be"):
         model.encode_tensors(np.zeros((1, cfg.steps, 3), np.float32))
+
+
+def test_top2_gaps_come_with_the_tokens(models):
+    cfg, _, model = models["hierdec-trio_16bar"]
+    z = np.random.default_rng(7).standard_normal((2, cfg.z_size)).astype(np.float32)
+    tokens, gaps = model.decode_tokens(z, with_gaps=True)
+    assert gaps.shape == tokens.shape == (2, cfg.steps, 3)
+    assert (gaps >= 0).all() and gaps.max() > 0.1
+    np.testing.assert_array_equal(tokens, model.decode_tokens(z))

@@ -245,7 +245,8 @@ class Decoder:
                       for prefix, depth in zip(decoder_prefixes(cfg), cfg.output_depths)]
 
     def decode(self, z, temperature, seed, steps):
-        """Tokens [B, steps, cores] (int32). `steps` only shortens a flat decoder."""
+        """Tokens [B, steps, cores] (int32), and the gap between the two largest logits at each
+        step [B, steps, cores] (how close argmax was to a tie). `steps` only shortens a flat decoder."""
         batch = tf.shape(z)[0]
         if self.conductor is not None:
             segments, seg_len = self.segments, self.segment_length
@@ -255,6 +256,7 @@ class Decoder:
             cond_state = []
         prev = [tf.fill([batch], core.depth) for core in self.cores]
         out = tf.TensorArray(tf.int32, size=segments * seg_len)
+        gaps = tf.TensorArray(tf.float32, size=segments * seg_len)
         t = tf.constant(0)
         for _ in tf.range(segments):
             if self.conductor is not None:
@@ -267,14 +269,18 @@ class Decoder:
             for _ in tf.range(seg_len):
                 step_seed = tf.random.experimental.stateless_fold_in(seed, t)
                 tokens = []
+                step_gaps = []
                 new_states = []
                 for i, core in enumerate(self.cores):
                     logits, st = core.step(prev[i], states[i], cond_gates[i])
                     core_seed = tf.random.experimental.stateless_fold_in(step_seed, i)
                     tokens.append(choose_tokens(logits, temperature, core_seed))
+                    top2 = tf.math.top_k(logits, 2).values
+                    step_gaps.append(top2[:, 0] - top2[:, 1])
                     new_states.append(st)
                 states = new_states
                 prev = tokens
                 out = out.write(t, tf.stack(tokens, axis=-1))
+                gaps = gaps.write(t, tf.stack(step_gaps, axis=-1))
                 t += 1
-        return tf.transpose(out.stack(), [1, 0, 2])
+        return tf.transpose(out.stack(), [1, 0, 2]), tf.transpose(gaps.stack(), [1, 0, 2])

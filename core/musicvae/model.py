@@ -84,8 +84,13 @@ class MusicVAE:
         z = (mu + sigma * rng.standard_normal(mu.shape).astype(np.float32)).astype(np.float32)
         return z, mu, sigma
 
-    def decode_tokens(self, z, length=None, temperature=None, seed=None, batch_size: int = DEFAULT_BATCH):
-        """Tokens [n, steps] ([n, steps, 3] for the trio); temperature None or 0 means argmax."""
+    def decode_tokens(self, z, length=None, temperature=None, seed=None, batch_size: int = DEFAULT_BATCH,
+                      with_gaps: bool = False):
+        """Tokens [n, steps] ([n, steps, 3] for the trio); temperature None or 0 means argmax.
+
+        `with_gaps` also returns, per step, the gap between the two largest logits (same shape
+        as the tokens): where it is tiny, argmax was nearly a tie.
+        """
         z = np.asarray(z, dtype=np.float32)
         if z.ndim == 1:
             z = z[None]
@@ -95,23 +100,25 @@ class MusicVAE:
         length = steps if length is None else int(length)
         if not 1 <= length <= steps:
             raise UserError(f"{self.name}: length must be within 1..{steps}, got {length}")
-        if self.config.hierarchical:
-            run_steps = steps  # a hierarchical decoder always runs every bar; cut afterwards
-        else:
-            run_steps = length
+        # a hierarchical decoder always runs every bar; the result is cut afterwards
+        run_steps = steps if self.config.hierarchical else length
         temp = 0.0 if temperature is None else float(temperature)
         if temp < 0:
             raise UserError(f"temperature must be >= 0, got {temperature}")
         rng = np.random.default_rng(seed)
-        outs = []
+        outs, gaps = [], []
         with tf.device(self.device):
             for a in range(0, len(z), batch_size):
-                tokens = self._decode_fn(tf.constant(z[a:a + batch_size]), tf.constant(temp, tf.float32),
-                                         tf.constant(_seed_pair(rng)), tf.constant(run_steps, tf.int32))
+                tokens, gap = self._decode_fn(tf.constant(z[a:a + batch_size]), tf.constant(temp, tf.float32),
+                                              tf.constant(_seed_pair(rng)), tf.constant(run_steps, tf.int32))
                 outs.append(tokens.numpy()[:, :length])
-        tokens = (np.concatenate(outs) if outs
-                  else np.zeros((0, length, len(self.config.output_depths)), np.int32))
-        return tokens[..., 0] if len(self.config.output_depths) == 1 else tokens
+                gaps.append(gap.numpy()[:, :length])
+        cores = len(self.config.output_depths)
+        tokens = np.concatenate(outs) if outs else np.zeros((0, length, cores), np.int32)
+        gap = np.concatenate(gaps) if gaps else np.zeros((0, length, cores), np.float32)
+        if cores == 1:
+            tokens, gap = tokens[..., 0], gap[..., 0]
+        return (tokens, gap) if with_gaps else tokens
 
     def tokens_to_tensors(self, tokens) -> np.ndarray:
         """One-hot decoder outputs [n, steps, output depth] (float32) from decoded tokens."""

@@ -19,8 +19,8 @@ import traceback
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDoubleSpinBox, QHBoxLayout,
-                               QLabel, QLineEdit, QMenu, QScrollBar, QSpinBox, QSplitter,
-                               QToolButton, QVBoxLayout, QWidget)
+                               QLabel, QLineEdit, QMenu, QScrollBar, QSizePolicy, QSpinBox,
+                               QSplitter, QToolBar, QToolButton, QVBoxLayout, QWidget)
 
 from core import arrangement as arr
 from core.errors import UserError
@@ -91,13 +91,13 @@ class Timeline(QWidget):
             act.triggered.connect(lambda _c=False, f=form, n=name: self.apply_form(f, n))
         self.form_menu.addSeparator()
         self.form_menu.addAction("Custom Form...").triggered.connect(lambda: self.ask_custom_form())
-        self.form_button = self._tool("Song Form", "Lay out a song form as empty slots "
+        self.form_button = self._tool("Form", "Song form: lay out a song form as empty slots "
                                       "(replaces the arrangement; undoable)", menu=self.form_menu)
         self.add_menu = QMenu("Add Section", self)
         for label in arr.LABELS:
             self.add_menu.addAction(arr.label_title(label)).triggered.connect(
                 lambda _c=False, lb=label: self.add_section(lb))
-        self.add_button = self._tool("Add Section", "Add an empty section after the selection",
+        self.add_button = self._tool("Add", "Add an empty section after the selection",
                                      menu=self.add_menu)
         self.fill_button = self._tool("Fill", "Generate clips for the empty slots with the chosen "
                                       "model: one clip per label, reused at every repeat", self.fill)
@@ -105,7 +105,8 @@ class Timeline(QWidget):
         self.model_combo = QComboBox(self)
         self.model_combo.setObjectName("timelineModel")
         self.model_combo.setToolTip("The model Fill generates with")
-        self.model_combo.setMinimumContentsLength(10)
+        self.model_combo.setMinimumContentsLength(8)
+        self.model_combo.setMaximumWidth(170)
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.model_combo.activated.connect(self._model_activated)
         self.temperature = QDoubleSpinBox(self)
@@ -114,6 +115,8 @@ class Timeline(QWidget):
         self.temperature.setDecimals(2)
         self.temperature.setValue(0.5)
         self.temperature.setToolTip("Temperature: low is safe and repetitive, high is adventurous")
+        self.temperature.setPrefix("temp ")
+        self.temperature.setFixedWidth(92)
         self.vary = QCheckBox("Vary", self)
         self.vary.setObjectName("varyBox")
         self.vary.setToolTip("When a section is longer than the model's clips (2 bars), fill it with "
@@ -129,41 +132,47 @@ class Timeline(QWidget):
         self.tempo.setSuffix(" BPM")
         self.tempo.setKeyboardTracking(False)
         self.tempo.setToolTip("Song tempo")
+        self.tempo.setFixedWidth(112)
         self.numerator = QSpinBox(self)
         self.numerator.setRange(1, 32)
         self.numerator.setKeyboardTracking(False)
-        self.numerator.setToolTip("Beats per bar")
+        self.numerator.setToolTip("Time signature: beats per bar")
+        self.numerator.setFixedWidth(46)
         self.denominator = QComboBox(self)
         for d in (2, 4, 8, 16):
             self.denominator.addItem(str(d), d)
-        self.denominator.setToolTip("Beat unit")
+        self.denominator.setToolTip("Time signature: the beat's note value")
+        self.denominator.setFixedWidth(52)
         self.zoom_button = self._tool("Fit", "Show the whole song (Ctrl+wheel zooms)",
                                       lambda: self.canvas.zoom_to_fit())
 
     def _build_layout(self) -> None:
-        bar = QHBoxLayout()
-        bar.setContentsMargins(6, 3, 6, 3)
-        bar.setSpacing(4)
+        # a QToolBar rather than a row layout: when the window is narrow, what does not fit
+        # goes behind its overflow button instead of widening the window
+        toolbar = QToolBar("Timeline", self)
+        toolbar.setObjectName("timelineToolbar")
+        toolbar.setMovable(False)
+        toolbar.setFloatable(False)
+
+        def gap(width: int) -> None:
+            spacer = QWidget(toolbar)
+            spacer.setFixedWidth(width)
+            toolbar.addWidget(spacer)
+
         for w in (self.form_button, self.add_button):
-            bar.addWidget(w)
-        bar.addSpacing(10)
-        bar.addWidget(self.fill_button)
-        bar.addWidget(self.model_combo)
-        bar.addWidget(QLabel("Temp"))
-        bar.addWidget(self.temperature)
-        bar.addWidget(self.vary)
-        bar.addSpacing(10)
-        bar.addWidget(self.loop_button)
-        bar.addStretch(1)
-        bar.addWidget(QLabel("Tempo"))
-        bar.addWidget(self.tempo)
-        bar.addSpacing(6)
-        bar.addWidget(QLabel("Time"))
-        bar.addWidget(self.numerator)
-        bar.addWidget(QLabel("/"))
-        bar.addWidget(self.denominator)
-        bar.addSpacing(6)
-        bar.addWidget(self.zoom_button)
+            toolbar.addWidget(w)
+        gap(8)
+        for w in (self.fill_button, self.model_combo, self.temperature, self.vary):
+            toolbar.addWidget(w)
+        gap(8)
+        toolbar.addWidget(self.loop_button)
+        stretch = QWidget(toolbar)
+        stretch.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        toolbar.addWidget(stretch)
+        for w in (self.tempo, QLabel(" "), self.numerator, QLabel("/"), self.denominator):
+            toolbar.addWidget(w)
+        gap(6)
+        toolbar.addWidget(self.zoom_button)
         body = QHBoxLayout()
         body.setContentsMargins(0, 0, 0, 0)
         body.setSpacing(0)
@@ -177,11 +186,9 @@ class Timeline(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
-        toolbar = QWidget(self)
-        toolbar.setObjectName("timelineToolbar")
-        toolbar.setLayout(bar)
         toolbar.setStyleSheet(
-            "QWidget#timelineToolbar { background: #23272e; border-bottom: 1px solid #15171b; }"
+            "QToolBar#timelineToolbar { background: #23272e; border-bottom: 1px solid #15171b; "
+            "spacing: 3px; padding: 2px 4px; }"
             "QToolButton#fillButton { border: 1px solid #b07c2e; color: #f0c27a; padding: 3px 12px; }"
             "QToolButton#fillButton:hover { background: #3a3224; }"
             "QToolButton#fillButton:disabled { border-color: #3b424d; color: #8b93a1; }")

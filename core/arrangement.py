@@ -229,7 +229,8 @@ def move_section(sections: Sequence[Section], section_id: str, new_index: int) -
     return ordered(rest)
 
 
-def duplicate_sections(sections: Sequence[Section], section_ids: Iterable[str]) -> tuple[list[Section], list[Section]]:
+def duplicate_sections(sections: Sequence[Section],
+                       section_ids: Iterable[str]) -> tuple[list[Section], list[Section]]:
     """Copies of the sections (same clip, same label) placed right after the last of them.
 
     Returns (new sections, the copies). The copies keep their order and spacing.

@@ -480,8 +480,8 @@ class Timeline(QWidget):
     def move_section(self, section_id: str, index: int) -> None:
         def go():
             sec = arr.find_section(self.song.sections, section_id)
-            self._push(f"Move {arr.label_title(sec.label)}", arr.move_section(self.song.sections, section_id, index),
-                       [section_id])
+            self._push(f"Move {arr.label_title(sec.label)}",
+                       arr.move_section(self.song.sections, section_id, index), [section_id])
         self._guard(go)
 
     def move_selected(self, step: int) -> None:

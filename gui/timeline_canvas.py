@@ -133,7 +133,10 @@ class TimelineCanvas(QWidget):
     def block_rect(self, sec: Section) -> QRectF:
         x0 = self.x_of(sec.start)
         x1 = self.x_of(sec.end)
-        bottom = self.lane_top(len(self.song.tracks)) if self.song.tracks else ts.RULER_H + ts.LABEL_H + ts.LANE_MIN_H
+        if self.song.tracks:
+            bottom = self.lane_top(len(self.song.tracks))
+        else:
+            bottom = ts.RULER_H + ts.LABEL_H + ts.LANE_MIN_H
         return QRectF(x0 + 1, ts.RULER_H + 2, max(x1 - x0 - 2, 2), bottom - ts.RULER_H)
 
     def section_at(self, pos: QPointF) -> Section | None:
@@ -584,8 +587,10 @@ class TimelineCanvas(QWidget):
                              "start": sec.start}
             return
         if mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.MetaModifier):
-            ids = [i for i in self.selected if i != sec.id] if sec.id in self.selected else self.selected + [sec.id]
-            self.set_selection(ids)
+            if sec.id in self.selected:
+                self.set_selection([i for i in self.selected if i != sec.id])
+            else:
+                self.set_selection(self.selected + [sec.id])
         elif mods & Qt.KeyboardModifier.ShiftModifier and self.selected:
             order = [s.id for s in arr.ordered(self.song.sections)]
             a = order.index(self.selected[0])

@@ -343,8 +343,16 @@ def test_a_linked_section_changes_with_its_clip_and_selecting_opens_it(qtbot, wi
 
 
 def test_drops_insert_between_sections_or_fill_a_slot(window):
+    from gui.clip_library import CLIP_MIME as LIBRARY_MIME
+
+    assert CLIP_MIME == LIBRARY_MIME  # the timeline takes what the clip library drags
     tl, mel, a, b = two_clip_song(window)
     song = window.song
+    # the library drags several ids, one a line: the first one of this song is taken
+    from gui.timeline_canvas import clip_id_from_mime
+    mime = QMimeData()
+    mime.setData(LIBRARY_MIME, f"clip-gone\n{b.id}\n{a.id}".encode())
+    assert clip_id_from_mime(mime, song) == b.id
     # near a boundary: a new section made from the clip, sized to whole bars
     boundary = QPoint(int(tl.canvas.x_of(song.sections[1].start)) + 2, center_of(tl, song.sections[0].id).y())
     assert drop(tl, b.id, boundary)

@@ -8,10 +8,14 @@ one step.
 """
 from __future__ import annotations
 
+import time
+
 from PySide6.QtGui import QUndoCommand
 
 from core.arrangement import ArrangementChange, apply_change, revert_change
 from core.song import Section, Song
+
+MERGE_SECONDS = 2.0  # changes closer together than this are one undo step
 
 TEMPO_ID = 8001
 METER_ID = 8002
@@ -42,14 +46,16 @@ class SetTempoCommand(QUndoCommand):
         self.song = song
         self.old = song.tempo
         self.new = float(bpm)
+        self.at = time.monotonic()
 
     def id(self) -> int:  # noqa: A003 - Qt's name
         return TEMPO_ID
 
     def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802
-        if not isinstance(other, SetTempoCommand) or other.song is not self.song:
+        if not isinstance(other, SetTempoCommand) or other.song is not self.song \
+                or other.at - self.at > MERGE_SECONDS:
             return False
-        self.new = other.new
+        self.new, self.at = other.new, other.at
         self.setText(other.text())
         return True
 
@@ -67,14 +73,16 @@ class SetTimeSignatureCommand(QUndoCommand):
         sig = song.time_signatures[0]
         self.old = (sig.numerator, sig.denominator)
         self.new = (int(numerator), int(denominator))
+        self.at = time.monotonic()
 
     def id(self) -> int:  # noqa: A003
         return METER_ID
 
     def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802
-        if not isinstance(other, SetTimeSignatureCommand) or other.song is not self.song:
+        if not isinstance(other, SetTimeSignatureCommand) or other.song is not self.song \
+                or other.at - self.at > MERGE_SECONDS:
             return False
-        self.new = other.new
+        self.new, self.at = other.new, other.at
         self.setText(other.text())
         return True
 
@@ -95,15 +103,16 @@ class SetVolumeCommand(QUndoCommand):
         self.track_id = track_id
         self.old = track.volume
         self.new = min(max(float(volume), 0.0), 1.0)
+        self.at = time.monotonic()
 
     def id(self) -> int:  # noqa: A003
         return VOLUME_ID
 
     def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802
         if not isinstance(other, SetVolumeCommand) or other.track_id != self.track_id \
-                or other.song is not self.song:
+                or other.song is not self.song or other.at - self.at > MERGE_SECONDS:
             return False
-        self.new = other.new
+        self.new, self.at = other.new, other.at
         self.setText(other.text())
         return True
 

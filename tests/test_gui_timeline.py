@@ -473,3 +473,21 @@ def test_context_menus_offer_the_section_edits(window):
     window.undo_stack.undo()
     window.undo_stack.undo()
     assert [s.label for s in window.song.sections] == ["verse", "chorus", "verse"]
+
+
+def test_quick_changes_merge_and_separate_ones_stay_apart(window, monkeypatch):
+    from gui import arrange_commands
+
+    clock = [100.0]
+    monkeypatch.setattr(arrange_commands.time, "monotonic", lambda: clock[0])
+    tl = blank(window)
+    for bpm in (121.0, 122.0, 123.0):  # spinning the box: one step
+        clock[0] += 0.2
+        tl.tempo.setValue(bpm)
+    clock[0] += arrange_commands.MERGE_SECONDS + 1
+    tl.tempo.setValue(100.0)  # a new decision later: its own step
+    assert window.undo_stack.count() == 2
+    window.undo_stack.undo()
+    assert window.song.tempo == 123.0
+    window.undo_stack.undo()
+    assert window.song.tempo == 120.0 and tl.tempo.value() == 120.0

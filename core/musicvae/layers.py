@@ -13,7 +13,10 @@ one-hot vector. Weights that are read every step may be kept in bfloat16 (`preci
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
+
 from core.musicvae.lazy_tf import tf
 
 from core.musicvae.configs import MusicVAEConfig
@@ -67,6 +70,20 @@ class HeavyVariable:
         self.dtype = self.variable.dtype
 
 
+_SMALL_BATCH = [False]  # read while a graph is traced; see small_batch_graph
+
+
+@contextlib.contextmanager
+def small_batch_graph(on: bool = True):
+    """Graphs traced inside use the float32 product that is fastest for 1..3 rows."""
+    old = _SMALL_BATCH[0]
+    _SMALL_BATCH[0] = on
+    try:
+        yield
+    finally:
+        _SMALL_BATCH[0] = old
+
+
 def matmul(x, w):
     """x @ kernel in float32 out; `w` is a plain [in, out] variable or a HeavyVariable."""
     if isinstance(w, HeavyVariable):
@@ -74,8 +91,11 @@ def matmul(x, w):
         if v.dtype != tf.float32:
             # oneDNN's bfloat16 kernels (AMX where the CPU has it) are fastest as x @ v^T
             return tf.cast(tf.matmul(tf.cast(x, v.dtype), v, transpose_b=True), tf.float32)
-        # for float32 with a few rows in x, (v @ x^T)^T streams the kernel fastest (measured with
-        # oneDNN on this project's CPUs: about 1.3x over x @ v^T at batch 8, 1.8x at batch 64)
+        if _SMALL_BATCH[0]:
+            return tf.matmul(x, v, transpose_b=True)
+        # from 4 rows on, (v @ x^T)^T streams the kernel fastest in oneDNN on this project's
+        # CPUs (measured: about 1.4x over x @ v^T at batch 8, up to 3x at batch 16..64); for
+        # 2..3 rows x @ v^T is about twice as fast
         return tf.transpose(tf.matmul(v, x, transpose_b=True))
     return tf.matmul(x, w)
 

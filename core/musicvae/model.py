@@ -13,7 +13,9 @@ from core.musicvae.lazy_tf import tf
 from core.errors import UserError
 from core.musicvae import latent as latent_ops
 from core.musicvae.configs import MusicVAEConfig
-from core.musicvae.layers import BidirectionalEncoder, Decoder, Weights
+from core.musicvae.layers import BidirectionalEncoder, Decoder, Weights, small_batch_graph
+
+SMALL_BATCH = 3  # up to this many sequences use the small-batch graph
 
 DEFAULT_BATCH = 256  # sequences per graph call (bounds memory for big batches)
 
@@ -48,9 +50,16 @@ class MusicVAE:
             self.decoder = Decoder(cfg, w)
         self._encode_fn = tf.function(self.encoder.__call__, input_signature=[
             tf.TensorSpec([None, None, cfg.input_depth], tf.float32), tf.TensorSpec([None], tf.int32)])
-        self._decode_fn = tf.function(self.decoder.decode, input_signature=[
-            tf.TensorSpec([None, cfg.z_size], tf.float32), tf.TensorSpec([], tf.float32),
-            tf.TensorSpec([2], tf.int32), tf.TensorSpec([], tf.int32)])
+        signature = [tf.TensorSpec([None, cfg.z_size], tf.float32), tf.TensorSpec([], tf.float32),
+                     tf.TensorSpec([2], tf.int32), tf.TensorSpec([], tf.int32)]
+        self._decode_fn = tf.function(self.decoder.decode, input_signature=signature)
+
+        def decode_small(*args):
+            with small_batch_graph():
+                return self.decoder.decode(*args)
+
+        # the same loop traced with the matmul layout that is faster for 1..3 sequences
+        self._decode_small_fn = tf.function(decode_small, input_signature=signature)
 
     # ------------------------------------------------------------ tensors
     @property
@@ -109,8 +118,11 @@ class MusicVAE:
         outs, gaps = [], []
         with tf.device(self.device):
             for a in range(0, len(z), batch_size):
-                tokens, gap = self._decode_fn(tf.constant(z[a:a + batch_size]), tf.constant(temp, tf.float32),
-                                              tf.constant(_seed_pair(rng)), tf.constant(run_steps, tf.int32))
+                chunk = z[a:a + batch_size]
+                fn = self._decode_small_fn if len(chunk) <= SMALL_BATCH and self.precision == "float32" \
+                    else self._decode_fn
+                tokens, gap = fn(tf.constant(chunk), tf.constant(temp, tf.float32),
+                                 tf.constant(_seed_pair(rng)), tf.constant(run_steps, tf.int32))
                 outs.append(tokens.numpy()[:, :length])
                 gaps.append(gap.numpy()[:, :length])
         cores = len(self.config.output_depths)

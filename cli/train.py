@@ -71,6 +71,9 @@ def register(subparsers) -> None:
     p.add_argument("--float16", action="store_true", help="store the final weights as float16 (half the size)")
     p.add_argument("--name", default=None, help="model name written into model.json")
     p.add_argument("--device", default=None, help="cpu, gpu or a TensorFlow device; default: the GPU when there is one")
+    p.add_argument("--xla", action="store_true",
+                   help="compile the training step with XLA (slower first step; on the shared 2-core CPU "
+                        "no steady gain was measured, it may help on other machines)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=run)
 
@@ -187,7 +190,7 @@ def run(args) -> int:
         min_learning_rate=args.min_lr, sampling_schedule=args.sampling, sampling_rate=args.sampling_rate,
         transpose=None if (lo, hi) == (0, 0) else (lo, hi), checkpoint_every=args.checkpoint_every,
         keep_checkpoints=args.keep, eval_every=args.eval_every, eval_examples=args.eval_examples, seed=args.seed,
-        storage="float16" if args.float16 else "float32", device=args.device, name=args.name)
+        storage="float16" if args.float16 else "float32", device=args.device, name=args.name, xla=args.xla)
     bar = ProgressBar()
     token = JobToken(bar)
     print(f"{cfg.name}: enc {list(cfg.enc_rnn_size)}, dec {list(cfg.dec_rnn_size)}, z {cfg.z_size}, "
@@ -197,7 +200,6 @@ def run(args) -> int:
     try:
         dataset = load_data(token, args, cfg.data, cfg.bars)
         bar.done()
-        print(dataset.summary(), file=sys.stderr)
         result = train(token, cfg, dataset, args.out, settings, resume=args.resume, data_description=args.data)
     finally:
         if old is not None:

@@ -64,6 +64,7 @@ class TrainSettings:
     storage: str = "float32"  # of the final model.json/weights.npz (checkpoints keep float32)
     device: str | None = None
     name: str | None = None
+    xla: bool = False  # compile the train step with XLA (slower first step, faster later ones)
 
     def __post_init__(self):
         if self.steps < 1:
@@ -190,7 +191,8 @@ class Trainer:
         self.sampling = settings.sampling_schedule != "none"
         scalar = tf.TensorSpec([], tf.float32)
         self._train_fn = tf.function(self._train_step, input_signature=[
-            spec, tf.TensorSpec([2], tf.int32), scalar, scalar, scalar], autograph=False)
+            spec, tf.TensorSpec([2], tf.int32), scalar, scalar, scalar], autograph=False,
+            jit_compile=bool(settings.xla))
         self._eval_fn = tf.function(self._eval_step, input_signature=[spec], autograph=False)
         self._free_fn = tf.function(self._free_run, input_signature=[tf.TensorSpec([None, cfg.z_size], tf.float32)])
         self._encode_fn = tf.function(self.graph.encode, input_signature=[spec])
@@ -426,7 +428,7 @@ def train(token, cfg: MusicVAEConfig, dataset, out_dir: str, settings: TrainSett
     step = start
     losses: list[float] = []
     cancelled = False
-    t0 = time.monotonic()
+    t0 = t_first = time.monotonic()
     run_start_step = start
     last = None
     try:
@@ -441,7 +443,11 @@ def train(token, cfg: MusicVAEConfig, dataset, out_dir: str, settings: TrainSett
                 raise UserError(f"training diverged at step {step} (loss {last['loss']}); "
                                 f"try a lower --lr or resume from the last checkpoint")
             now = time.monotonic()
-            rate = (step - run_start_step) / max(now - t0, 1e-9)
+            if step == run_start_step + 1:  # the first step traces (and maybe compiles) the graph
+                t_first = now
+                rate = 1.0 / max(now - t0, 1e-9)
+            else:
+                rate = (step - run_start_step - 1) / max(now - t_first, 1e-9)
             if settings.eval_every and step % settings.eval_every == 0 and len(held):
                 ev = trainer.evaluate(held)
                 ev.update(step=step, train_loss=last["loss"], seconds=spent + now - t0)

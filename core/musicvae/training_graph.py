@@ -52,7 +52,8 @@ def scan_lstm(proj, wh, c, h):
     Returns outputs [T, B, u] and the final (c, h). A while loop, not an unrolled graph: unrolling
     32 steps made the first (traced) training step about 7 times slower and later steps no faster.
     """
-    n = tf.shape(proj)[0]
+    static = proj.shape[0]
+    n = static if static is not None else tf.shape(proj)[0]
     inputs = tf.TensorArray(proj.dtype, size=n).unstack(proj)
     outs = tf.TensorArray(proj.dtype, size=n)
 
@@ -60,8 +61,11 @@ def scan_lstm(proj, wh, c, h):
         h, c = lstm_update(inputs.read(t) + tf.matmul(h, wh), c)
         return t + 1, c, h, outs.write(t, h)
 
-    _, c, h, outs = tf.while_loop(lambda t, *_: t < n, body, (tf.constant(0), c, h, outs))
-    return outs.stack(), (c, h)
+    _, c, h, outs = tf.while_loop(lambda t, *_: t < n, body, (tf.constant(0), c, h, outs),
+                                  maximum_iterations=static)  # static when known (XLA needs it)
+    out = outs.stack()
+    out.set_shape([static, proj.shape[1], wh.shape[0]])
+    return out, (c, h)
 
 
 class TrainGraph:
@@ -290,7 +294,8 @@ class TrainGraph:
             l_tas = [tf.TensorArray(tf.float32, size=seg_len) for _ in range(n_cores)]
             c_tas = [tf.TensorArray(tf.int32, size=seg_len) for _ in range(n_cores)]
             _, prev, _, l_tas, c_tas = tf.while_loop(lambda t, *_: t < seg_len, inner,
-                                                     (tf.constant(0), prev, states, l_tas, c_tas))
+                                                     (tf.constant(0), prev, states, l_tas, c_tas),
+                                                     maximum_iterations=seg_len)
             return (s + 1, prev, [ta.write(s, x.stack()) for ta, x in zip(logit_tas, l_tas)],
                     [ta.write(s, x.stack()) for ta, x in zip(choice_tas, c_tas)])
 
@@ -298,7 +303,8 @@ class TrainGraph:
         logit_tas = [tf.TensorArray(tf.float32, size=segs) for _ in range(n_cores)]
         choice_tas = [tf.TensorArray(tf.int32, size=segs) for _ in range(n_cores)]
         _, _, logit_tas, choice_tas = tf.while_loop(lambda s, *_: s < segs, segment,
-                                                    (tf.constant(0), prev, logit_tas, choice_tas))
+                                                    (tf.constant(0), prev, logit_tas, choice_tas),
+                                                    maximum_iterations=segs)
         steps = segs * seg_len
         # [S, L, B, d] -> [B, S * L, d]
         logits = [tf.reshape(tf.transpose(ta.stack(), [2, 0, 1, 3]), [batch, steps, depth])

@@ -243,3 +243,27 @@ def test_model_card_is_written(mel_run):
     assert card["samples"]["count"] == 16 and card["training"]["steps"] == STEPS
     assert set(card["targets"]) == {"free_running_accuracy", "share_in_key", "notes_per_bar_melody"}
     assert card["decode_batch8_seconds"] > 0 and card["size_mb"] > 0
+
+
+def test_train_and_model_card_commands(tmp_path, monkeypatch, capsys):
+    from cli import run
+
+    monkeypatch.setenv("LATENT_STUDIO_CACHE", str(tmp_path / "cache"))
+    out = str(tmp_path / "drums")
+    args = ["train", "--config", "cat-drums_2bar_small", "--data", "corpus:drums", "--drum-sequences", "1",
+            "--sizes", "tiny", "--steps", "4", "--batch", "8", "--out", out, "--eval-every", "4",
+            "--eval-examples", "8", "--float16", "--device", "cpu"]
+    assert run(args) == 0
+    captured = capsys.readouterr()
+    assert "step 4/4" in captured.err and "ETA" in captured.err
+    assert "finished at step 4" in captured.out and "free-running accuracy" in captured.out
+    meta = json.load(open(os.path.join(out, "model.json")))
+    assert meta["storage"] == "float16" and meta["config"]["enc_rnn_size"] == [32] and meta["step"] == 4
+    assert run(args) == 2  # the folder holds a run: refused without --resume
+    assert "--resume" in capsys.readouterr().err
+    assert run(["train", "--config", "cat-mel_2bar_small", "--data", "corpus:drums", "--steps", "1",
+                "--out", str(tmp_path / "x")]) == 2
+    assert "drums material" in capsys.readouterr().err
+    assert run(["model-card", out, "--data", "corpus:drums", "--drum-sequences", "1", "--samples", "8"]) == 0
+    card = json.load(open(os.path.join(out, "model-card.json")))
+    assert card["kind"] == "drums" and card["storage"] == "float16" and "notes_per_bar_drums" in card["targets"]

@@ -99,7 +99,7 @@ def decode_argmax(cfg, weights, z):
         x = np.zeros((n, 1))
         new = []
         for l, st in enumerate(cstates):
-            scope = f"{CONDUCTOR}/multi_rnn_cell/cell_{l}/lstm_cell"
+            scope = f"{CONDUCTOR}/cell_{l}/lstm_cell"
             x, st = lstm_block_cell(x, st, _w(weights, scope + "/kernel"), _w(weights, scope + "/bias"))
             new.append(st)
         cstates = new

@@ -127,6 +127,6 @@ def test_expected_variables_use_magenta_names():
     names = expected_variables(CONFIGS["hierdec-trio_16bar"])
     assert "core_decoder/core_decoder_2/decoder/output_projection/kernel" in names
     assert names["core_decoder/core_decoder_2/decoder/output_projection/kernel"] == (1024, 512)
-    assert names["decoder/hierarchical_level_0/multi_rnn_cell/cell_0/lstm_cell/kernel"] == (1025, 4096)
+    assert names["decoder/hierarchical_level_0/cell_0/lstm_cell/kernel"] == (1025, 4096)
     assert names["encoder/cell_1/bidirectional_rnn/bw/multi_rnn_cell/cell_0/lstm_cell/kernel"] == (6144, 8192)
     assert names["core_decoder/core_decoder_0/decoder/multi_rnn_cell/cell_0/lstm_cell/kernel"] == (90 + 1024 + 1024, 4096)

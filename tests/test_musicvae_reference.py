@@ -61,3 +61,14 @@ def test_every_decoded_token_matches_magenta(case):
     assert len(np.unique(want_tokens)) > 3
     np.testing.assert_array_equal(got_tokens, want_tokens)
     np.testing.assert_array_equal(outputs.astype(np.uint8), ref["outputs"])
+
+
+def test_our_variable_names_are_magentas(case):
+    from core.musicvae.variables import expected_variables
+
+    _, model, ref = case
+    theirs = {str(n): tuple(int(x) for x in s if x >= 0) for n, s in zip(ref["var_names"], ref["var_shapes"])}
+    theirs.pop("global_step", None)
+    ours = expected_variables(model.config)
+    assert set(ours) == set(theirs)
+    assert {n: tuple(s) for n, s in ours.items()} == theirs

@@ -217,7 +217,7 @@ class Conductor:
         self.initial = Dense(weights, f"{CONDUCTOR}/initial_state")
         self.cells = []
         for l in range(len(sizes)):
-            scope = f"{CONDUCTOR}/multi_rnn_cell/cell_{l}/lstm_cell"
+            scope = f"{CONDUCTOR}/cell_{l}/lstm_cell"
             kernel = weights.get(f"{scope}/kernel")
             # layer 0 reads [0; h]: the zero input's row adds nothing, so it is left out
             kernel = kernel[1:] if l == 0 else kernel

@@ -65,7 +65,7 @@ def expected_variables(cfg: MusicVAEConfig) -> dict[str, tuple[int, ...]]:
         _dense(spec, f"{CONDUCTOR}/initial_state", cfg.z_size, state_width)
         width = 1  # the conductor reads a zero input of width 1
         for l, units in enumerate(dec):
-            _lstm(spec, f"{CONDUCTOR}/multi_rnn_cell/cell_{l}/lstm_cell", width, units)
+            _lstm(spec, f"{CONDUCTOR}/cell_{l}/lstm_cell", width, units)
             width = units
         cond_width = dec[-1]
     else:

@@ -2,9 +2,10 @@
 
 The latent map must not jump every time a clip appears, so the projection is fitted once on
 the codes there are and then only transforms new ones. It refits on request (the map's "Re-fit"
-button) and, while it was fitted on only a handful of codes, by itself when more arrive. After
-a refit each axis keeps the orientation of the previous one (the sign of a principal axis is
-arbitrary, so it is flipped to point the same way as before), so the picture does not mirror.
+button) and, while it was fitted on fewer than three codes (too few to fix two axes), by
+itself when more arrive. After a refit each axis keeps the orientation of the previous one
+(the sign of a principal axis is arbitrary, so it is flipped to point the same way as
+before), so the picture does not mirror.
 
 The inverse sends a point of the map back to a full code: the mean of the codes plus the two
 axes, every other direction left at the mean (what "decode this spot" means).
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-AUTO_REFIT_BELOW = 8  # while fitted on fewer codes than this, adding codes refits
+AUTO_REFIT_BELOW = 3  # one or two codes cannot fix two axes: refit as more arrive
 
 
 class Projection:

@@ -71,6 +71,7 @@ class GeneratePanel(QWidget):
         self._steer_base: str | None = None
         self._steer_variant: str | None = None
         self._vectors: dict | None = None
+        self.seed: int | None = None  # fixed for reproducible runs (tests); None: new ideas each time
         self.setObjectName("generatePanel")
         self._build()
         self._connect()
@@ -392,7 +393,7 @@ class GeneratePanel(QWidget):
     def generate(self) -> None:
         n = self.count_spin.value()
         name = self.model_name()
-        self._job(generation.sample, n, self.temperature,
+        self._job(generation.sample, n, self.temperature, self.seed,
                   on_done=lambda clips: self.add_clips(clips, f"Generate {n} clips with {name}"),
                   description=f"Generating {n} clips with {name}")
 
@@ -417,7 +418,7 @@ class GeneratePanel(QWidget):
         clip = clips[0]
         n = self.similar_count.value()
         s = self.similarity_slider.value() / 100.0
-        self._job(generation.similar, clip, n, s, self._tracks_snapshot(), self.temperature,
+        self._job(generation.similar, clip, n, s, self._tracks_snapshot(), self.temperature, self.seed,
                   on_done=lambda res: self.add_clips(res, f"{n} variations of {clip.name}"),
                   description=f"Variations of {clip.name}")
 

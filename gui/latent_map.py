@@ -117,6 +117,7 @@ class LatentMap(QWidget):
 
     def show_path(self, clip_ids: list[str]) -> None:
         """Draw a line through these clips' points (an interpolation, first end to last)."""
+        self.flush()
         self._path_ids = list(clip_ids)
         self._draw_path()
 
@@ -129,10 +130,22 @@ class LatentMap(QWidget):
 
     def point_of(self, clip_id: str) -> tuple[float, float] | None:
         """Where a clip sits on the map (None when it is not shown)."""
+        self.flush()
         if clip_id not in self._ids:
             return None
         x, y = self._xy[self._ids.index(clip_id)]
         return float(x), float(y)
+
+    def shown_ids(self) -> list[str]:
+        """The clips drawn as points, in drawing order."""
+        self.flush()
+        return list(self._ids)
+
+    def flush(self) -> None:
+        """Draw now if song changes are waiting for the (debounced) redraw."""
+        if self._refresh_timer.isActive():
+            self._refresh_timer.stop()
+            self.refresh()
 
     def code_at(self, x: float, y: float) -> np.ndarray | None:
         if not self.projection.is_fitted:

@@ -99,10 +99,16 @@ class ModelService(QObject):
         self._infos.update(registered)
         self.models_changed.emit()
 
-    def register(self, name: str, config: str | None, path: str, kind: str | None = None) -> ModelInfo:
-        """Offer a model from any folder or checkpoint (tests, or "Add model folder...")."""
+    def register(self, name: str, config: str | None, path: str, kind: str | None = None,
+                 model=None) -> ModelInfo:
+        """Offer a model from any folder or checkpoint (tests, or "Add model folder...").
+
+        `model`: an already loaded MusicVAE for it (skips the load job).
+        """
         info = ModelInfo(name, config, path, "folder", kind or _kind_of(config, path))
         self._infos[name] = info
+        if model is not None:
+            self._models[name] = model
         self.models_changed.emit()
         return info
 

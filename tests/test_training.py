@@ -114,12 +114,17 @@ def test_resume_continues_from_the_saved_step(mel_run, tmp_path):
     run = str(tmp_path / "run")
     shutil.copytree(out, run)
     assert [s for s, _ in checkpoint_dirs(run)] == [20, 30]  # keep_checkpoints=2
+    # a checkpoint cut off while being written does not count
+    os.makedirs(os.path.join(run, "checkpoints", "step-0000040"))
+    shutil.copytree(os.path.join(run, "checkpoints", "step-0000030"), os.path.join(run, "checkpoints", "step-0000050.partial"))
+    assert [s for s, _ in checkpoint_dirs(run)] == [20, 30]
     with pytest.raises(UserError, match="--resume"):
         train(None, cfg, ds, run, settings())
     more = train(None, cfg, ds, run, settings(steps=STEPS + 6), resume=True)
     assert more.step == STEPS + 6 and len(more.losses) == 6
     assert more.losses[0] < result.losses[0]  # the optimizer went on from trained weights
     assert [s for s, _ in checkpoint_dirs(run)] == [30, 36]
+    assert not os.path.exists(os.path.join(run, "checkpoints", "step-0000036.partial"))
     meta = json.load(open(os.path.join(run, "model.json")))
     assert meta["step"] == STEPS + 6
     bigger = dataclasses.replace(cfg, z_size=16)

@@ -19,8 +19,8 @@ The output folder:
     model.json, weights.npz    the newest weights in Latent Studio's format (load_model(None, DIR))
     training.json              settings, config, evaluation history, time spent
     checkpoints/step-NNNNNNN/  model.json + weights.npz + optimizer.npz + state.json (the last N)
-A checkpoint counts only once its state.json exists (written last), so a run killed while
-saving resumes from the previous one.
+A checkpoint is written into step-NNNNNNN.partial and renamed when whole, and it counts only
+with its state.json (written last), so a run killed while saving resumes from the previous one.
 """
 from __future__ import annotations
 
@@ -336,6 +336,8 @@ def save_checkpoint(trainer: Trainer, out_dir: str, step: int, state: dict, keep
     import io
 
     folder = os.path.join(out_dir, CHECKPOINTS, f"step-{step:07d}")
+    final = folder
+    folder += ".partial"  # written aside, then renamed: a checkpoint is whole or absent
     if os.path.isdir(folder):
         shutil.rmtree(folder)
     save_model(folder, trainer.cfg, trainer.graph.numpy_weights(), storage="float32",
@@ -344,6 +346,10 @@ def save_checkpoint(trainer: Trainer, out_dir: str, step: int, state: dict, keep
     np.savez(buf, **trainer.optimizer_state())
     atomic_write_bytes(os.path.join(folder, "optimizer.npz"), buf.getvalue())
     _write_json(os.path.join(folder, "state.json"), dict(state, step=step))
+    if os.path.isdir(final):
+        shutil.rmtree(final)
+    os.replace(folder, final)
+    folder = final
     for _, old in checkpoint_dirs(out_dir)[:-keep] if keep > 0 else []:
         shutil.rmtree(old, ignore_errors=True)
     return folder
@@ -470,7 +476,8 @@ def train(token, cfg: MusicVAEConfig, dataset, out_dir: str, settings: TrainSett
         ev = trainer.evaluate(held)
         ev.update(step=step, train_loss=last["loss"] if last else None, seconds=spent)
         history.append(ev)
-    save_checkpoint(trainer, out_dir, step, dict(snapshot(step), seconds=spent), settings.keep_checkpoints)
+    if step > start or not existing:  # nothing new to save when a finished run is resumed
+        save_checkpoint(trainer, out_dir, step, dict(snapshot(step), seconds=spent), settings.keep_checkpoints)
     log.update(step=step, history=history, seconds=spent, cancelled=cancelled)
     save_final_model(trainer, out_dir, step, {"training": {k: log[k] for k in (
         "data", "train_windows", "held_out_windows", "parameters", "seconds")} | {"steps": step}})

@@ -21,7 +21,7 @@ from core.musicvae import converters as cv
 from core.musicvae import latent as latent_ops
 from core.song import Clip, Note
 
-CHUNK_SECONDS = 0.15  # aim for decode chunks this long (cancel is checked between them)
+CHUNK_SECONDS = 0.25  # the longest a decode chunk should take (cancel is checked between them)
 MAX_CHUNK = 64
 MAX_IMPORT_WINDOWS = 256
 
@@ -64,7 +64,14 @@ def describe_device(model=None) -> str:
 # ------------------------------------------------------------------ decoding in chunks
 def decode_chunked(token, model, z, temperature=None, seed=None, message: str = "Decoding",
                    start: float = 0.0, span: float = 1.0) -> np.ndarray:
-    """Tokens for codes z, decoded in chunks that each take about CHUNK_SECONDS."""
+    """Tokens for codes z, decoded in chunks that each take at most about CHUNK_SECONDS.
+
+    The first chunk is one code; a chunk that took under 80 % of the budget doubles the next
+    one, one that took over 150 % halves it. A decode call has a large fixed cost (the step
+    loop), so doubling rarely doubles the time, and chunks grow quickly to the whole batch on a
+    fast device; no chunk should take much more than twice the budget, so a cancel lands
+    within half a second.
+    """
     z = np.atleast_2d(np.asarray(z, np.float32))
     rng = np.random.default_rng(seed)
     n = len(z)
@@ -76,9 +83,10 @@ def decode_chunked(token, model, z, temperature=None, seed=None, message: str = 
         out.append(model.decode_tokens(part, None, temperature, rng))
         took = time.monotonic() - t0
         done += len(part)
-        # Grow (or shrink) the chunk towards CHUNK_SECONDS of work.
-        per_item = took / max(len(part), 1)
-        size = int(max(1, min(MAX_CHUNK, CHUNK_SECONDS / max(per_item, 1e-4))))
+        if took < CHUNK_SECONDS * 0.8:
+            size = min(MAX_CHUNK, size * 2)
+        elif took > CHUNK_SECONDS * 1.5:
+            size = max(1, size // 2)
     token.check()
     token.progress(start + span, f"{message} ({n} of {n})")
     if not out:

@@ -9,7 +9,7 @@ piano-roll picture of a clip used as the map's hover preview.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData, QRectF, Qt, Signal
+from PySide6.QtCore import QMimeData, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
@@ -44,7 +44,17 @@ def label_color(label: str | None, labels: list[str]) -> QColor:
                   else LABEL_PALETTE[0])
 
 
+_DOTS: dict[str, QIcon] = {}
+
+
 def _dot(color: QColor, size: int = 10) -> QIcon:
+    key = f"{color.name()}/{size}"
+    if key not in _DOTS:
+        _DOTS[key] = _make_dot(color, size)
+    return _DOTS[key]
+
+
+def _make_dot(color: QColor, size: int) -> QIcon:
     pm = QPixmap(size, size)
     pm.fill(Qt.GlobalColor.transparent)
     p = QPainter(pm)
@@ -144,11 +154,22 @@ class ClipLibrary(QWidget):
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: #8b93a1; font-size: 9pt;")
         layout.addWidget(self.hint)
+        self._refresh_timer = QTimer(self)  # a burst of song events (64 new clips) refreshes once
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(80)
+        self._refresh_timer.timeout.connect(self.refresh)
         song.subscribe(self._on_song)
         self.refresh()
 
     # ------------------------------------------------------------------ contents
+    def flush(self) -> None:
+        """Refresh now if song changes are waiting for the deferred refresh."""
+        if self._refresh_timer.isActive():
+            self._refresh_timer.stop()
+            self.refresh()
+
     def refresh(self) -> None:
+        self._refresh_timer.stop()
         selected = set(self._order)
         self.tree.blockSignals(True)
         self.tree.clear()
@@ -171,9 +192,10 @@ class ClipLibrary(QWidget):
 
     def _on_song(self, event: str, **details) -> None:
         if event in ("reset", "clip_added", "clip_removed", "clip_changed", "tempo"):
-            self.refresh()
+            self._refresh_timer.start()
 
     def clip_ids(self) -> list[str]:
+        self.flush()
         return [self.tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole)
                 for i in range(self.tree.topLevelItemCount())]
 
@@ -183,6 +205,7 @@ class ClipLibrary(QWidget):
 
     def select(self, clip_ids, additive: bool = False) -> None:
         """Select these clips (after the ones already selected when additive)."""
+        self.flush()
         ids = [c for c in clip_ids if c in self.song.clips]
         order = [c for c in self._order if c not in ids] + ids if additive else ids
         self.tree.blockSignals(True)

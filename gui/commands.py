@@ -67,21 +67,44 @@ class AddClipsCommand(QUndoCommand):
     """Add clips to the song's library, with any tracks they need that the song lacks.
 
     Tracks are made once (here), so redo after undo brings back the very same ids.
+    With `deferred`, the first redo adds only the tracks and `land()` adds the clips a slice
+    at a time (the caller calls it from a timer), so a big batch of generated clips does not
+    freeze the window; undo in the middle removes what has landed and drops the rest.
     """
 
-    def __init__(self, song: Song, clips, text: str, new_tracks=()):
+    def __init__(self, song: Song, clips, text: str, new_tracks=(), deferred: bool = False):
         super().__init__(text)
         self.song = song
         self.clips = list(clips)
         self.new_tracks = list(new_tracks)
+        self._pending = list(self.clips) if deferred else []
+        self._deferred = deferred
 
     def redo(self) -> None:
         for track in self.new_tracks:
             self.song.add_track(track)
+        if self._deferred:
+            self._deferred = False  # the first redo: land() adds the clips
+            return
+        self._pending = []
         for clip in self.clips:
             self.song.add_clip(clip)
 
+    def land(self, max_notes: int) -> bool:
+        """Add pending clips up to about max_notes notes; True while some are still pending."""
+        notes = 0
+        while self._pending and (notes == 0 or notes + self._pending[0].note_count() <= max_notes):
+            clip = self._pending.pop(0)
+            notes += clip.note_count()
+            self.song.add_clip(clip)
+        return bool(self._pending)
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._pending)
+
     def undo(self) -> None:
+        self._pending = []
         for clip in reversed(self.clips):
             if clip.id in self.song.clips:
                 self.song.remove_clip(clip.id)

@@ -34,6 +34,7 @@ DEFAULT_TRACKS = {
     "bass": lambda: Track("Bass", "bass", program=33),
     "drums": lambda: Track("Drums", "drums", program=0, is_drum=True),
 }
+LAND_NOTES = 3000  # results with more notes than this land in slices of about this many
 ATTRIBUTE_RANGE = 20  # slider steps each side; amount = value / 10 (-2 .. +2 vectors)
 ATTRIBUTE_WORDS = {
     "note_density": ("sparser", "denser"),
@@ -68,6 +69,7 @@ class GeneratePanel(QWidget):
         self.show_clip = show_clip
         self.audition = audition
         self._busy = 0
+        self._landing = 0
         self._steer_base: str | None = None
         self._steer_variant: str | None = None
         self._vectors: dict | None = None
@@ -351,12 +353,40 @@ class GeneratePanel(QWidget):
         parts = sorted({p for c in clips for p in c.notes})
         ids, new_tracks = self._track_map(parts)
         generation.assign_tracks(clips, ids)
-        self.undo_stack.push(AddClipsCommand(self.song, clips, text, new_tracks))
         clip_ids = [c.id for c in clips]
-        if select:
-            self.library.select(clip_ids)
-        self.clips_added.emit(clip_ids)
+        total = sum(c.note_count() for c in clips)
+        deferred = total > LAND_NOTES
+        command = AddClipsCommand(self.song, clips, text, new_tracks, deferred=deferred)
+        self.undo_stack.push(command)
+
+        def finish():
+            if select:
+                self.library.select([c for c in clip_ids if c in self.song.clips])
+            self.clips_added.emit(clip_ids)
+
+        if deferred:
+            self._land(command, finish)
+        else:
+            finish()
         return clip_ids
+
+    def _land(self, command: AddClipsCommand, then: Callable[[], None]) -> None:
+        """Add a big batch a slice per event-loop turn, so the window keeps breathing."""
+        self._landing += 1
+
+        def step():
+            more = command.land(LAND_NOTES)
+            if more:
+                QTimer.singleShot(0, step)
+            else:
+                self._landing -= 1
+                then()
+
+        step()
+
+    def is_landing(self) -> bool:
+        """True while a big batch of results is still being added to the song."""
+        return self._landing > 0
 
     def _number_samples(self, clips: list[Clip]) -> None:
         """Sampled clips are numbered on from the song's last "Sample N"."""

@@ -99,7 +99,7 @@ class LatentMap(QWidget):
         song.subscribe(self._on_song)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.setInterval(30)
+        self._refresh_timer.setInterval(80)
         self._refresh_timer.timeout.connect(self.refresh)
         self.refresh()
 

@@ -12,6 +12,7 @@ fixtures this way). The preference "models/force_cpu" (QSettings) keeps TensorFl
 """
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass
 from typing import Callable
@@ -76,6 +77,17 @@ def discover_models() -> list[ModelInfo]:
     return out
 
 
+def settle_memory() -> None:
+    """Exempt everything alive now (TensorFlow, the model) from Python's cyclic garbage collector.
+
+    With TensorFlow loaded there are millions of long-lived objects; a full collection walks
+    them all with the GIL held, and a job that creates many notes triggers several, each
+    stalling the GUI thread by a few hundred milliseconds (measured with
+    benchmarks/bench_gui_stall.py). Frozen objects are simply skipped by later collections.
+    """
+    gc.freeze()
+
+
 class ModelService(QObject):
     models_changed = Signal()
     model_loaded = Signal(str)  # model name
@@ -109,6 +121,7 @@ class ModelService(QObject):
         self._infos[name] = info
         if model is not None:
             self._models[name] = model
+            settle_memory()
         self.models_changed.emit()
         return info
 
@@ -163,6 +176,7 @@ class ModelService(QObject):
         def done(result):
             model, device_text = result
             self._models[name] = model
+            settle_memory()
             self.device_text = device_text
             self.device_changed.emit(device_text)
             self.model_loaded.emit(name)

@@ -2,6 +2,7 @@
 """Decode speed of our MusicVAE engine per config and batch size, against Magenta's own code.
 
     .venv/bin/python benchmarks/bench_decode.py                      # mel big + trio, batches 1 8 64
+    MAGENTA_PYTHON=/path/to/venv/bin/python .venv/bin/python benchmarks/bench_decode.py
     .venv/bin/python benchmarks/bench_decode.py --configs cat-mel_2bar_big --batches 8
     .venv/bin/python benchmarks/bench_decode.py --no-magenta         # our engine only
 
@@ -148,8 +149,11 @@ def bench_config(name, args, py):
                 for p, model in models.items():
                     times, tok = time_decode(model, z[:b], args.repeats, warm=False)
                     ours[(p, b)] = (ours[(p, b)][0] + times, tok)
-        print(f"  times: the fastest of {args.repeats if not mag_rows else 2 * args.repeats} calls for ours, "
-              f"of {args.repeats} for Magenta (after one warm-up call each)")
+        if mag_rows:
+            print(f"  times: the fastest of {2 * args.repeats} calls for ours, of {args.repeats} for Magenta "
+                  f"(after one warm-up call each)")
+        else:
+            print(f"  times: the fastest of {args.repeats} calls (after one warm-up call)")
         for b in args.batches:
             zb = z[:b]
             line = f"  batch {b:3d}:"

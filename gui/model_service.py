@@ -122,6 +122,8 @@ class ModelService(QObject):
         if model is not None:
             self._models[name] = model
             settle_memory()
+            self.device_text = generation.describe_device(model)
+            self.device_changed.emit(self.device_text)
         self.models_changed.emit()
         return info
 

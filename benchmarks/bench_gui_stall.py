@@ -86,6 +86,23 @@ def main() -> int:
     ap.add_argument("--verbose", action="store_true", help="list the longest gaps and when they came")
     args = ap.parse_args()
 
+    gc_log = []
+    if args.verbose:  # note the long garbage-collector passes (they hold the GIL)
+        import gc
+        import threading
+
+        gc_start = {}
+
+        def on_gc(phase, info):
+            if phase == "start":
+                gc_start["t"] = time.perf_counter()
+            elif "t" in gc_start:
+                took = time.perf_counter() - gc_start["t"]
+                if took > 0.02:
+                    gc_log.append((gc_start["t"], took, info.get("generation"), threading.current_thread().name))
+
+        gc.callbacks.append(on_gc)
+
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
@@ -180,6 +197,10 @@ def main() -> int:
         for i in np.argsort(gaps)[::-1][:8]:
             print(f"  gap {gaps[i] * 1000:.0f} ms at {t[i] - t0:.3f} s "
                   f"(decoded at {marks['decoded'] - t0:.3f} s, landed at {marks['landed'] - t0:.3f} s)")
+        for when, took, gen, thread in gc_log:
+            if when >= t0:
+                print(f"  garbage collection (generation {gen}) took {took * 1000:.0f} ms at "
+                      f"{when - t0:.3f} s on {thread}")
     w.undo_stack.setClean()
     w.runner.shutdown(3000)
     return 0

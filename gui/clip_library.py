@@ -158,6 +158,8 @@ class ClipLibrary(QWidget):
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(80)
         self._refresh_timer.timeout.connect(self.refresh)
+        self._added: list[str] = []  # clips added since the last refresh
+        self._full = True  # the next refresh rebuilds every row
         song.subscribe(self._on_song)
         self.refresh()
 
@@ -168,30 +170,43 @@ class ClipLibrary(QWidget):
             self._refresh_timer.stop()
             self.refresh()
 
+    def _item(self, clip: Clip) -> QTreeWidgetItem:
+        bars = clip.length / (self.song.beats_per_bar or 4.0)
+        item = QTreeWidgetItem([clip.name, clip.origin, f"{bars:g}", clip.model or "—",
+                                str(clip.note_count())])
+        item.setData(0, Qt.ItemDataRole.UserRole, clip.id)
+        item.setIcon(1, _dot(origin_color(clip.origin)))
+        tip = f"{clip.name}\n{clip.origin}" + (f" · {clip.label}" if clip.label else "")
+        item.setToolTip(0, tip)
+        item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        item.setTextAlignment(4, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return item
+
     def refresh(self) -> None:
+        """Bring the rows in line with the song: append new clips, or rebuild after other changes."""
         self._refresh_timer.stop()
+        added, self._added = self._added, []
+        full, self._full = self._full, False
         selected = set(self._order)
         self.tree.blockSignals(True)
-        self.tree.clear()
-        bpb = self.song.beats_per_bar or 4.0
-        for clip in self.song.clips.values():
-            bars = clip.length / bpb
-            item = QTreeWidgetItem([clip.name, clip.origin, f"{bars:g}", clip.model or "—",
-                                    str(clip.note_count())])
-            item.setData(0, Qt.ItemDataRole.UserRole, clip.id)
-            item.setIcon(1, _dot(origin_color(clip.origin)))
-            tip = f"{clip.name}\n{clip.origin}" + (f" · {clip.label}" if clip.label else "")
-            item.setToolTip(0, tip)
-            item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            item.setTextAlignment(4, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.tree.addTopLevelItem(item)
-            if clip.id in selected:
+        if full:
+            self.tree.clear()
+            added = list(self.song.clips)
+        items = [self._item(self.song.clips[c]) for c in added if c in self.song.clips]
+        self.tree.addTopLevelItems(items)
+        for item in items:
+            if item.data(0, Qt.ItemDataRole.UserRole) in selected:
                 item.setSelected(True)
         self.tree.blockSignals(False)
         self._order = [cid for cid in self._order if cid in self.song.clips]
 
     def _on_song(self, event: str, **details) -> None:
-        if event in ("reset", "clip_added", "clip_removed", "clip_changed", "tempo"):
+        if event == "clip_added" and not self._full:
+            self._added.append(details.get("clip_id"))  # appended at the end: no rebuild
+            self._refresh_timer.start()
+        elif event in ("reset", "clip_removed", "clip_changed", "tempo"):
+            self._full = True
+            self._added = []
             self._refresh_timer.start()
 
     def clip_ids(self) -> list[str]:

@@ -105,6 +105,7 @@ def test_generate_loads_the_model_in_the_background_and_fills_library_and_map(qt
     # One undoable step.
     w.undo_stack.undo()
     assert not any(c.origin == "sampled" for c in w.song.clips.values())
+    assert not set(w.clip_library.clip_ids()) & {c.id for c in clips}
     assert w.latent_map.point_of(clips[0].id) is None or qtbot.waitUntil(
         lambda: w.latent_map.point_of(clips[0].id) is None) is None
     w.undo_stack.redo()
@@ -316,3 +317,41 @@ def test_force_cpu_preference(qtbot, make_window, tmp_path):
     assert QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat).value(
         "models/force_cpu") in (True, "true")
     assert w.device_label.text() == "CPU"
+
+
+def test_hovering_a_point_previews_its_clip(qtbot, make_window, mel_model):
+    import pyqtgraph as pg
+
+    w = make_window(mel_model)
+    clips = generate(qtbot, w, 4)
+    m = w.latent_map
+    vb = m.plot.getViewBox()
+    target = clips[2]
+    scene = vb.mapViewToScene(pg.Point(*m.point_of(target.id)))
+    assert m._pick(scene) == target.id
+    far = vb.mapViewToScene(pg.Point(m.point_of(target.id)[0] + 100.0, 0.0))
+    assert m._pick(far) is None
+    m._mouse_moved(scene)
+    assert m.preview.isVisible() and not m.preview.pixmap().isNull()
+    m._mouse_moved(far)
+    assert not m.preview.isVisible()
+
+
+def test_a_big_batch_lands_in_slices_and_undo_midway_removes_what_landed(qtbot):
+    from gui.commands import AddClipsCommand
+    from PySide6.QtGui import QUndoStack
+
+    song = Song()
+    t = song.ensure_track("melody")
+    clips = [Clip(f"c{i}", 8.0, notes={t.id: [Note(60, k * 0.25, k * 0.25 + 0.25) for k in range(32)]})
+             for i in range(10)]
+    stack = QUndoStack()
+    cmd = AddClipsCommand(song, clips, "Add 10", deferred=True)
+    stack.push(cmd)
+    assert song.clips == {}  # nothing yet: the caller lands the slices
+    assert cmd.land(100)  # 3 clips of 32 notes fit in 100 notes
+    assert len(song.clips) == 3
+    stack.undo()
+    assert song.clips == {} and not cmd.pending
+    stack.redo()  # a redo adds the whole batch at once
+    assert list(song.clips) == [c.id for c in clips]

@@ -196,7 +196,7 @@ class Player:
     """Streams an AudioSource to the sound card (or the null output)."""
 
     def __init__(self, output: str = "auto", blocksize: int = 512, chunk: int = 1024,
-                 buffer_frames: int = 16384):
+                 buffer_frames: int = 65536):
         output = os.environ.get(ENV_OUTPUT, output) if output == "auto" else output
         if output not in OUTPUTS:
             raise ValueError(f"unknown audio output {output!r}; expected one of {OUTPUTS}")

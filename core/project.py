@@ -200,11 +200,17 @@ def _song_from_dict(d) -> Song:
             label=_get(c, "label", str, where, optional=True), id=cid)
 
     sections = []
+    warnings: list[str] = []
     for i, s in enumerate(_list(d, "sections", "the song")):
         where = f"section {i + 1}"
         clip_id = _get(s, "clip_id", str, where, optional=True)
         if clip_id is not None and clip_id not in song.clips:
-            raise _Bad(f"{where} uses a clip that does not exist ('{clip_id}')")
+            # A clip removed while a section used it (older versions saved that): keep the
+            # section with an empty slot rather than refuse the whole project.
+            label = _get(s, "label", str, where)
+            warnings.append(f"{where} ('{label}') named a clip that is not in the project "
+                            f"('{clip_id}'); its slot is now empty")
+            clip_id = None
         start, length = _get(s, "start", float, where), _get(s, "length", float, where)
         if start < 0 or length < 0:
             raise _Bad(f"{where} has a negative start or length")
@@ -219,6 +225,7 @@ def _song_from_dict(d) -> Song:
         if not 0 <= start < end:
             raise _Bad(f"the loop region {start} to {end} is invalid")
         song.loop = (start, end)
+    song.load_warnings = warnings  # what was repaired while reading (shown by the caller)
     return song
 
 
@@ -289,7 +296,10 @@ def read_project_document(path: str | os.PathLike) -> dict:
 
 
 def load_project(path: str | os.PathLike) -> Song:
-    """Read a project file into a new Song. Raises ProjectFileError naming the file."""
+    """Read a project file into a new Song. Raises ProjectFileError naming the file.
+
+    Small damage that loses nothing else is repaired and listed in `song.load_warnings`
+    (a section naming a missing clip keeps its place with an empty slot)."""
     path = os.fspath(path)
     doc = read_project_document(path)
     try:

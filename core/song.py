@@ -8,6 +8,7 @@ and views stay in step with the data.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 import uuid
 from dataclasses import dataclass, field
@@ -261,7 +262,12 @@ class Song:
         return clip
 
     def remove_clip(self, clip_id: str) -> Clip:
+        """Remove a clip; sections that used it stay in the arrangement with an empty slot
+        (clip_id None), so the song never names a clip it does not have."""
         clip = self.clips.pop(clip_id)
+        if any(sec.clip_id == clip_id for sec in self.sections):
+            self.set_sections([dataclasses.replace(sec, clip_id=None) if sec.clip_id == clip_id
+                               else sec for sec in self.sections])
         self._emit("clip_removed", clip_id=clip_id)
         return clip
 

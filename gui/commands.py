@@ -111,3 +111,27 @@ class AddClipsCommand(QUndoCommand):
         for track in reversed(self.new_tracks):
             if any(t.id == track.id for t in self.song.tracks):
                 self.song.remove_track(track.id)
+
+
+class RemoveClipsCommand(QUndoCommand):
+    """Remove clips from the library as one step. Sections that used them keep their place
+    with an empty slot (Song.remove_clip clears them); undo puts clips and sections back."""
+
+    def __init__(self, song: Song, clip_ids: list[str], text: str = ""):
+        ids = [c for c in dict.fromkeys(clip_ids) if c in song.clips]
+        super().__init__(text or (f"Remove clip {song.clip(ids[0]).name}" if len(ids) == 1
+                                  else f"Remove {len(ids)} clips"))
+        self.song = song
+        self.clips = [song.clip(c) for c in ids]
+        self.old_sections = list(song.sections)
+
+    def redo(self) -> None:
+        for clip in self.clips:
+            if clip.id in self.song.clips:
+                self.song.remove_clip(clip.id)
+
+    def undo(self) -> None:
+        for clip in self.clips:
+            if clip.id not in self.song.clips:
+                self.song.add_clip(clip)
+        self.song.set_sections(list(self.old_sections))

@@ -32,6 +32,7 @@ MIDI_SUFFIXES = (".mid", ".midi")
 OPENABLE_SUFFIXES = MIDI_SUFFIXES + (PROJECT_SUFFIX,)
 AUTOSAVE_MS = 2 * 60 * 1000
 MAX_RECENT = 8
+WAV_FILTER = "WAV audio (*.wav)"
 NEW_CLIP_BARS = 8
 
 
@@ -42,6 +43,36 @@ def new_song() -> Song:
         song.ensure_track(role)
     song.add_clip(Clip("Clip 1", NEW_CLIP_BARS * song.beats_per_bar))
     return song
+
+
+def render_wav_file(token, document: dict, path: str, clip_id: str | None = None) -> str:
+    """A job: render a snapshot of the song (or one clip) with the built-in synth to a WAV."""
+    from core.audio.render import render_song, write_wav  # noqa: PLC0415
+    from core.project import song_from_dict  # noqa: PLC0415
+
+    check_writable(path)
+    song = song_from_dict(document)
+    audio = render_song(song, token=token, clip_id=clip_id)
+    if token.cancelled:
+        return ""
+    if not len(audio):
+        raise UserError(f"Nothing to write to {path}: the "
+                        f"{'clip' if clip_id else 'arrangement'} is empty.")
+    write_wav(path, audio)
+    return path
+
+
+def check_writable(path: str) -> None:
+    """A UserError naming the file when it cannot be written (before any rendering)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UserError(f"Cannot write {path}: the folder {folder} does not exist.")
+    if not os.access(folder, os.W_OK):
+        raise UserError(f"Cannot write {path}: the folder {folder} is not writable.")
+    if os.path.isdir(path):
+        raise UserError(f"Cannot write {path}: it is a folder.")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise UserError(f"Cannot write {path}: the file is read-only.")
 
 
 def read_song_file(token, path: str) -> Song:
@@ -123,6 +154,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_toolbar()
         self._build_status_bar()
+        self._build_transport()
         self._connect()
         from gui.timeline import install_timeline  # noqa: PLC0415 - the song timeline (issue 8)
         install_timeline(self)
@@ -138,7 +170,10 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._update_song_info()
         self._restore_layout()
-        self.statusBar().showMessage("Ready", 3000)
+        if self.transport.status:  # no PortAudio or no output device: say so, keep working
+            self.statusBar().showMessage(self.transport.status, 10000)
+        else:
+            self.statusBar().showMessage("Ready", 3000)
 
     # ================================================================= building
     def _build_dock(self) -> None:
@@ -196,9 +231,35 @@ class MainWindow(QMainWindow):
         if clip_id not in self.song.clips:
             return
         if clip_id != self.current_clip_id:
-            self.current_clip_id = clip_id
-            self.clip_combo.setCurrentIndex(max(self.clip_combo.findData(clip_id), 0))
-            self._call_editor("set_clip", clip_id)
+            self._set_current_clip(clip_id)
+
+    def _set_current_clip(self, clip_id: str | None) -> None:
+        """The one place the window's current clip changes: the chooser, the piano roll and
+        what Space plays all follow it."""
+        self.current_clip_id = clip_id
+        self.clip_combo.blockSignals(True)
+        self.clip_combo.setCurrentIndex(max(self.clip_combo.findData(clip_id), 0))
+        self.clip_combo.blockSignals(False)
+        self._call_editor("set_clip", clip_id)
+        if getattr(self, "transport", None) is not None:
+            self._update_transport_focus()
+
+    def remove_clips(self, clip_ids: list[str] | None = None) -> bool:
+        """Remove clips as one undoable step (the library's selection, else the shown clip)."""
+        from gui.commands import RemoveClipsCommand  # noqa: PLC0415
+
+        if clip_ids is None:
+            clip_ids = self.clip_library.selected_ids() or [self.current_clip_id]
+        clip_ids = [c for c in clip_ids if c in self.song.clips]
+        if not clip_ids:
+            return False
+        used = sum(1 for s in self.song.sections if s.clip_id in clip_ids)
+        self.undo_stack.push(RemoveClipsCommand(self.song, clip_ids))
+        if used:
+            self.statusBar().showMessage(
+                f"Removed {len(clip_ids)} clip(s); {used} section(s) that used them are now "
+                "empty (Undo brings them back)", 6000)
+        return True
 
     def _audition(self, clip_id: str) -> None:
         transport = getattr(self, "transport", None)
@@ -236,6 +297,11 @@ class MainWindow(QMainWindow):
                                        "Read a MIDI file as a new song (tracks, tempo, meter)")
         self.act_export = self._action("&Export MIDI...", self.file_export_midi, "Ctrl+E",
                                        "Write the song as a type 1 MIDI file for your DAW")
+        self.act_export_audio = self._action("Export &Audio (WAV)...", self.file_export_audio, None,
+                                             "Render the arrangement to a WAV file")
+        self.act_export_clip_audio = self._action("Export &Clip Audio (WAV)...",
+                                                  self.file_export_clip_audio, None,
+                                                  "Render the clip in the piano roll to a WAV file")
         self.act_quit = self._action("&Quit", self.close, k.Quit, "Quit Latent Studio")
         self.act_quit.setMenuRole(QAction.MenuRole.QuitRole)
 
@@ -248,6 +314,9 @@ class MainWindow(QMainWindow):
         self.act_about.setMenuRole(QAction.MenuRole.AboutRole)
         self.act_shortcuts = self._action("&Keyboard Shortcuts", self.show_shortcuts, "F1",
                                           "List every keyboard shortcut")
+        self.act_remove_clip = self._action("Remove Clip from Library", self.remove_clips, None,
+                                            "Remove the selected clips (or the shown one); "
+                                            "sections that used them keep an empty slot")
         self.act_cancel_job = self._action("Cancel Job", self.runner.cancel, "Ctrl+.",
                                            "Stop the running job")
         self.act_cancel_job.setEnabled(False)
@@ -274,7 +343,8 @@ class MainWindow(QMainWindow):
         for a in (self.act_save, self.act_save_as):
             self.file_menu.addAction(a)
         self.file_menu.addSeparator()
-        for a in (self.act_import, self.act_export):
+        for a in (self.act_import, self.act_export, self.act_export_audio,
+                  self.act_export_clip_audio):
             self.file_menu.addAction(a)
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.act_quit)
@@ -287,6 +357,7 @@ class MainWindow(QMainWindow):
             self.edit_menu.addSeparator()
             self._add_actions(self.edit_menu, edit_actions)
         self.edit_menu.addSeparator()
+        self.edit_menu.addAction(self.act_remove_clip)
         self.edit_menu.addAction(self.act_cancel_job)
 
         self.view_menu = bar.addMenu("&View")
@@ -358,6 +429,70 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.cancel_button)
         status.addPermanentWidget(self.device_label)
 
+    def _build_transport(self) -> None:
+        """Play/stop and the playhead (issue 7): a toolbar under the song toolbar."""
+        from gui.transport import Transport, TransportBar  # noqa: PLC0415
+
+        self.transport = Transport(self.song, self)
+        self.transport_bar = TransportBar(self.transport, self)
+        self.transport_bar.setObjectName("transportBar")
+        self.transport_toolbar = QToolBar("Transport", self)
+        self.transport_toolbar.setObjectName("transportToolbar")
+        self.transport_toolbar.setMovable(False)
+        self.transport_toolbar.addWidget(self.transport_bar)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.transport_toolbar)
+        self.view_menu.addAction(self.transport_toolbar.toggleViewAction())
+        # The bar's Space shortcut is window-wide; a text field that has the focus still
+        # takes Space (Qt gives line edits and spin boxes the ShortcutOverride for it).
+        self.audio_label = QLabel("No sound")
+        self.audio_label.setObjectName("audioLabel")
+        self.audio_label.setToolTip(self.transport.status or "Audio output")
+        self.audio_label.setVisible(bool(self.transport.status))
+        self.statusBar().addPermanentWidget(self.audio_label)
+        self.transport.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.transport.playhead_moved.connect(self._transport_playhead)
+        requested = getattr(self.editor, "playhead_requested", None)
+        if requested is not None:
+            requested.connect(self._editor_playhead_requested)
+        status = getattr(self.editor, "status_message", None)
+        if status is not None:
+            status.connect(lambda text: self.statusBar().showMessage(text, 2000))
+        self.clip_library.tree.itemClicked.connect(self._library_clicked)
+
+    def _transport_playhead(self, beat: float) -> None:
+        """Show the playhead in the piano roll: song beats go through the clip's sections."""
+        playing = self.transport.playing_clip
+        if playing is None:
+            self._call_editor("set_song_position", beat)
+        elif playing == self.current_clip_id:
+            self._call_editor("set_playhead", beat)
+
+    def _editor_playhead_requested(self, clip_beat: float) -> None:
+        """A click on the piano roll's ruler: start playback there next time (or jump now)."""
+        if self.transport.clip_id is None:
+            song_position = getattr(self.editor, "song_position", None)
+            self.transport.set_playhead(song_position(clip_beat) if song_position else clip_beat)
+        else:
+            self.transport.set_playhead(clip_beat)
+
+    def _update_transport_focus(self) -> None:
+        """Space plays the arrangement when the shown clip is in it, otherwise the clip alone
+        (so an empty arrangement or an unplaced clip can still be heard from the piano roll)."""
+        clip = self.current_clip_id
+        in_song = clip is None or any(s.clip_id == clip for s in self.song.sections)
+        self.transport.set_clip(None if in_song else clip)
+
+    def _library_clicked(self, item, _column: int = 0) -> None:
+        """A single click on a clip in the library auditions it (plain clicks only, so
+        ctrl/shift-clicking to pick clips for interpolation stays quiet)."""
+        from PySide6.QtWidgets import QApplication  # noqa: PLC0415
+
+        if QApplication.keyboardModifiers() != Qt.KeyboardModifier.NoModifier:
+            return
+        clip_id = item.data(0, Qt.ItemDataRole.UserRole)
+        if clip_id:
+            self._audition(clip_id)
+
     def _connect(self) -> None:
         self.undo_stack.cleanChanged.connect(self._stack_changed)
         self.undo_stack.indexChanged.connect(self._stack_changed)
@@ -408,13 +543,16 @@ class MainWindow(QMainWindow):
         if event == "reset":
             self._sync_editor()
             self._update_title()
+        if event in ("reset", "sections") and getattr(self, "transport", None) is not None:
+            self._update_transport_focus()
         self._update_song_info()
 
     # ================================================================= clips and the editor
     def _refresh_clips(self) -> None:
         """Fill the clip chooser; keep the current clip when it still exists."""
         clips = self.song.clips
-        if self.current_clip_id not in clips:
+        previous = self.current_clip_id
+        if previous not in clips:
             in_arrangement = [s.clip_id for s in self.song.sections if s.clip_id in clips]
             self.current_clip_id = (in_arrangement or list(clips) or [None])[0]
         self.clip_combo.blockSignals(True)
@@ -428,12 +566,13 @@ class MainWindow(QMainWindow):
         self.clip_combo.setCurrentIndex(max(index, 0))
         self.clip_combo.setEnabled(bool(clips))
         self.clip_combo.blockSignals(False)
+        if self.current_clip_id != previous:  # the shown clip went away: show the new one
+            self._set_current_clip(self.current_clip_id)
 
     def _clip_chosen(self, index: int) -> None:
         clip_id = self.clip_combo.itemData(index)
         if clip_id and clip_id != self.current_clip_id:
-            self.current_clip_id = clip_id
-            self._call_editor("set_clip", clip_id)
+            self._set_current_clip(clip_id)
 
     def _call_editor(self, name: str, *args) -> None:
         fn = getattr(self.editor, name, None)
@@ -520,12 +659,18 @@ class MainWindow(QMainWindow):
 
     def _loaded(self, path: str, song: Song) -> None:
         project = path if path.lower().endswith(PROJECT_SUFFIX) else None
+        warnings = song.__dict__.pop("load_warnings", None) or []
         self._adopt(song, project)
         self._remember_recent(path)
-        self.statusBar().showMessage(
-            f"{'Opened' if project else 'Imported'} {os.path.basename(path)}: "
-            f"{len(song.tracks)} tracks, {sum(c.note_count() for c in song.clips.values())} notes",
-            6000)
+        summary = (f"{'Opened' if project else 'Imported'} {os.path.basename(path)}: "
+                   f"{len(song.tracks)} tracks, "
+                   f"{sum(c.note_count() for c in song.clips.values())} notes")
+        if warnings:  # repaired while reading: say what, and mark the song as changed
+            self.undo_stack.resetClean()
+            self._update_title()
+            self.statusBar().showMessage(f"{summary}. Repaired: {'; '.join(warnings)}", 15000)
+        else:
+            self.statusBar().showMessage(summary, 6000)
         self.file_loaded.emit(path)
 
     def _adopt(self, song: Song, project_path: str | None) -> None:
@@ -589,6 +734,43 @@ class MainWindow(QMainWindow):
             return False
         self._remember_dir(path)
         self.statusBar().showMessage(f"Exported {os.path.basename(path)}", 4000)
+        return True
+
+    def file_export_audio(self) -> bool:
+        """Render the arrangement to a WAV file on the job runner."""
+        if not self.song.sections:
+            self.statusBar().showMessage("Nothing to export: the arrangement is empty. Add a "
+                                         "section, or use Export Clip Audio.", 6000)
+            return False
+        base = os.path.splitext(self.document_name())[0]
+        return self._export_wav(base, None)
+
+    def file_export_clip_audio(self) -> bool:
+        """Render the clip shown in the piano roll to a WAV file on the job runner."""
+        clip_id = self.current_clip_id
+        if clip_id not in self.song.clips:
+            self.statusBar().showMessage("No clip to export", 4000)
+            return False
+        return self._export_wav(self.song.clip(clip_id).name, clip_id)
+
+    def _export_wav(self, base: str, clip_id: str | None) -> bool:
+        start = os.path.join(self._last_dir(), base + ".wav")
+        path = dialogs.ask_save_file(self, "Export Audio", WAV_FILTER, start, ".wav")
+        if not path:
+            return False
+        try:
+            check_writable(path)
+        except UserError as exc:
+            dialogs.show_error(self, "Could not export audio", exc.message, exc.detail or "")
+            return False
+
+        def done(written: str) -> None:
+            if written:
+                self._remember_dir(written)
+                self.statusBar().showMessage(f"Exported {os.path.basename(written)}", 5000)
+
+        self.runner.submit(render_wav_file, self.song.snapshot(), path, clip_id, on_done=done,
+                           description=f"Rendering {os.path.basename(path)}")
         return True
 
     # ================================================================= recent files
@@ -776,6 +958,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.autosave_timer.stop()
+        self.transport.close()
         self.runner.cancel_all()
         self.runner.shutdown(3000)
         self._save_layout()

@@ -732,7 +732,8 @@ class Timeline(QWidget):
         transport.playhead_moved.connect(self._transport_playhead)
 
     def _transport_playhead(self, beat: float) -> None:
-        if getattr(self.transport, "clip_id", None) is None:
+        t = self.transport
+        if getattr(t, "playing_clip", getattr(t, "clip_id", None)) is None:
             self.canvas.set_playhead(beat)
         else:
             self.canvas.set_playhead(None)

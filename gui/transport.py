@@ -71,6 +71,12 @@ class Transport(QObject):
     def is_playing(self) -> bool:
         return self.state != "stopped"
 
+    @property
+    def playing_clip(self) -> str | None:
+        """The clip whose beats playhead_moved reports: the one playing (an audition or the
+        focus clip), or when stopped the focus clip; None means arrangement beats."""
+        return self._play_clip if self.is_playing else self.clip_id
+
     def set_clip(self, clip_id: str | None) -> None:
         """Make play() play this clip (clip time) instead of the arrangement; None: the song."""
         if clip_id != self.clip_id:

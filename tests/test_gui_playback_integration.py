@@ -1,0 +1,231 @@
+"""The window's playback wiring (issue 7) and keeping the piano roll on the window's clip."""
+import os
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QLineEdit
+
+from core.song import Clip, Note, Section, Song
+from gui import dialogs
+from gui.main_window import MainWindow
+
+
+def _song() -> Song:
+    song = Song("Wiring")
+    melody = song.ensure_track("melody")
+    a = Clip("A", 8.0, id="clip_a")
+    a.notes[melody.id] = [Note(60 + i % 5, float(i), i + 0.9, 100) for i in range(8)]
+    b = Clip("B", 8.0, id="clip_b")
+    b.notes[melody.id] = [Note(67, 0.0, 4.0, 90)]
+    song.add_clip(a)
+    song.add_clip(b)
+    song.add_section(Section("verse", "clip_a", 0.0, 16.0))
+    return song
+
+
+@pytest.fixture
+def errors(monkeypatch):
+    seen = []
+    monkeypatch.setattr(dialogs, "show_error",
+                        lambda parent, title, message, detail="": seen.append((title, message)))
+    monkeypatch.setattr(dialogs, "ask_save_changes", lambda *a, **k: "discard")
+    return seen
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch, errors):
+    monkeypatch.setenv("LATENT_STUDIO_AUDIO", "null")
+    monkeypatch.setenv("LATENT_STUDIO_DATA", str(tmp_path / "data"))
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(song=_song(), settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.transport.close()
+    w.runner.shutdown(5000)
+
+
+def test_play_on_the_null_output_moves_the_piano_roll_playhead(qtbot, window):
+    w = window
+    assert w.transport is not None and w.transport_bar.isVisibleTo(w)
+    assert w.current_clip_id == "clip_a"
+    assert w.transport.clip_id is None  # the shown clip is in the arrangement: play the song
+    w.editor.state.set_playhead(0.0)
+    w.transport.play()
+    qtbot.waitUntil(lambda: w.editor.state.playhead > 0.5, timeout=5000)
+    w.transport.stop()
+    assert w.transport.state == "stopped"
+
+
+def test_no_portaudio_is_said_in_the_status_bar_and_playback_still_runs(qtbot, tmp_path,
+                                                                        monkeypatch):
+    from core.audio import player
+
+    def missing():
+        raise player.AudioUnavailable("No sound: the PortAudio library is not installed")
+
+    monkeypatch.setattr(player, "probe_sounddevice", missing)
+    monkeypatch.setenv("LATENT_STUDIO_AUDIO", "auto")
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(song=_song(), settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    assert w.audio_label.isVisibleTo(w)
+    assert "PortAudio" in w.audio_label.toolTip()
+    assert "PortAudio" in w.statusBar().currentMessage()
+    w.transport.play()  # the null output keeps the clock going
+    qtbot.waitUntil(lambda: w.editor.state.playhead > 0.25, timeout=5000)
+    w.transport.close()
+    w.runner.shutdown(5000)
+
+
+def test_ruler_click_moves_the_transport_in_song_time(window):
+    w = window
+    w.song.set_sections([Section("intro", "clip_b", 0.0, 8.0), Section("verse", "clip_a", 8.0, 16.0)])
+    w.editor.playhead_requested.emit(2.0)  # beat 2 of clip A, which starts at song beat 8
+    assert w.transport.playhead == pytest.approx(10.0)
+
+
+def test_a_clip_outside_the_arrangement_plays_alone(window):
+    window.show_clip("clip_b")
+    assert window.transport.clip_id == "clip_b"
+    window.show_clip("clip_a")
+    assert window.transport.clip_id is None
+
+
+def test_space_plays_but_not_while_typing(qtbot, window):
+    w = window
+    w.activateWindow()
+    w.editor.setFocus()
+    qtbot.waitUntil(lambda: w.isActiveWindow(), timeout=2000)
+    qtbot.keyClick(w.editor, Qt.Key.Key_Space)
+    assert w.transport.is_playing
+    qtbot.keyClick(w.editor, Qt.Key.Key_Space)
+    assert not w.transport.is_playing
+    field = QLineEdit(w.generate_panel)
+    field.show()
+    field.setFocus()
+    qtbot.keyClick(field, Qt.Key.Key_Space)
+    assert field.text() == " "
+    assert not w.transport.is_playing
+
+
+def test_clicking_a_clip_in_the_library_auditions_it(qtbot, window):
+    w = window
+    tree = w.clip_library.tree
+    item = next(tree.topLevelItem(i) for i in range(tree.topLevelItemCount())
+                if tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) == "clip_b")
+    tree.itemClicked.emit(item, 0)
+    assert w.transport.is_playing and w.transport.playing_clip == "clip_b"
+    w.transport.stop()
+
+
+def test_clicking_a_clip_on_the_map_auditions_it(window):
+    window.latent_map.clips_clicked.emit(["clip_b"], False)
+    assert window.transport.is_playing and window.transport.playing_clip == "clip_b"
+    window.transport.stop()
+
+
+def _wait_job(qtbot, w, action):
+    with qtbot.waitSignal(w.runner.busy_changed, timeout=20000,
+                          check_params_cb=lambda busy: busy is False):
+        action()
+
+
+def test_export_audio_writes_a_wav_with_sound(qtbot, window, monkeypatch, tmp_path, errors):
+    from core.audio.render import read_wav
+
+    out = tmp_path / "song.wav"
+    monkeypatch.setattr(dialogs, "ask_save_file", lambda *a, **k: str(out))
+    _wait_job(qtbot, window, window.act_export_audio.trigger)
+    assert errors == []
+    audio, rate = read_wav(str(out))
+    assert rate == 44100
+    seconds = len(audio) / rate
+    assert seconds >= window.song.beat_to_seconds(16.0) - 0.01
+    assert np.abs(audio).max() > 0.05  # there is sound in it
+    assert np.abs(audio).max() <= 1.0
+
+
+def test_export_clip_audio_is_the_clip_alone(qtbot, window, monkeypatch, tmp_path, errors):
+    from core.audio.render import read_wav
+
+    out = tmp_path / "clip.wav"
+    monkeypatch.setattr(dialogs, "ask_save_file", lambda *a, **k: str(out))
+    window.show_clip("clip_b")
+    _wait_job(qtbot, window, window.act_export_clip_audio.trigger)
+    assert errors == []
+    audio, rate = read_wav(str(out))
+    assert len(audio) / rate < window.song.beat_to_seconds(16.0)
+    assert np.abs(audio).max() > 0.05
+
+
+def test_export_audio_to_an_unwritable_place_is_a_clear_error(window, monkeypatch, tmp_path,
+                                                              errors):
+    bad = tmp_path / "no such folder" / "song.wav"
+    monkeypatch.setattr(dialogs, "ask_save_file", lambda *a, **k: str(bad))
+    assert window.file_export_audio() is False
+    assert len(errors) == 1 and str(bad) in errors[0][1] and "does not exist" in errors[0][1]
+    assert not bad.exists()
+
+
+# ------------------------------------------------------------------ the current clip
+def test_removing_the_shown_clip_moves_the_piano_roll_too(window):
+    w = window
+    w.show_clip("clip_b")
+    assert w.editor.state.clip_id == "clip_b"
+    w.song.remove_clip("clip_b")
+    assert w.current_clip_id == "clip_a"
+    assert w.editor.state.clip_id == "clip_a"
+    assert w.clip_combo.currentData() == "clip_a"
+
+
+def test_first_clip_added_to_an_empty_song_is_shown_in_the_piano_roll(qtbot, tmp_path):
+    song = Song("Empty")
+    song.ensure_track("melody")
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(song=song, settings=settings)
+    qtbot.addWidget(w)
+    assert w.current_clip_id is None
+    w.song.add_clip(Clip("New", 8.0, id="clip_new"))
+    assert w.current_clip_id == "clip_new"
+    assert w.editor.state.clip_id == "clip_new"
+    w.transport.close()
+    w.runner.shutdown(5000)
+
+
+# ------------------------------------------------------------------ removing clips
+def test_removing_a_used_clip_is_one_undoable_step(window, tmp_path):
+    from core.project import load_project
+
+    w = window
+    before = w.song.snapshot()
+    w.clip_library.select(["clip_a"])
+    assert w.remove_clips() is True
+    assert "clip_a" not in w.song.clips
+    assert [s.clip_id for s in w.song.sections] == [None]
+    path = str(tmp_path / "after.lstudio")
+    assert w._save_to(path)
+    assert [s.clip_id for s in load_project(path).sections] == [None]
+    w.undo_stack.undo()
+    assert w.song.snapshot()["sections"] == before["sections"]
+    assert "clip_a" in w.song.clips
+    w.undo_stack.redo()
+    assert "clip_a" not in w.song.clips and [s.clip_id for s in w.song.sections] == [None]
+
+
+def test_opening_a_project_with_a_missing_clip_says_so(qtbot, window, tmp_path, errors):
+    import json
+
+    from core.project import song_to_dict
+
+    doc = song_to_dict(_song())
+    doc["clips"] = [c for c in doc["clips"] if c["id"] != "clip_a"]
+    path = tmp_path / "old.lstudio"
+    path.write_text(json.dumps(doc))
+    assert window.open_path(str(path), ask=False, background=False)
+    assert errors == []
+    assert [s.clip_id for s in window.song.sections] == [None]
+    assert "Repaired" in window.statusBar().currentMessage()
+    assert "load_warnings" not in window.song.__dict__

@@ -58,7 +58,7 @@ def discover_models() -> list[ModelInfo]:
         catalogue = None
     if catalogue is not None:
         try:
-            entries = catalogue.embedded_models() + catalogue.installed_models()
+            entries = catalogue.models_by_name()  # the same name lookup as --model NAME
         except Exception:  # noqa: BLE001 - a broken catalogue must not hide the panel
             entries = []
         for e in entries:

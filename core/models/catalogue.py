@@ -231,9 +231,18 @@ def official(name: str) -> OfficialModel:
     raise UserError(f"{name!r} is not an official Magenta checkpoint; known: {', '.join(m.name for m in OFFICIAL)}")
 
 
+def models_by_name() -> list[ModelEntry]:
+    """One entry per model name, the one a name means: an installed model hides an embedded
+    model of the same name. This is the only place that order is decided; find_model, the
+    CLI's --model NAME (core.musicvae.model_paths) and the GUI's model picker all use it."""
+    installed = {entry.name: entry for entry in installed_models()}
+    out = [installed.pop(entry.name, entry) for entry in embedded_models()]
+    return out + list(installed.values())
+
+
 def find_model(name: str) -> ModelEntry:
-    """An installed model of that name, else an embedded one (the order core.musicvae.model_paths uses)."""
-    for entry in installed_models() + embedded_models():
+    """The model a name means (see models_by_name); a UserError saying why when there is none."""
+    for entry in models_by_name():
         if entry.name == name:
             if entry.problem:
                 raise UserError(f"model {name} in {entry.path} cannot be used: {entry.problem}")

@@ -15,7 +15,7 @@ import shiboken6
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QLabel, QMainWindow, QProgressBar,
-                               QPushButton, QScrollArea, QToolBar, QVBoxLayout,
+                               QPushButton, QScrollArea, QSizePolicy, QToolBar, QVBoxLayout,
                                QWidget)
 
 from core.errors import UserError
@@ -267,8 +267,13 @@ class MainWindow(QMainWindow):
             transport.audition_clip(clip_id)
 
     def _device_changed(self, text: str) -> None:
-        self.device_label.setText(text)
-        self.device_label.setToolTip(f"Models run on: {text}")
+        if text == "not loaded":
+            self.device_label.setText("Device: not loaded")
+            self.device_label.setToolTip("Shows 'GPU: <name>' or 'CPU' once the first model "
+                                         "has loaded")
+        else:
+            self.device_label.setText(text)
+            self.device_label.setToolTip(f"Models run on: {text}")
 
     def _set_force_cpu(self, on: bool) -> None:
         self.models.set_force_cpu(on)
@@ -421,9 +426,11 @@ class MainWindow(QMainWindow):
         self.cancel_button.setToolTip("Stop the running job (Ctrl+.)")
         self.cancel_button.clicked.connect(lambda: self.runner.cancel())
         self.cancel_button.hide()
-        self.device_label = QLabel("CPU")
+        self.device_label = QLabel()
         self.device_label.setObjectName("deviceLabel")
-        self.device_label.setToolTip("Where the models run")
+        # Nothing asks TensorFlow at start-up (importing it stalls the window); the model
+        # service reads the device in its worker after the first model load.
+        self._device_changed(self.models.device_text)
         status.addPermanentWidget(self.song_info)
         status.addPermanentWidget(self.job_progress)
         status.addPermanentWidget(self.cancel_button)
@@ -436,6 +443,8 @@ class MainWindow(QMainWindow):
         self.transport = Transport(self.song, self)
         self.transport_bar = TransportBar(self.transport, self)
         self.transport_bar.setObjectName("transportBar")
+        # its natural width: without this the toolbar stretches the bar and opens wide gaps
+        self.transport_bar.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
         self.transport_toolbar = QToolBar("Transport", self)
         self.transport_toolbar.setObjectName("transportToolbar")
         self.transport_toolbar.setMovable(False)

@@ -100,7 +100,7 @@ def test_window_opens_with_menus_and_an_empty_song(window):
     for item in ("New", "Open...", "Open Recent", "Save", "Save As...", "Import MIDI...",
                  "Export MIDI...", "Quit"):
         assert item in file_items
-    assert window.device_label.text() == "CPU"
+    assert window.device_label.text() == "Device: not loaded"  # read when a model loads
     assert window.windowTitle() == "Untitled — Latent Studio"
     assert sum(c.note_count() for c in window.song.clips.values()) == 0
     assert track_rows(window) == [t.name for t in window.song.tracks]

@@ -116,8 +116,11 @@ def test_clicking_a_clip_in_the_library_auditions_it(qtbot, window):
     tree = w.clip_library.tree
     item = next(tree.topLevelItem(i) for i in range(tree.topLevelItemCount())
                 if tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) == "clip_b")
-    tree.itemClicked.emit(item, 0)
-    assert w.transport.is_playing and w.transport.playing_clip == "clip_b"
+    w.transport.play()  # the song is playing when the musician clicks a clip
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton,
+                     pos=tree.visualItemRect(item).center())
+    assert w.current_clip_id == "clip_b"  # selected, shown in the piano roll ...
+    assert w.transport.is_playing and w.transport.playing_clip == "clip_b"  # ... and heard
     w.transport.stop()
 
 

@@ -13,7 +13,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QCursor, QPainter
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout,
+                               QWidget)
 
 from core.projection import Projection
 from core.song import Song
@@ -44,6 +45,8 @@ class LatentMap(QWidget):
         layout.setSpacing(4)
         bar = QHBoxLayout()
         self.title = QLabel("No model chosen")
+        # the title may be cut short rather than widen the dock (the centre needs the room)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.title.setObjectName("mapTitle")
         bar.addWidget(self.title, 1)
         bar.addWidget(QLabel("Colour by"))
@@ -182,7 +185,7 @@ class LatentMap(QWidget):
             self._ids, self._xy = [], np.zeros((0, 2))
             self.scatter.setData([])
             self.path_item.setData([], [])
-            self.empty_text.setText("Generate clips, or import a MIDI file, to see them here.")
+            self.empty_text.setText("Generate clips or import MIDI\nto see them here.")
             self.empty_text.setPos(0, 0)
             self.plot.setRange(xRange=(-1, 1), yRange=(-1, 1))
             self.legend.setText("")

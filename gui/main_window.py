@@ -206,14 +206,17 @@ class MainWindow(QMainWindow):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.generate_dock = self._dock("Generate", "generateDock", scroll,
                                         Qt.DockWidgetArea.RightDockWidgetArea)
+        # The piano roll and the timeline get the whole height of the centre: the clip library
+        # sits under the track list, the map under the generation panel.
         self.library_dock = self._dock("Clips", "clipDock", self.clip_library,
-                                       Qt.DockWidgetArea.BottomDockWidgetArea)
+                                       Qt.DockWidgetArea.LeftDockWidgetArea)
         self.map_dock = self._dock("Latent Map", "mapDock", self.latent_map,
-                                   Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.splitDockWidget(self.library_dock, self.map_dock, Qt.Orientation.Horizontal)
-        self.resizeDocks([self.generate_dock], [330], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.library_dock, self.map_dock], [520, 700], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.map_dock], [330], Qt.Orientation.Vertical)
+                                   Qt.DockWidgetArea.RightDockWidgetArea)
+        self.splitDockWidget(self.track_dock, self.library_dock, Qt.Orientation.Vertical)
+        self.splitDockWidget(self.generate_dock, self.map_dock, Qt.Orientation.Vertical)
+        self.resizeDocks([self.track_dock, self.generate_dock], [250, 300], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.track_dock, self.library_dock], [220, 480], Qt.Orientation.Vertical)
+        self.resizeDocks([self.generate_dock, self.map_dock], [420, 320], Qt.Orientation.Vertical)
         self.models.device_changed.connect(self._device_changed)
 
     def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:

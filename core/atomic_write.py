@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from typing import BinaryIO, Callable
 
 
 def _umask() -> int:
@@ -41,6 +42,15 @@ def _fsync_folder(folder: str) -> None:
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Replace `path` with `data` atomically (see the module docstring)."""
+    atomic_write_with(path, lambda f: f.write(data))
+
+
+def atomic_write_with(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> None:
+    """Replace `path` atomically with what `write` puts into the binary file it is handed.
+
+    For data written in pieces (np.savez, json.dump on a wrapper) without first holding it all
+    in memory; the guarantees are those of the module docstring.
+    """
     path = os.path.abspath(os.fspath(path))
     folder = os.path.dirname(path)
     base = os.path.basename(path)
@@ -53,7 +63,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".partial", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         try:

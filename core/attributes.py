@@ -13,6 +13,7 @@ import os
 
 import numpy as np
 
+from core.atomic_write import atomic_write_with
 from core.musicvae import converters as cv
 from core.musicvae import latent as latent_ops
 
@@ -137,9 +138,7 @@ def load_or_compute(token, model, cache_dir: str | None = None, n: int = DEFAULT
     vectors = compute_vectors(token, model, n, seed)
     try:
         os.makedirs(cache_dir, exist_ok=True)
-        tmp = path + ".tmp.npz"
-        np.savez(tmp, **vectors)
-        os.replace(tmp, path)
+        atomic_write_with(path, lambda f: np.savez(f, **vectors))
     except OSError:
         pass  # a read-only cache only costs time
     return vectors

@@ -22,6 +22,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
+from core.atomic_write import atomic_write_bytes
 from core.errors import UserError
 
 CHUNK = 1 << 16
@@ -74,10 +75,7 @@ def _load_meta(meta_path: str, url: str) -> dict:
 
 
 def _save_meta(meta_path: str, meta: dict) -> None:
-    tmp = meta_path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(meta, f)
-    os.replace(tmp, meta_path)
+    atomic_write_bytes(meta_path, json.dumps(meta).encode("utf-8"))
 
 
 def _announced_md5(headers) -> str | None:

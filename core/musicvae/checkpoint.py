@@ -23,6 +23,7 @@ from typing import Callable
 
 import numpy as np
 
+from core.atomic_write import atomic_write_bytes, atomic_write_with
 from core.errors import CheckpointError
 from core.musicvae.configs import MusicVAEConfig, get_config
 from core.musicvae.variables import canonical, expected_variables, infer_sizes, is_ignored
@@ -242,21 +243,11 @@ def save_model(folder: str, cfg: MusicVAEConfig, weights: dict[str, np.ndarray],
     for name in expected_variables(cfg):
         arr = np.asarray(weights[canonical(name)])
         arrays[name.replace("/", "|")] = arr.astype(np.float16 if storage == "float16" else np.float32)
-    npz_tmp = os.path.join(folder, ".weights.npz.tmp")
-    with open(npz_tmp, "wb") as f:
-        np.savez(f, **arrays)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(npz_tmp, os.path.join(folder, "weights.npz"))
+    atomic_write_with(os.path.join(folder, "weights.npz"), lambda f: np.savez(f, **arrays))
     meta = {"format": OWN_FORMAT, "version": OWN_FORMAT_VERSION, "config": cfg.to_dict(),
             "storage": storage, "weights": "weights.npz"}
     meta.update(extra or {})
-    json_tmp = os.path.join(folder, ".model.json.tmp")
-    with open(json_tmp, "w", encoding="utf-8") as f:
-        json.dump(meta, f, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(json_tmp, os.path.join(folder, "model.json"))
+    atomic_write_bytes(os.path.join(folder, "model.json"), json.dumps(meta, indent=1).encode("utf-8"))
     return folder
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette, QUndoStack
+from PySide6.QtGui import QAction, QKeySequence, QPalette, QUndoStack
 from PySide6.QtWidgets import (QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QMenu, QScrollBar,
                                QSizePolicy, QToolButton, QVBoxLayout, QWidget)
 
@@ -30,12 +30,6 @@ from gui.piano_roll_velocity import VelocityLane
 from gui.piano_roll_view import PianoRollView
 
 FOLLOW_MARGIN = 0.1  # fraction of the width kept before the playhead after a page turn
-
-
-def track_color(song: Song, track_id: str) -> QColor:
-    """The colour the roll draws a track's notes in (the track list uses it too)."""
-    ids = [t.id for t in song.tracks]
-    return style.track_color(ids.index(track_id) if track_id in ids else 0)
 
 
 class PianoRollEditor(QWidget):

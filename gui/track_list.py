@@ -12,26 +12,18 @@ from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap, QUndo
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem
 
 from core.song import Song
+from gui import piano_roll_style as roll_style
 from gui.commands import UpdateTrackCommand
 
 COL_SHOW, COL_EDIT, COL_NAME, COL_ROLE, COL_PROGRAM, COL_DRUM = range(6)
 EDIT_MARK = "\u270E"  # a pencil
 HEADERS = ["", EDIT_MARK, "Name", "Role", "Program", "Drum"]
 
-# Used when the piano roll does not offer its own colours (see track_color).
-FALLBACK_COLORS = ["#e8a33d", "#4fb3bf", "#d9677a", "#8cc265", "#a78bdb", "#e0d05a", "#5c8fd6"]
-
 
 def track_color(song: Song, track_id: str) -> QColor:
-    """The colour the piano roll draws a track's notes in (so both views agree)."""
+    """The colour the piano roll draws a track's notes in (so the list, roll and timeline agree)."""
     ids = [t.id for t in song.tracks]
-    index = ids.index(track_id) if track_id in ids else 0
-    try:
-        from gui.piano_roll_style import track_color as roll_color  # noqa: PLC0415
-
-        return QColor(roll_color(index))
-    except ImportError:  # the piano roll is optional for this list
-        return QColor(FALLBACK_COLORS[index % len(FALLBACK_COLORS)])
+    return roll_style.track_color(ids.index(track_id) if track_id in ids else 0)
 
 
 def program_name(program: int, is_drum: bool) -> str:

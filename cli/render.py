@@ -15,22 +15,15 @@ from core.errors import UserError
 def _load(path: str):
     if not os.path.isfile(path):
         raise UserError(f"No such file: {path}")
-    ext = os.path.splitext(path)[1].lower()
-    if ext in (".mid", ".midi"):
-        from core.midi_io import import_midi
+    from core.song_files import kind_of, load_song
 
-        song = import_midi(path)
-        if not song.sections and song.clips:  # an imported file is one clip; play it whole
-            from core.song import Section
+    song = load_song(path)  # MIDI or project, chosen as `convert` and `info` choose
+    if kind_of(path) == "midi" and not song.sections and song.clips:
+        from core.song import Section  # an imported file is one clip; play it whole
 
-            clip = next(iter(song.clips.values()))
-            song.add_section(Section("all", clip.id, 0.0, clip.length))
-        return song
-    if ext == ".lstudio":
-        from core.project import load_project
-
-        return load_project(path)
-    raise UserError(f"{path}: expected a .mid, .midi or .lstudio file")
+        clip = next(iter(song.clips.values()))
+        song.add_section(Section("all", clip.id, 0.0, clip.length))
+    return song
 
 
 def _presets(values: list[str] | None) -> dict[str, str]:

@@ -14,6 +14,8 @@ import os
 import sys
 import time
 
+from cli.progress import TextProgress
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("models", help="list, install and remove MusicVAE models",
@@ -97,46 +99,6 @@ def run_list(args) -> int:
 
         print(f"Device: {device_description()}")
     return 0
-
-
-# ------------------------------------------------------------------ progress
-class TextProgress:
-    """A text progress bar on stderr (one line redrawn on a terminal, a line per 10% otherwise)."""
-
-    def __init__(self, stream=None, width: int = 30):
-        self.stream = stream or sys.stderr
-        self.width = width
-        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.last_time = 0.0
-        self.last_tenth = -1
-        self.last_len = 0
-        self.shown = False
-
-    def __call__(self, fraction: float, message: str) -> None:
-        now = time.monotonic()
-        if self.tty:
-            if now - self.last_time < 0.1 and fraction < 1.0:
-                return
-            filled = int(round(fraction * self.width))
-            line = f"[{'#' * filled}{'-' * (self.width - filled)}] {fraction * 100:5.1f}% {message}"
-            pad = max(self.last_len - len(line), 0)
-            self.stream.write("\r" + line + " " * pad)
-            self.last_len = len(line)
-        else:
-            tenth = int(fraction * 10)
-            if tenth == self.last_tenth:
-                return
-            self.last_tenth = tenth
-            self.stream.write(f"{fraction * 100:5.1f}% {message}\n")
-        self.last_time = now
-        self.shown = True
-        self.stream.flush()
-
-    def finish(self) -> None:
-        if self.tty and self.shown:
-            self.stream.write("\n")
-            self.stream.flush()
-        self.shown = False
 
 
 def run_install(args) -> int:

@@ -15,6 +15,7 @@ import signal
 import sys
 import time
 
+from cli.progress import TextProgress
 from core.errors import UserError
 
 
@@ -133,35 +134,6 @@ def load_data(token, args, kind: str, bars: int):
                          drum_sequences=args.drum_sequences)
 
 
-class ProgressBar:
-    """A one-line text progress bar on stderr, redrawn at most every `every` seconds."""
-
-    def __init__(self, stream=None, every: float = 0.5, width: int = 24):
-        self.stream = stream or sys.stderr
-        self.every, self.width = every, width
-        self.last = 0.0
-        self.phase = ""
-
-    def __call__(self, fraction: float, message: str) -> None:
-        now = time.monotonic()
-        if now - self.last < self.every and fraction < 1.0:
-            return
-        self.last = now
-        filled = int(round(fraction * self.width))
-        bar = "#" * filled + "-" * (self.width - filled)
-        line = f"\r[{bar}] {fraction * 100:5.1f}%  {message}"
-        if self.stream.isatty():
-            self.stream.write(line[:200].ljust(120))
-        else:
-            self.stream.write(line[1:] + "\n")
-        self.stream.flush()
-
-    def done(self) -> None:
-        if self.stream.isatty():
-            self.stream.write("\n")
-        self.stream.flush()
-
-
 def _interruptible(token):
     """First Ctrl-C cancels the token (the job saves and stops), a second one interrupts."""
     def handler(signum, frame):
@@ -191,7 +163,7 @@ def run(args) -> int:
         transpose=None if (lo, hi) == (0, 0) else (lo, hi), checkpoint_every=args.checkpoint_every,
         keep_checkpoints=args.keep, eval_every=args.eval_every, eval_examples=args.eval_examples, seed=args.seed,
         storage="float16" if args.float16 else "float32", device=args.device, name=args.name, xla=args.xla)
-    bar = ProgressBar()
+    bar = TextProgress(width=24, every=0.5, by_tenths=False)
     token = JobToken(bar)
     print(f"{cfg.name}: enc {list(cfg.enc_rnn_size)}, dec {list(cfg.dec_rnn_size)}, z {cfg.z_size}, "
           f"{cfg.steps} steps; free bits {cfg.free_bits:g}, max beta {cfg.max_beta:g}, beta rate {cfg.beta_rate:g}",
@@ -199,12 +171,12 @@ def run(args) -> int:
     old = _interruptible(token)
     try:
         dataset = load_data(token, args, cfg.data, cfg.bars)
-        bar.done()
+        bar.finish()
         result = train(token, cfg, dataset, args.out, settings, resume=args.resume, data_description=args.data)
     finally:
         if old is not None:
             signal.signal(signal.SIGINT, old)
-    bar.done()
+    bar.finish()
     state = "stopped" if result.cancelled else "finished"
     print(f"{state} at step {result.step} after {result.seconds / 60:.1f} min of training; model in {result.out_dir}")
     if result.history:
@@ -222,14 +194,14 @@ def run_card(args) -> int:
     from core.musicvae.evaluate import write_model_card
 
     cfg, _, _ = load_weights(None, args.model)
-    bar = ProgressBar()
+    bar = TextProgress(width=24, every=0.5, by_tenths=False)
     token = JobToken(bar)
     dataset = load_data(token, args, cfg.data, cfg.bars)
-    bar.done()
+    bar.finish()
     card = write_model_card(args.model, dataset, token=token, samples=args.samples,
                             temperature=args.temperature, max_examples=args.examples, device=args.device,
                             data_description=args.data)
-    bar.done()
+    bar.finish()
     print(json.dumps(card["held_out"], indent=1))
     print(json.dumps(card["targets"], indent=1))
     return 0

@@ -40,24 +40,33 @@ class ArrangeCommand(QUndoCommand):
         revert_change(self.song, self.change, self.old_sections)
 
 
-class SetTempoCommand(QUndoCommand):
-    def __init__(self, song: Song, bpm: float):
-        super().__init__(f"Set Tempo to {bpm:g} BPM")
-        self.song = song
-        self.old = song.tempo
-        self.new = float(bpm)
+class _MergingCommand(QUndoCommand):
+    """A change of one setting (`old` -> `new`, made at `at`) that absorbs the next change of the
+    same setting of the same song when it comes within MERGE_SECONDS, so one undo takes both back."""
+
+    def __init__(self, text: str, song: Song, old, new):
+        super().__init__(text)
+        self.song, self.old, self.new = song, old, new
         self.at = time.monotonic()
 
-    def id(self) -> int:  # noqa: A003 - Qt's name
-        return TEMPO_ID
+    def _same_target(self, other: "_MergingCommand") -> bool:
+        return True  # a song-wide setting; a per-track one compares its track
 
     def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802
-        if not isinstance(other, SetTempoCommand) or other.song is not self.song \
-                or other.at - self.at > MERGE_SECONDS:
+        if not isinstance(other, type(self)) or other.song is not self.song \
+                or not self._same_target(other) or other.at - self.at > MERGE_SECONDS:
             return False
         self.new, self.at = other.new, other.at
         self.setText(other.text())
         return True
+
+
+class SetTempoCommand(_MergingCommand):
+    def __init__(self, song: Song, bpm: float):
+        super().__init__(f"Set Tempo to {bpm:g} BPM", song, song.tempo, float(bpm))
+
+    def id(self) -> int:  # noqa: A003 - Qt's name
+        return TEMPO_ID
 
     def redo(self) -> None:
         self.song.set_tempo(self.new)
@@ -66,25 +75,14 @@ class SetTempoCommand(QUndoCommand):
         self.song.set_tempo(self.old)
 
 
-class SetTimeSignatureCommand(QUndoCommand):
+class SetTimeSignatureCommand(_MergingCommand):
     def __init__(self, song: Song, numerator: int, denominator: int):
-        super().__init__(f"Set Time Signature to {numerator}/{denominator}")
-        self.song = song
         sig = song.time_signatures[0]
-        self.old = (sig.numerator, sig.denominator)
-        self.new = (int(numerator), int(denominator))
-        self.at = time.monotonic()
+        super().__init__(f"Set Time Signature to {numerator}/{denominator}", song,
+                         (sig.numerator, sig.denominator), (int(numerator), int(denominator)))
 
     def id(self) -> int:  # noqa: A003
         return METER_ID
-
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802
-        if not isinstance(other, SetTimeSignatureCommand) or other.song is not self.song \
-                or other.at - self.at > MERGE_SECONDS:
-            return False
-        self.new, self.at = other.new, other.at
-        self.setText(other.text())
-        return True
 
     def redo(self) -> None:
         self.song.set_time_signature(*self.new)
@@ -93,28 +91,20 @@ class SetTimeSignatureCommand(QUndoCommand):
         self.song.set_time_signature(*self.old)
 
 
-class SetVolumeCommand(QUndoCommand):
+class SetVolumeCommand(_MergingCommand):
     """A track's volume; consecutive changes of the same track merge into one step."""
 
     def __init__(self, song: Song, track_id: str, volume: float):
         track = song.track(track_id)
-        super().__init__(f"Set {track.name} Volume to {round(volume * 100)}%")
-        self.song = song
+        super().__init__(f"Set {track.name} Volume to {round(volume * 100)}%", song,
+                         track.volume, min(max(float(volume), 0.0), 1.0))
         self.track_id = track_id
-        self.old = track.volume
-        self.new = min(max(float(volume), 0.0), 1.0)
-        self.at = time.monotonic()
 
     def id(self) -> int:  # noqa: A003
         return VOLUME_ID
 
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802
-        if not isinstance(other, SetVolumeCommand) or other.track_id != self.track_id \
-                or other.song is not self.song or other.at - self.at > MERGE_SECONDS:
-            return False
-        self.new, self.at = other.new, other.at
-        self.setText(other.text())
-        return True
+    def _same_target(self, other: "SetVolumeCommand") -> bool:
+        return other.track_id == self.track_id
 
     def redo(self) -> None:
         self.song.update_track(self.track_id, volume=self.new)

@@ -144,3 +144,14 @@ def small_midi_bytes() -> bytes:
     buf = io.BytesIO()
     mid.save(file=buf)
     return buf.getvalue()
+
+
+def markers(path) -> list[tuple[float, str]]:
+    """(beat, text) of each marker in the first track of a MIDI file."""
+    mid = mido.MidiFile(path)
+    out, tick = [], 0
+    for msg in mid.tracks[0]:
+        tick += msg.time
+        if msg.type == "marker":
+            out.append((tick / mid.ticks_per_beat, msg.text))
+    return out

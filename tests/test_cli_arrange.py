@@ -7,21 +7,12 @@ import pytest
 
 from cli import run
 from core.project import load_project
+from tests.helpers_midi import markers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MEL = os.path.join(ROOT, "tests", "fixtures", "magenta", "cat-mel_2bar_big")
 TRIO = os.path.join(ROOT, "tests", "fixtures", "magenta", "hierdec-trio_16bar")
 FORM = "intro verse chorus verse chorus bridge chorus outro"
-
-
-def markers(path):
-    mid = mido.MidiFile(path)
-    out, tick = [], 0
-    for msg in mid.tracks[0]:
-        tick += msg.time
-        if msg.type == "marker":
-            out.append((tick / mid.ticks_per_beat, msg.text))
-    return out
 
 
 def notes_in(pm, start_s, end_s):

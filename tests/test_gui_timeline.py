@@ -16,6 +16,7 @@ from gui import timeline_style as ts
 from gui.main_window import MainWindow
 from gui.timeline import Timeline
 from gui.timeline_export import CLIP_MIME, SECTION_MIME, section_mime
+from tests.helpers_midi import markers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "magenta")
@@ -87,16 +88,6 @@ def drop(tl, clip_id, pos: QPoint, fmt=CLIP_MIME):
                        Qt.KeyboardModifier.NoModifier)
     tl.canvas.dropEvent(event)
     return event.isAccepted()
-
-
-def markers(path):
-    mid = mido.MidiFile(path)
-    out, tick = [], 0
-    for msg in mid.tracks[0]:
-        tick += msg.time
-        if msg.type == "marker":
-            out.append((tick / mid.ticks_per_beat, msg.text))
-    return out
 
 
 # ---------------------------------------------------------------- building and exporting a song

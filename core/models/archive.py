@@ -21,7 +21,8 @@ def _inside(root: str, path: str) -> bool:
     return path == root or path.startswith(root + os.sep)
 
 
-def check_members(tar_path: str, members: list[tarfile.TarInfo], dest: str) -> None:
+def check_members(tar_path: str, members: list[tarfile.TarInfo], dest: str, links: bool = True) -> None:
+    """Raise CheckpointError for the first unsafe member; `links=False` refuses every link."""
     root = os.path.realpath(dest)
     for m in members:
         name = m.name
@@ -32,6 +33,8 @@ def check_members(tar_path: str, members: list[tarfile.TarInfo], dest: str) -> N
         target = os.path.realpath(os.path.join(root, name))
         if not _inside(root, target):
             raise CheckpointError(f"{tar_path}: refusing the archive: member {name!r} points outside it")
+        if (m.issym() or m.islnk()) and not links:
+            raise CheckpointError(f"{tar_path}: refusing the archive: member {name!r} is a link")
         if m.issym() or m.islnk():
             base = os.path.dirname(target) if m.issym() else root
             link = os.path.realpath(os.path.join(base, m.linkname))
@@ -42,16 +45,17 @@ def check_members(tar_path: str, members: list[tarfile.TarInfo], dest: str) -> N
             raise CheckpointError(f"{tar_path}: refusing the archive: member {name!r} is not a file or folder")
 
 
-def extract(tar_path: str, dest: str, token=None, progress=None) -> int:
+def extract(tar_path: str, dest: str, token=None, progress=None, links: bool = True) -> int:
     """Extract `tar_path` into the folder `dest` (created); returns the bytes written.
 
     progress(done_bytes, total_bytes) is called while copying; token.check() is honoured.
+    links=False refuses an archive holding any link (see check_members).
     Raises CheckpointError for an unreadable, truncated or unsafe archive.
     """
     try:
         with tarfile.open(tar_path, "r:*") as tar:
             members = tar.getmembers()
-            check_members(tar_path, members, dest)
+            check_members(tar_path, members, dest, links)
             total = sum(m.size for m in members if m.isfile())
             free = shutil.disk_usage(os.path.dirname(os.path.abspath(dest)) or ".").free
             if total > free:

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import tarfile
 import tempfile
 from dataclasses import dataclass, field
@@ -59,21 +60,17 @@ class WeightSource:
 
 # ------------------------------------------------------------------ finding
 def _safe_extract(tar_path: str, dest: str) -> None:
+    """Extract with the installer's checks (core.models.archive, no links allowed) into a temporary
+    folder beside `dest`, renamed to `dest` only when whole."""
+    from core.models.archive import extract
+
+    tmp = tempfile.mkdtemp(prefix=".extract-", dir=os.path.dirname(dest))
     try:
-        with tarfile.open(tar_path) as tf_:
-            root = os.path.realpath(dest)
-            members = []
-            for m in tf_.getmembers():
-                target = os.path.realpath(os.path.join(dest, m.name))
-                if not (target == root or target.startswith(root + os.sep)) or m.issym() or m.islnk():
-                    raise CheckpointError(f"{tar_path}: refusing to extract {m.name!r} (it points outside the archive)")
-                if m.isfile() or m.isdir():
-                    members.append(m)
-            tmp = tempfile.mkdtemp(prefix=".extract-", dir=os.path.dirname(dest))
-            tf_.extractall(tmp, members=members)
-            os.replace(tmp, dest)
-    except (tarfile.TarError, EOFError) as exc:
-        raise CheckpointError(f"{tar_path} is not a readable .tar archive: {exc}") from exc
+        extract(tar_path, tmp, links=False)
+        os.replace(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def _extract_tar(path: str) -> str:

@@ -50,21 +50,11 @@ def open_model(args):
 
 def song_for(model, tempo: float):
     """A new Song with one track per part of the model's data kind; (song, part -> track id)."""
-    from core.musicvae.converters import BASS_PROGRAM, PARTS
-    from core.song import Song, Track
+    from core.musicvae.converters import PARTS
+    from core.song import Song
 
     song = Song(title=f"{model.name} samples", tempo=tempo)
-    ids = {}
-    for part in PARTS[model.kind]:
-        if part == "drums":
-            track = Track("Drums", "drums", program=0, is_drum=True)
-        elif part == "bass":
-            track = Track("Bass", "bass", program=BASS_PROGRAM)
-        else:
-            track = Track("Melody", "melody", program=0)
-        song.add_track(track)
-        ids[part] = track.id
-    return song, ids
+    return song, {part: song.ensure_track(part).id for part in PARTS[model.kind]}  # the song's defaults
 
 
 def write_clips(song, clips, out_dir: str, stem: str) -> list[str]:

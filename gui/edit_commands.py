@@ -14,6 +14,7 @@ from typing import Iterable, Sequence
 
 from PySide6.QtGui import QUndoStack
 
+from core.quantize import snap_down
 from core.song import Note, Song
 from gui.commands import SetNotesCommand
 
@@ -36,7 +37,7 @@ def snap_beat(beat: float, grid: float) -> float:
 
 
 def floor_beat(beat: float, grid: float) -> float:
-    return clean(math.floor(beat / grid + 1e-9) * grid) if grid > 0 else clean(beat)
+    return clean(snap_down(beat, grid))
 
 
 def without(notes: Iterable[Note], remove: Iterable[Note]) -> list[Note]:

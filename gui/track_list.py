@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap, QUndoStack
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem
 
+from core.midi_io import gm_instrument_name
 from core.song import Song
 from gui import piano_roll_style as roll_style
 from gui.commands import UpdateTrackCommand
@@ -27,14 +28,12 @@ def track_color(song: Song, track_id: str) -> QColor:
 
 
 def program_name(program: int, is_drum: bool) -> str:
+    """'1 · Acoustic Grand Piano' (numbered from 1, as synths show it); the name is core.midi_io's."""
     if is_drum:
         return "Drum kit"
-    try:
-        import pretty_midi  # noqa: PLC0415 - only for the General MIDI names
-
-        return f"{program + 1} · {pretty_midi.program_to_instrument_name(program)}"
-    except Exception:  # noqa: BLE001
-        return f"Program {program + 1}"
+    if 0 <= program <= 127:
+        return f"{program + 1} · {gm_instrument_name(program)}"
+    return f"Program {program + 1}"
 
 
 def _swatch(color: QColor, size: int = 12) -> QIcon:

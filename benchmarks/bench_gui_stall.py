@@ -23,6 +23,7 @@ import argparse
 import os
 import sys
 import tempfile
+import threading
 import time
 
 import numpy as np
@@ -36,6 +37,7 @@ os.environ.setdefault("LATENT_STUDIO_DATA", os.path.join(TMP, "data"))
 os.environ.setdefault("LATENT_STUDIO_CACHE", os.path.join(TMP, "cache"))
 
 PROBE_MS = 10
+GC_LOG: list = []  # (when, took s, generation, thread) of long collections (--verbose)
 
 
 def random_trio(token, device, seed=0):
@@ -57,23 +59,162 @@ def random_trio(token, device, seed=0):
     return model
 
 
-class Probe:
-    """Records the time of every tick of a 10 ms timer."""
+def _schedstat(tid: int | None = None) -> tuple[int, int]:
+    """(ns on a CPU, ns waiting for a CPU) of one thread (Linux /proc; zeros elsewhere)."""
+    path = "/proc/thread-self/schedstat" if tid is None else f"/proc/self/task/{tid}/schedstat"
+    try:
+        with open(path) as f:
+            ran, waited, _ = f.read().split()
+        return int(ran), int(waited)
+    except (OSError, ValueError):
+        return 0, 0
 
-    def __init__(self, parent):
+
+class Probe:
+    """Records every tick of a 10 ms timer, with the CPU time and run-queue wait of the GUI
+    thread and of the job worker at that moment (Linux schedstat), so each stall can be put
+    down to the GUI thread working, the machine having no free CPU, or the GUI thread being
+    blocked (waiting for the GIL while the worker runs Python)."""
+
+    def __init__(self, parent, worker_tid=None):
         from PySide6.QtCore import QTimer
 
+        self.worker_tid = worker_tid
         self.ticks: list[float] = []
+        self.stats: list[tuple[int, int, int, int, int]] = []
         self.timer = QTimer(parent)
         self.timer.setInterval(PROBE_MS)
-        self.timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+        self.timer.timeout.connect(self._tick)
         self.timer.start()
+
+    def _tick(self) -> None:
+        self.ticks.append(time.perf_counter())
+        g = _schedstat()
+        w = _schedstat(self.worker_tid) if self.worker_tid else (0, 0)
+        self.stats.append(g + w + (time.process_time_ns(),))
 
     def longest_stall_ms(self, start: float, end: float) -> tuple[float, int]:
         t = [x for x in self.ticks if start <= x <= end]
         if len(t) < 2:
             return float("nan"), len(t)
         return max(0.0, (np.diff(t).max() * 1000.0) - PROBE_MS), len(t)
+
+    def totals(self, start: float, end: float) -> tuple[float, int]:
+        """(ms the GUI thread spent waiting for a free CPU, count of stalls over 50 ms)."""
+        idx = [i for i, x in enumerate(self.ticks) if start <= x <= end]
+        if len(idx) < 2:
+            return float("nan"), 0
+        wait = (self.stats[idx[-1]][1] - self.stats[idx[0]][1]) / 1e6
+        gaps = np.diff([self.ticks[i] for i in idx]) * 1000.0 - PROBE_MS
+        return wait, int((gaps > 50).sum())
+
+    def gaps(self, start: float, end: float, top: int = 8):
+        """The longest gaps: (t, gap ms, GUI cpu ms, GUI wait-for-CPU ms, worker cpu ms,
+        cpu ms of the whole process: all its threads, TensorFlow's included)."""
+        idx = [i for i, x in enumerate(self.ticks) if start <= x <= end]
+        if len(idx) < 2:
+            return []
+        rows = []
+        for a, b in zip(idx, idx[1:]):
+            gap = (self.ticks[b] - self.ticks[a]) * 1000.0
+            d = [(self.stats[b][k] - self.stats[a][k]) / 1e6 for k in range(5)]
+            rows.append((self.ticks[a], gap, d[0], d[1], d[2], d[4]))
+        rows.sort(key=lambda r: -r[1])
+        return rows[:top]
+
+
+class Phases:
+    """Start and end of the worker's phases (decode calls, clip building), from the worker."""
+
+    def __init__(self):
+        self.spans: list[tuple[str, float, float, float]] = []  # name, start, end, thread cpu s
+
+    def wrap(self, name, fn):
+        def timed(*args, **kwargs):
+            t0, c0 = time.perf_counter(), time.thread_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.spans.append((name, t0, time.perf_counter(), time.thread_time() - c0))
+        return timed
+
+    def at(self, t: float, t_end: float) -> str:
+        hit = [f"{n} ({(e - s) * 1000:.0f} ms, {cpu * 1000:.0f} ms cpu)" for n, s, e, cpu in self.spans
+               if s < t_end and e > t]
+        return ", ".join(hit[:3]) or "between phases"
+
+    def totals(self) -> dict[str, tuple[int, float, float]]:
+        out: dict[str, tuple[int, float, float]] = {}
+        for n, s, e, cpu in self.spans:
+            k, w, c = out.get(n, (0, 0.0, 0.0))
+            out[n] = (k + 1, w + e - s, c + cpu)
+        return out
+
+
+def generate_once(args, app, w, panel, service, probe, phases, pump_until):
+    """One generation through the panel's path; prints its stalls. Returns
+    (longest stall ms, GUI run-queue wait ms, stalls over 50 ms, decoding s)."""
+    from core import generation
+
+    pump_until(lambda: False, timeout=0.3)  # settle
+    marks: dict[str, float] = {}
+    before = len(w.song.clips)
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+
+    def landed(clips):
+        marks["decoded"] = time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
+        panel.add_clips(clips, f"Generate {len(clips)} clips")
+
+    t0 = time.perf_counter()
+    panel._job(generation.sample, args.samples, args.temperature, 0, on_done=landed,
+               description=f"Generating {args.samples} clips")
+    pump_until(lambda: not w.runner.is_busy())
+    pump_until(lambda: not panel.is_landing())
+    marks["landed"] = time.perf_counter()
+    pump_until(lambda: False, timeout=0.3)  # the debounced map redraw and any repaint
+    t_end = time.perf_counter()
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+    if "decoded" not in marks:
+        print("the generation did not finish")
+        return float("nan"), float("nan"), 0, float("nan")
+    made = len(w.song.clips) - before
+    dec_stall, dec_ticks = probe.longest_stall_ms(t0, marks["decoded"])
+    land_stall, _ = probe.longest_stall_ms(marks["decoded"] - 0.02, t_end)
+    all_stall, _ = probe.longest_stall_ms(t0, t_end)
+    wait_ms, over = probe.totals(t0, t_end)
+    notes = sum(c.note_count() for c in list(w.song.clips.values())[-made:])
+    print(f"generate {args.samples} samples: {made} clips, {notes} notes, "
+          f"{marks['decoded'] - t0:.2f} s decoding, {(marks['landed'] - marks['decoded']) * 1000:.0f} ms "
+          f"adding them to the song")
+    print(f"longest stall while decoding: {dec_stall:.0f} ms ({dec_ticks} probe ticks)")
+    print(f"longest stall while the results land: {land_stall:.0f} ms")
+    print(f"GUI thread waiting for a free CPU: {wait_ms:.0f} ms in all; stalls over 50 ms: {over}")
+    print(f"LONGEST STALL during the generation: {all_stall:.0f} ms (target < 50 ms) "
+          f"on {service.device_text}")
+    for name, (k, wall, cpu) in phases.totals().items():
+        print(f"  {name}: {k} call(s), {wall * 1000:.0f} ms wall, {cpu * 1000:.0f} ms cpu")
+    if args.verbose:
+        print(f"  (decoded at {marks['decoded'] - t0:.3f} s, landed at {marks['landed'] - t0:.3f} s; "
+              f"per gap: GUI thread cpu / GUI waiting for a free CPU / worker thread cpu / "
+              f"whole process cpu)")
+        for when, gap, gcpu, gwait, wcpu, pcpu in probe.gaps(t0, t_end):
+            print(f"  gap {gap:.0f} ms at {when - t0:.3f} s: GUI {gcpu:.0f} / wait {gwait:.0f} / "
+                  f"worker {wcpu:.0f} / process {pcpu:.0f} ms; worker in {phases.at(when, when + gap / 1000)}")
+        for when, took, gen, thread in GC_LOG:
+            if t0 <= when <= t_end:
+                print(f"  garbage collection (generation {gen}) took {took * 1000:.0f} ms at "
+                      f"{when - t0:.3f} s on {thread}")
+    return all_stall, wait_ms, over, marks["decoded"] - t0
 
 
 def main() -> int:
@@ -84,12 +225,15 @@ def main() -> int:
     ap.add_argument("--fixture", action="store_true", help="the tiny test trio model (quick check)")
     ap.add_argument("--device", default=None, help="cpu / gpu (default: the GPU when there is one)")
     ap.add_argument("--verbose", action="store_true", help="list the longest gaps and when they came")
+    ap.add_argument("--compare", action="store_true",
+                    help="generate twice in one run: the worker at normal priority, then niced "
+                         "as the app runs it (the long stalls on a busy CPU, before and after)")
+    ap.add_argument("--profile", action="store_true",
+                    help="profile the GUI thread while the results land (cProfile, top functions)")
     args = ap.parse_args()
 
-    gc_log = []
     if args.verbose:  # note the long garbage-collector passes (they hold the GIL)
         import gc
-        import threading
 
         gc_start = {}
 
@@ -99,7 +243,7 @@ def main() -> int:
             elif "t" in gc_start:
                 took = time.perf_counter() - gc_start["t"]
                 if took > 0.02:
-                    gc_log.append((gc_start["t"], took, info.get("generation"), threading.current_thread().name))
+                    GC_LOG.append((gc_start["t"], took, info.get("generation"), threading.current_thread().name))
 
         gc.callbacks.append(on_gc)
 
@@ -107,7 +251,12 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from core import generation
+    from gui import job_runner
     from gui.main_window import MainWindow
+
+    nice = job_runner.WORKER_NICE
+    if args.compare:
+        job_runner.WORKER_NICE = 0  # the worker starts at normal priority; niced for the second run
 
     app = QApplication.instance() or QApplication([])
     settings = QSettings(os.path.join(TMP, "settings.ini"), QSettings.Format.IniFormat)
@@ -116,7 +265,7 @@ def main() -> int:
     w = MainWindow(settings=settings)
     w.resize(1400, 900)
     w.show()
-    probe = Probe(w)
+    probe = Probe(w, getattr(w.runner._worker._thread, "native_id", None))
     panel, service = w.generate_panel, w.models
 
     def pump_until(cond, timeout=3600.0):
@@ -160,47 +309,33 @@ def main() -> int:
           f"(importing TensorFlow and building the model)")
 
     # ---------------------------------------------------------------- generate
-    pump_until(lambda: False, timeout=0.3)  # settle
-    marks: dict[str, float] = {}
-    before = len(w.song.clips)
+    phases = Phases()
+    model.decode_tokens = phases.wrap("decode", model.decode_tokens)
+    generation.clips_from_tokens = phases.wrap("clips", generation.clips_from_tokens)
+    panel.add_clips = phases.wrap("add_clips (GUI)", panel.add_clips)
+    from gui import commands
+    commands.AddClipsCommand.land = phases.wrap("land slice (GUI)", commands.AddClipsCommand.land)
 
-    def landed(clips):
-        marks["decoded"] = time.perf_counter()
-        panel.add_clips(clips, f"Generate {len(clips)} clips")
-
-    t0 = time.perf_counter()
-    panel._job(generation.sample, args.samples, args.temperature, 0, on_done=landed,
-               description=f"Generating {args.samples} clips")
-    pump_until(lambda: not w.runner.is_busy())
-    pump_until(lambda: not panel.is_landing())
-    marks["landed"] = time.perf_counter()
-    pump_until(lambda: False, timeout=0.3)  # the debounced map redraw and any repaint
-    t_end = time.perf_counter()
-    if "landed" not in marks:
-        print("the generation did not finish")
-        return 1
-    made = len(w.song.clips) - before
-    dec_stall, dec_ticks = probe.longest_stall_ms(t0, marks["decoded"])
-    land_stall, _ = probe.longest_stall_ms(marks["decoded"] - 0.02, t_end)
-    all_stall, _ = probe.longest_stall_ms(t0, t_end)
-    notes = sum(c.note_count() for c in list(w.song.clips.values())[-made:])
-    print(f"generate {args.samples} samples: {made} clips, {notes} notes, "
-          f"{marks['decoded'] - t0:.2f} s decoding, {(marks['landed'] - marks['decoded']) * 1000:.0f} ms "
-          f"adding them to the song")
-    print(f"longest stall while decoding: {dec_stall:.0f} ms ({dec_ticks} probe ticks)")
-    print(f"longest stall while the results land: {land_stall:.0f} ms")
-    print(f"LONGEST STALL during the generation: {all_stall:.0f} ms (target < 50 ms) "
-          f"on {service.device_text}")
-    if args.verbose:
-        t = np.array([x for x in probe.ticks if t0 <= x <= t_end])
-        gaps = np.diff(t)
-        for i in np.argsort(gaps)[::-1][:8]:
-            print(f"  gap {gaps[i] * 1000:.0f} ms at {t[i] - t0:.3f} s "
-                  f"(decoded at {marks['decoded'] - t0:.3f} s, landed at {marks['landed'] - t0:.3f} s)")
-        for when, took, gen, thread in gc_log:
-            if when >= t0:
-                print(f"  garbage collection (generation {gen}) took {took * 1000:.0f} ms at "
-                      f"{when - t0:.3f} s on {thread}")
+    runs = ["worker at normal priority", f"worker nice +{nice}"] if args.compare \
+        else [f"worker nice +{nice}" if nice else "worker at normal priority"]
+    results = []
+    for r, label in enumerate(runs):
+        if args.compare and r == 1:
+            # Everything but the GUI thread (the worker and the TensorFlow threads it started)
+            # gets the nice value the runner gives its worker from the start.
+            gui_tid = threading.main_thread().native_id
+            for tid in os.listdir("/proc/self/task"):
+                if int(tid) != gui_tid:
+                    job_runner.lower_thread_priority(nice, int(tid))
+            job_runner.WORKER_NICE = nice
+        print(f"\n== {label}")
+        results.append((label, generate_once(args, app, w, panel, service, probe, phases, pump_until)))
+        phases.spans.clear()
+    if len(results) > 1:
+        print("\nside by side (same process, same model, same seed):")
+        for label, (stall, wait_ms, over, decode_s) in results:
+            print(f"  {label:28s} longest stall {stall:4.0f} ms, stalls over 50 ms: {over:3d}, "
+                  f"GUI thread waiting for a CPU {wait_ms:6.0f} ms in all, decoding {decode_s:.1f} s")
     w.undo_stack.setClean()
     w.runner.shutdown(3000)
     return 0

@@ -1,4 +1,5 @@
 """JobRunner: jobs run on one worker thread, report progress, cancel, and fail readably."""
+import sys
 import threading
 import time
 
@@ -177,3 +178,31 @@ def test_main_window_shows_progress_and_cancel_while_a_job_runs(qtbot, tmp_path,
     assert window.song.tracks[0].name == "Lead"
     window.undo_stack.undo()
     assert window.song.tracks[0].name == track.name
+
+
+def _nice_of(native_id):
+    import os
+
+    return os.getpriority(os.PRIO_PROCESS, native_id)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+def test_worker_and_the_threads_it_starts_run_nicer_than_the_gui_thread(qtbot, runner):
+    """TensorFlow's compute threads start from the worker; they must not crowd out the GUI."""
+    from gui import job_runner
+
+    def job(token):
+        seen = {}
+        child = threading.Thread(target=lambda: seen.setdefault("child", _nice_of(threading.get_native_id())))
+        child.start()
+        child.join()
+        seen["worker"] = _nice_of(threading.get_native_id())
+        return seen
+
+    results = []
+    with qtbot.waitSignal(runner.finished, timeout=5000):
+        runner.submit(job, on_done=results.append)
+    gui = _nice_of(threading.get_native_id())
+    assert results[0]["worker"] == min(19, gui + job_runner.WORKER_NICE) > gui
+    assert results[0]["child"] == results[0]["worker"]  # inherited by threads it starts
+    assert _nice_of(threading.get_native_id()) == gui  # the GUI thread itself is untouched

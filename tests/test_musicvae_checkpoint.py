@@ -11,7 +11,7 @@ from core.musicvae.checkpoint import (load_weights, locate, magenta_names, rando
 from core.musicvae.configs import CONFIGS
 from core.musicvae.variables import expected_variables
 
-pytest.importorskip("tensorflow")
+import tensorflow  # noqa: F401  (a hard dependency: a broken install must fail here, not skip)
 
 CFG = CONFIGS["cat-drums_2bar_small"].with_sizes([12], [10, 14], 6)
 

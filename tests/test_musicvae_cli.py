@@ -7,7 +7,7 @@ import pytest
 from core.musicvae.checkpoint import magenta_names, random_weights, save_model, write_tf1_checkpoint
 from core.musicvae.configs import CONFIGS
 
-pytest.importorskip("tensorflow")
+import tensorflow  # noqa: F401  (a hard dependency: a broken install must fail here, not skip)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from core.musicvae.checkpoint import random_weights
 from core.musicvae.configs import CONFIGS
 from core.song import Clip, Note
 
-pytest.importorskip("tensorflow")
+import tensorflow  # noqa: F401  (a hard dependency: a broken install must fail here, not skip)
 
 
 @pytest.fixture(scope="module")

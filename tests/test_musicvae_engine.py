@@ -6,7 +6,7 @@ from core.musicvae.checkpoint import random_weights
 from core.musicvae.configs import CONFIGS
 import musicvae_numpy_ref as ref
 
-tf = pytest.importorskip("tensorflow")  # the engine needs TensorFlow; it is a hard dependency
+import tensorflow as tf  # a hard dependency: a broken install must fail here, not skip
 
 STRUCTURES = ["cat-mel_2bar_big", "cat-drums_2bar_small", "hierdec-mel_16bar", "hierdec-trio_16bar"]
 

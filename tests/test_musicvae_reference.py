@@ -11,7 +11,7 @@ import os
 import numpy as np
 import pytest
 
-pytest.importorskip("tensorflow")
+import tensorflow  # noqa: F401  (a hard dependency: a broken install must fail here, not skip)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = sorted(glob.glob(os.path.join(HERE, "fixtures", "magenta", "*", "hparams.json")))

@@ -63,7 +63,7 @@ def test_equal_content_gives_equal_dicts():
 
 
 def test_numpy_latent_is_stored_as_plain_floats(tmp_path):
-    np = pytest.importorskip("numpy")
+    import numpy as np
     song = rich_song()
     song.update_clip("clip-1-0", latent=np.linspace(-1, 1, 5, dtype=np.float32))
     save_project(song, tmp_path / "np.lstudio")

@@ -12,7 +12,7 @@ from core.errors import UserError
 from core.jobs import JobToken
 from core.musicvae.configs import CONFIGS
 
-tf = pytest.importorskip("tensorflow")  # training needs TensorFlow; it is a hard dependency
+import tensorflow as tf  # a hard dependency: a broken install must fail here, not skip
 
 STEPS = 30
 

@@ -110,7 +110,10 @@ class Probe:
 
     def gaps(self, start: float, end: float, top: int = 8):
         """The longest gaps: (t, gap ms, GUI cpu ms, GUI wait-for-CPU ms, worker cpu ms,
-        cpu ms of the whole process: all its threads, TensorFlow's included)."""
+        worker wait-for-CPU ms, cpu ms of the whole process: all its threads, TensorFlow's too).
+
+        Time in a gap that is neither GUI cpu nor GUI wait is the GUI thread blocked: on the
+        GIL when the worker (or another Python thread) holds it."""
         idx = [i for i, x in enumerate(self.ticks) if start <= x <= end]
         if len(idx) < 2:
             return []
@@ -118,7 +121,7 @@ class Probe:
         for a, b in zip(idx, idx[1:]):
             gap = (self.ticks[b] - self.ticks[a]) * 1000.0
             d = [(self.stats[b][k] - self.stats[a][k]) / 1e6 for k in range(5)]
-            rows.append((self.ticks[a], gap, d[0], d[1], d[2], d[4]))
+            rows.append((self.ticks[a], gap, d[0], d[1], d[2], d[3], d[4]))
         rows.sort(key=lambda r: -r[1])
         return rows[:top]
 
@@ -141,7 +144,7 @@ class Phases:
     def at(self, t: float, t_end: float) -> str:
         hit = [f"{n} ({(e - s) * 1000:.0f} ms, {cpu * 1000:.0f} ms cpu)" for n, s, e, cpu in self.spans
                if s < t_end and e > t]
-        return ", ".join(hit[:3]) or "between phases"
+        return ", ".join(hit[:4]) or "nothing timed"
 
     def totals(self) -> dict[str, tuple[int, float, float]]:
         out: dict[str, tuple[int, float, float]] = {}
@@ -205,11 +208,11 @@ def generate_once(args, app, w, panel, service, probe, phases, pump_until):
         print(f"  {name}: {k} call(s), {wall * 1000:.0f} ms wall, {cpu * 1000:.0f} ms cpu")
     if args.verbose:
         print(f"  (decoded at {marks['decoded'] - t0:.3f} s, landed at {marks['landed'] - t0:.3f} s; "
-              f"per gap: GUI thread cpu / GUI waiting for a free CPU / worker thread cpu / "
-              f"whole process cpu)")
-        for when, gap, gcpu, gwait, wcpu, pcpu in probe.gaps(t0, t_end):
+              f"per gap: GUI thread cpu / GUI waiting for a free CPU / worker thread cpu / worker "
+              f"waiting for a CPU / whole process cpu)")
+        for when, gap, gcpu, gwait, wcpu, wwait, pcpu in probe.gaps(t0, t_end):
             print(f"  gap {gap:.0f} ms at {when - t0:.3f} s: GUI {gcpu:.0f} / wait {gwait:.0f} / "
-                  f"worker {wcpu:.0f} / process {pcpu:.0f} ms; worker in {phases.at(when, when + gap / 1000)}")
+                  f"worker {wcpu:.0f} / wait {wwait:.0f} / process {pcpu:.0f} ms; running: {phases.at(when, when + gap / 1000)}")
         for when, took, gen, thread in GC_LOG:
             if t0 <= when <= t_end:
                 print(f"  garbage collection (generation {gen}) took {took * 1000:.0f} ms at "
@@ -257,6 +260,22 @@ def main() -> int:
     nice = job_runner.WORKER_NICE
     if args.compare:
         job_runner.WORKER_NICE = 0  # the worker starts at normal priority; niced for the second run
+
+    phases = Phases()
+    if args.verbose:  # time the GUI-thread work a batch of new clips sets off, to name the stalls
+        import pyqtgraph as pg
+
+        from gui import clip_library, latent_map, main_window, piano_roll, timeline_canvas
+
+        for cls, attr in ((latent_map.LatentMap, "refresh"), (latent_map.LatentMap, "set_selected"),
+                          (clip_library.ClipLibrary, "refresh"), (clip_library.ClipLibrary, "select"),
+                          (main_window.MainWindow, "_refresh_clips"),
+                          (main_window.MainWindow, "_set_current_clip"),
+                          (piano_roll.PianoRollEditor, "set_clip"),
+                          (timeline_canvas.TimelineCanvas, "paintEvent"),
+                          (pg.GraphicsView, "paintEvent")):
+            if hasattr(cls, attr):
+                setattr(cls, attr, phases.wrap(f"{cls.__name__}.{attr} (GUI)", getattr(cls, attr)))
 
     app = QApplication.instance() or QApplication([])
     settings = QSettings(os.path.join(TMP, "settings.ini"), QSettings.Format.IniFormat)
@@ -309,7 +328,6 @@ def main() -> int:
           f"(importing TensorFlow and building the model)")
 
     # ---------------------------------------------------------------- generate
-    phases = Phases()
     model.decode_tokens = phases.wrap("decode", model.decode_tokens)
     generation.clips_from_tokens = phases.wrap("clips", generation.clips_from_tokens)
     panel.add_clips = phases.wrap("add_clips (GUI)", panel.add_clips)

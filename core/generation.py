@@ -11,6 +11,8 @@ code (`latent`) and the model's name, so it can be placed on the latent map.
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import time
 
@@ -95,15 +97,39 @@ def decode_chunked(token, model, z, temperature=None, seed=None, message: str = 
     return np.concatenate(out)
 
 
+@contextlib.contextmanager
+def no_collection_while_building():
+    """Build many long-lived objects (the notes of a batch of clips) without a garbage
+    collection in the middle, and keep them out of later ones.
+
+    Tens of thousands of new Note tuples make the cyclic collector run a full (generation 2)
+    pass part-way through; it holds the GIL for tens of milliseconds, and when the building
+    runs on the job worker, the GUI thread waits that long (benchmarks/bench_gui_stall.py
+    --verbose shows such passes and the stalls they cause). So the collector is off while the
+    clips are built; afterwards everything alive is frozen (gc.freeze: skipped by later
+    collections, still freed by reference counting; clips hold no reference cycles) and the
+    collector is back on.
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.freeze()
+            gc.enable()
+
+
 def clips_from_tokens(model, tokens, codes, origin: str, name: str, label: str | None = None) -> list[Clip]:
     """Clips named "<name> · 1", "<name> · 2" ... (a lone clip is just "<name>")."""
     ids = {p: p for p in cv.PARTS[model.kind]}
     out = []
-    for i, tok in enumerate(tokens):
-        title = name if len(tokens) == 1 else f"{name} · {i + 1}"
-        clip = cv.tensors_to_clip(np.asarray(tok, np.int64), model.kind, ids, name=title,
-                                  origin=origin, model=model.name, latent=codes[i], label=label)
-        out.append(clip)
+    with no_collection_while_building():
+        for i, tok in enumerate(tokens):
+            title = name if len(tokens) == 1 else f"{name} · {i + 1}"
+            clip = cv.tensors_to_clip(np.asarray(tok, np.int64), model.kind, ids, name=title,
+                                      origin=origin, model=model.name, latent=codes[i], label=label)
+            out.append(clip)
     return out
 
 

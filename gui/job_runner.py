@@ -18,10 +18,12 @@ Signals (all delivered on the GUI thread):
 dialog; `on_error` is for the caller's own clean-up (re-enable a button and so on).
 
 The worker runs at a lower CPU priority (nice WORKER_NICE, Linux): TensorFlow's compute
-threads are created from it and inherit that priority, so when the cores are busy the GUI
-thread still gets one at once. Measured with benchmarks/bench_gui_stall.py: the long stalls
-while a big model decodes on a loaded CPU were the GUI thread waiting for a free core (not for
-the GIL), and this removes them; the decoding itself is as fast when the machine is idle.
+threads are created from it and inherit that priority, so when they keep the cores busy the
+GUI thread is still picked first. benchmarks/bench_gui_stall.py showed that the long stalls
+while a big model decodes on a CPU are the GUI thread waiting for a free core, not for the GIL
+(the worker itself runs almost no Python then); with the worker niced the GUI thread waited
+less than half as long in all, at the same decoding speed. Stalls that remain come from other
+programs keeping every core busy, which no priority inside this process can change.
 """
 from __future__ import annotations
 

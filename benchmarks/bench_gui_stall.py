@@ -5,6 +5,16 @@
     .venv/bin/python benchmarks/bench_gui_stall.py --samples 16
     .venv/bin/python benchmarks/bench_gui_stall.py --fixture       # the tiny test trio (quick check)
     .venv/bin/python benchmarks/bench_gui_stall.py --model trio_16bar   # an embedded / installed model
+    .venv/bin/python benchmarks/bench_gui_stall.py --compare --samples 8 --verbose
+        # generate twice in one process: worker at normal priority, then niced as the app runs it
+
+With --verbose every long gap is explained from Linux's per-thread schedstat: the GUI thread's
+own CPU time in the gap (GUI work: landing, map, paint), its time waiting for a free CPU
+(the OS ran something else: TensorFlow's threads or other programs), the worker's CPU and
+wait, and the whole process's CPU (near 0: other programs had the cores). What is left is the
+GUI thread blocked, i.e. waiting for the GIL. The worker's phases (decode calls, building the
+clips) and the GUI-side calls that ran in the gap, and garbage-collector passes over 20 ms,
+are listed with it. --profile prints a cProfile of the GUI thread while the results land.
 
 A 10 ms QTimer probe runs in the main window's event loop the whole time; a stall is the gap
 between two probe ticks beyond the 10 ms interval. The generation goes through the same path as

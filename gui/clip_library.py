@@ -102,15 +102,23 @@ def clip_pixmap(song: Song, clip: Clip, width: int = 220, height: int = 90) -> Q
     return pm
 
 
+def clip_mime(clip_ids: list[str], names: list[str]) -> QMimeData:
+    """What a clip drag carries: the ids one a line under CLIP_MIME, the names as plain text.
+
+    The library rows and the latent map's points both drag this, so the timeline and the piano
+    roll take a clip from either the same way.
+    """
+    mime = QMimeData()
+    mime.setData(CLIP_MIME, "\n".join(clip_ids).encode())
+    mime.setText(", ".join(names))
+    return mime
+
+
 class _ClipTree(QTreeWidget):
     """A QTreeWidget whose rows drag out as clip ids."""
 
     def mimeData(self, items):  # noqa: N802 - Qt override
-        ids = [it.data(0, Qt.ItemDataRole.UserRole) for it in items]
-        mime = QMimeData()
-        mime.setData(CLIP_MIME, "\n".join(ids).encode())
-        mime.setText(", ".join(it.text(0) for it in items))
-        return mime
+        return clip_mime([it.data(0, Qt.ItemDataRole.UserRole) for it in items], [it.text(0) for it in items])
 
     def mimeTypes(self):  # noqa: N802
         return [CLIP_MIME]

@@ -1,7 +1,8 @@
 """The latent map: every clip of one model that has a code, as a point on a 2-D PCA map.
 
 Points are coloured by origin or by label; hovering shows a small piano-roll picture of the
-clip; a click selects it (ctrl-click adds to the selection); a double-click on empty space
+clip; a click selects it (ctrl-click adds to the selection); dragging a point carries the clip
+out like a clip-library row (onto the timeline or the piano roll); a double-click on empty space
 asks for that spot to be decoded (the inverse projection: the two map axes, every other
 direction at the mean of the codes shown). The projection (core.projection) stays put as
 points arrive; "Re-fit" fits it again on all the codes shown. An interpolation's path is
@@ -11,14 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QCursor, QPainter
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout,
-                               QWidget)
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QCursor, QDrag, QPainter
+from PySide6.QtWidgets import (QApplication, QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
+                               QVBoxLayout, QWidget)
 
 from core.projection import Projection
 from core.song import Song
-from gui.clip_library import ORIGIN_COLORS, clip_pixmap, label_color, origin_color
+from gui.clip_library import ORIGIN_COLORS, clip_mime, clip_pixmap, label_color, origin_color
 
 POINT_SIZE = 11
 SELECTED_SIZE = 17
@@ -39,6 +40,8 @@ class LatentMap(QWidget):
         self._xy = np.zeros((0, 2))
         self._path_ids: list[str] = []
         self._hover_id: str | None = None
+        # a left press on a point: (clip id, press position in viewport pixels, modifiers, double)
+        self._press: tuple[str, QPoint, Qt.KeyboardModifier, bool] | None = None
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -99,6 +102,8 @@ class LatentMap(QWidget):
         scene = self.plot.scene()
         scene.sigMouseMoved.connect(self._mouse_moved)
         scene.sigMouseClicked.connect(self._mouse_clicked)
+        # presses on a point are handled here (click or drag out); the rest reach pyqtgraph (pan, decode)
+        self.plot.viewport().installEventFilter(self)
         song.subscribe(self._on_song)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
@@ -304,6 +309,52 @@ class LatentMap(QWidget):
             additive = bool(ev.modifiers() & (Qt.KeyboardModifier.ControlModifier
                                                | Qt.KeyboardModifier.ShiftModifier))
             self.clips_clicked.emit([cid], additive)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
+        if watched is not self.plot.viewport():
+            return super().eventFilter(watched, event)
+        kind = event.type()
+        if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick):
+            if event.button() != Qt.MouseButton.LeftButton:
+                return False
+            at = event.position().toPoint()
+            cid = self._pick(self.plot.mapToScene(at))
+            if cid is None:
+                self._press = None
+                return False  # empty space: pyqtgraph pans, or decodes on a double-click
+            self._press = (cid, at, event.modifiers(), kind == QEvent.Type.MouseButtonDblClick)
+            return True
+        if self._press is None:
+            return False
+        if kind == QEvent.Type.MouseMove:
+            cid, at, _mods, _double = self._press
+            if not event.buttons() & Qt.MouseButton.LeftButton:
+                self._press = None
+                return False
+            if (event.position().toPoint() - at).manhattanLength() >= QApplication.startDragDistance():
+                self._press = None
+                self.preview.hide()
+                self.start_drag(cid)
+            return True
+        if kind == QEvent.Type.MouseButtonRelease and event.button() == Qt.MouseButton.LeftButton:
+            cid, _at, mods, double = self._press
+            self._press = None
+            if double:  # the first click of the pair already selected it
+                return True
+            additive = bool(mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier))
+            self.clips_clicked.emit([cid], additive)
+            return True
+        return False
+
+    def start_drag(self, clip_id: str) -> Qt.DropAction:
+        """Drag a clip out of the map, carrying what a clip-library row carries."""
+        clip = self.song.clips.get(clip_id)
+        if clip is None:
+            return Qt.DropAction.IgnoreAction
+        drag = QDrag(self.plot)
+        drag.setMimeData(clip_mime([clip.id], [clip.name]))
+        drag.setPixmap(clip_pixmap(self.song, clip, 120, 48))
+        return drag.exec(Qt.DropAction.CopyAction)
 
     def leaveEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.preview.hide()

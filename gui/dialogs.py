@@ -59,6 +59,25 @@ def show_error(parent: QWidget | None, title: str, message: str, detail: str = "
     ErrorDialog(parent, title, message, detail).exec()
 
 
+def write_or_report(parent: QWidget | None, title: str, path: str, write) -> bool:
+    """Call write(); True when it worked. A failure is shown as `title` with a clear message
+    (a UserError's own, or "<path> could not be written: <reason>") and gives False."""
+    import traceback  # noqa: PLC0415
+
+    from core.errors import UserError  # noqa: PLC0415
+
+    try:
+        write()
+    except UserError as exc:
+        show_error(parent, title, exc.message, exc.detail or "")
+        return False
+    except OSError as exc:
+        show_error(parent, title, f"{path} could not be written: {exc.strerror or exc}",
+                   traceback.format_exc())
+        return False
+    return True
+
+
 def ask_open_file(parent: QWidget | None, caption: str, filters: str, directory: str = "") -> str:
     """A path chosen by the user, or '' when cancelled."""
     path, _ = QFileDialog.getOpenFileName(parent, caption, directory, f"{filters};;{ALL_FILTER}")

@@ -710,14 +710,8 @@ class MainWindow(QMainWindow):
     def _save_to(self, path: str) -> bool:
         from core.project import save_project  # noqa: PLC0415
 
-        try:
-            save_project(self.song, path)
-        except UserError as exc:
-            dialogs.show_error(self, "Could not save", exc.message, exc.detail or "")
-            return False
-        except OSError as exc:
-            dialogs.show_error(self, "Could not save", f"{path} could not be written: "
-                               f"{exc.strerror or exc}", traceback.format_exc())
+        if not dialogs.write_or_report(self, "Could not save", path,
+                                       lambda: save_project(self.song, path)):
             return False
         self.project_path = path
         self.undo_stack.setClean()
@@ -735,14 +729,8 @@ class MainWindow(QMainWindow):
             return False
         from core.midi_io import export_midi  # noqa: PLC0415
 
-        try:
-            export_midi(self.song, path)
-        except UserError as exc:
-            dialogs.show_error(self, "Could not export MIDI", exc.message, exc.detail or "")
-            return False
-        except OSError as exc:
-            dialogs.show_error(self, "Could not export MIDI", f"{path} could not be written: "
-                               f"{exc.strerror or exc}", traceback.format_exc())
+        if not dialogs.write_or_report(self, "Could not export MIDI", path,
+                                       lambda: export_midi(self.song, path)):
             return False
         self._remember_dir(path)
         self.statusBar().showMessage(f"Exported {os.path.basename(path)}", 4000)

@@ -15,7 +15,6 @@ in the piano roll. A loop region set here is kept in the song and passed to the 
 from __future__ import annotations
 
 import os
-import traceback
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDoubleSpinBox, QHBoxLayout,
@@ -764,14 +763,7 @@ class Timeline(QWidget):
         return bool(path) and self._write(lambda: export_clip(self.song, clip.id, path), path)
 
     def _write(self, fn, path: str) -> bool:
-        try:
-            fn()
-        except UserError as exc:
-            dialogs.show_error(self, "Could not export MIDI", exc.message, exc.detail or "")
-            return False
-        except OSError as exc:
-            dialogs.show_error(self, "Could not export MIDI", f"{path} could not be written: "
-                               f"{exc.strerror or exc}", traceback.format_exc())
+        if not dialogs.write_or_report(self, "Could not export MIDI", path, fn):
             return False
         self.status_message.emit(f"Exported {os.path.basename(path)}")
         return True

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from typing import Iterable, Mapping, Sequence
 
 from core.errors import UserError
-from core.song import Clip, Section, Song, Track, new_id
+from core.song import Clip, Section, Song, Track, default_track, new_id
 
 EPS = 1e-6
 MODEL_BAR_BEATS = 4.0  # the models think in 4/4 bars of 16 sixteenth notes
@@ -537,25 +537,17 @@ def label_title(label: str) -> str:
     return label[:1].upper() + label[1:]
 
 
-DEFAULT_TRACKS = {
-    "melody": ("Melody", 0, False),
-    "bass": ("Bass", 33, False),
-    "drums": ("Drums", 0, True),
-}
-
-
 def part_tracks(song: Song, parts: Iterable[str]) -> tuple[dict[str, str], list[Track]]:
     """(part -> track id, tracks to add): the song's first track of each role, else a new one."""
     mapping: dict[str, str] = {}
     new: list[Track] = []
     for part in parts:
-        role = part if part in DEFAULT_TRACKS else "other"
+        role = part if part in ("melody", "bass", "drums") else "other"
         existing = song.track_for_role(role)
         if existing is None:
             existing = next((t for t in new if t.role == role), None)
         if existing is None:
-            name, program, is_drum = DEFAULT_TRACKS.get(part, (part.title(), 0, False))
-            existing = Track(name, role, program=program, is_drum=is_drum)
+            existing = default_track(role) if role == part else Track(part.title(), role)
             new.append(existing)
         mapping[part] = existing.id
     return mapping, new

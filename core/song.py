@@ -116,6 +116,13 @@ class TimeSignature:
         return self.numerator * 4.0 / self.denominator
 
 
+def default_track(role: str) -> Track:
+    """A new track for a role with the defaults the models write (bass on program 33, as Magenta)."""
+    name, program, is_drum = {"melody": ("Melody", 0, False), "bass": ("Bass", 33, False),
+                              "drums": ("Drums", 0, True), "other": ("Other", 0, False)}[role]
+    return Track(name, role, program=program, is_drum=is_drum)
+
+
 def sort_notes(notes: Iterable[Note]) -> list[Note]:
     return sorted(notes, key=lambda n: (n.start, n.pitch, n.end, n.velocity))
 
@@ -244,13 +251,7 @@ class Song:
         t = self.track_for_role(role)
         if t is not None:
             return t
-        defaults = {
-            "melody": Track("Melody", "melody", program=0),
-            "bass": Track("Bass", "bass", program=33),
-            "drums": Track("Drums", "drums", program=0, is_drum=True),
-            "other": Track("Other", "other", program=0),
-        }
-        return self.add_track(defaults[role])
+        return self.add_track(default_track(role))
 
     # ----------------------------------------------------------------- clips
     def add_clip(self, clip: Clip) -> Clip:

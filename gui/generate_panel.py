@@ -23,17 +23,13 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGridLayout,
 
 from core import generation
 from core.attributes import attributes_for
+from core.arrangement import part_tracks
 from core.song import Clip, Song, Track
 from gui.clip_library import ClipLibrary
 from gui.commands import AddClipsCommand, SongCommand
 from gui.latent_map import LatentMap
 from gui.model_service import ModelService
 
-DEFAULT_TRACKS = {
-    "melody": lambda: Track("Melody", "melody", program=0),
-    "bass": lambda: Track("Bass", "bass", program=33),
-    "drums": lambda: Track("Drums", "drums", program=0, is_drum=True),
-}
 LAND_NOTES = 3000  # results with more notes than this land in slices of about this many
 ATTRIBUTE_RANGE = 20  # slider steps each side; amount = value / 10 (-2 .. +2 vectors)
 ATTRIBUTE_WORDS = {
@@ -332,15 +328,7 @@ class GeneratePanel(QWidget):
 
     # ================================================================= results
     def _track_map(self, parts) -> tuple[dict[str, str], list[Track]]:
-        ids, new = {}, []
-        for part in parts:
-            track = self.song.track_for_role(part)
-            if track is None:
-                track = next((t for t in new if t.role == part), None) or DEFAULT_TRACKS[part]()
-                if track not in new:
-                    new.append(track)
-            ids[part] = track.id
-        return ids, new
+        return part_tracks(self.song, parts)
 
     def _tracks_snapshot(self) -> dict:
         return {t.id: copy.copy(t) for t in self.song.tracks}

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -237,6 +237,18 @@ def part_notes(clip: Clip, tracks, kind: str, report: ConversionReport,
 
 
 # ----------------------------------------------------------------- melody
+def _sounding(notes: Iterable[Note | tuple[str, Note]], report: ConversionReport,
+              part: str) -> Iterator[tuple[str | None, Note]]:
+    """(track id or None, note) for each note that sounds; zero-velocity notes go to the report."""
+    for item in notes:
+        tid, n = item if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Note) \
+            else (None, item)
+        if n.velocity <= 0:
+            report.drop(part, n, "zero_velocity", tid)
+        else:
+            yield tid, n
+
+
 def melody_tokens(notes: Iterable[Note | tuple[str, Note]], steps: int,
                   report: ConversionReport | None = None, part: str = "melody",
                   out_of_range: str = "transpose") -> np.ndarray:
@@ -250,12 +262,7 @@ def melody_tokens(notes: Iterable[Note | tuple[str, Note]], steps: int,
     if out_of_range not in ("transpose", "drop"):
         raise ValueError("out_of_range must be 'transpose' or 'drop'")
     quantized = []  # (start, -pitch, end, pitch, original note, track id)
-    for item in notes:
-        tid, n = item if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Note) \
-            else (None, item)
-        if n.velocity <= 0:
-            report.drop(part, n, "zero_velocity", tid)
-            continue
+    for tid, n in _sounding(notes, report, part):
         pitch = int(n.pitch)
         if not MIN_PITCH <= pitch <= MAX_PITCH:
             if out_of_range == "drop":
@@ -353,12 +360,7 @@ def drum_tokens(notes: Iterable[Note | tuple[str, Note]], steps: int,
     if report is None:
         report = ConversionReport()
     arr = np.zeros(steps, dtype=np.int64)
-    for item in notes:
-        tid, n = item if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Note) \
-            else (None, item)
-        if n.velocity <= 0:
-            report.drop(part, n, "zero_velocity", tid)
-            continue
+    for tid, n in _sounding(notes, report, part):
         k = DRUM_PITCH_TO_CLASS.get(int(n.pitch))
         if k is None:
             report.drop(part, n, "unknown_drum_pitch", tid)

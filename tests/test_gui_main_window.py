@@ -493,3 +493,30 @@ def test_shortcut_list_covers_the_menus_and_the_piano_roll(window):
     assert listed["Import MIDI..."] == "Ctrl+I"
     for a in window.editor.edit_actions():  # the piano roll's edits are in the Edit menu
         assert a.text() in listed
+
+
+def test_clip_chooser_follows_a_burst_of_new_clips_and_their_removal(qtbot, window):
+    song = window.song
+    tid = song.tracks[0].id if song.tracks else song.ensure_track("melody").id
+    first = Clip("first", 8.0, {tid: [Note(60, 0.0, 1.0)]})
+    song.add_clip(first)
+    added = [Clip(f"idea {i}", 8.0, {tid: [Note(60 + i % 12, j, j + 0.5) for j in range(i % 5 + 1)]})
+             for i in range(64)]
+    for clip in added:
+        song.add_clip(clip)
+    combo = window.clip_combo
+    rows = lambda: [combo.itemData(i) for i in range(combo.count())]  # noqa: E731
+    assert rows() == list(song.clips) and rows()[-65:] == [first.id] + [c.id for c in added]
+    assert combo.itemText(combo.count() - 60).startswith("idea 4")
+    assert combo.itemText(combo.count() - 60).endswith("5 notes")
+    shown = combo.currentData()
+    assert shown == window.current_clip_id and shown in song.clips  # the shown clip stays
+    total = sum(c.note_count() for c in song.clips.values())
+    qtbot.waitUntil(lambda: f"{total} notes" in window.song_info.text())
+    for clip in added[::2]:
+        song.remove_clip(clip.id)
+    assert rows() == list(song.clips) and rows()[-33:] == [first.id] + [c.id for c in added[1::2]]
+    for clip_id in list(song.clips)[:-32]:  # the shown clip goes too: another one is shown
+        song.remove_clip(clip_id)
+    assert rows() == [c.id for c in added[1::2]]
+    assert combo.currentData() == window.current_clip_id == added[1].id

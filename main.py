@@ -8,6 +8,11 @@ import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# numpy's own matrix work here is small (the map's projection, window statistics); OpenBLAS's
+# helper threads made it slower (a 64 x 512 PCA: 8 ms on two threads, 4.4 ms on one) and,
+# spinning after each call, took a core from the GUI thread while TensorFlow's threads had the
+# other. TensorFlow does not use OpenBLAS, so decoding is not affected.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def main(argv=None) -> int:

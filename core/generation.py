@@ -130,6 +130,7 @@ def clips_from_tokens(model, tokens, codes, origin: str, name: str, label: str |
             clip = cv.tensors_to_clip(np.asarray(tok, np.int64), model.kind, ids, name=title,
                                       origin=origin, model=model.name, latent=codes[i], label=label)
             out.append(clip)
+            time.sleep(0)  # let a waiting GUI thread have the GIL between clips
     return out
 
 

@@ -36,13 +36,13 @@ import tempfile
 import threading
 import time
 
-import numpy as np
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as main.py sets it for the app (before numpy)
+import numpy as np  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as main.py sets it for the app
 TMP = tempfile.mkdtemp(prefix="bench-gui-stall-")
 os.environ.setdefault("LATENT_STUDIO_DATA", os.path.join(TMP, "data"))
 os.environ.setdefault("LATENT_STUDIO_CACHE", os.path.join(TMP, "cache"))

@@ -60,16 +60,16 @@ mel_2bar() {
     # collections that parse quickly (about 15 minutes on 2 cores, then cached); O'Neill's and
     # Essen add little for 2-bar windows and take over half an hour more. Magenta's
     # cat-mel_2bar_small KL settings (free bits 0, max beta 0.2) but a 10x faster KL annealing
-    # (beta rate 0.9999: beta reaches 63% of its maximum by step 10,000, not 10%)
+    # (beta rate 0.9999: beta reaches 75% of its maximum by step 14,000, not 13%)
     #
     # Two phases: 7,000 steps of teacher forcing, then scheduled sampling (each step reads the
-    # model's own previous choice with probability 0.3) to 10,000 steps. Teacher forcing alone
+    # model's own previous choice with probability 0.3) to 14,000 steps. Teacher forcing alone
     # had levelled off (held-out free-running accuracy 0.820 at 6,000 steps, 0.823 at 7,000);
-    # the second phase took it to 0.839 and narrowed the samples' pitch range from 27 to 20
+    # the second phase took it to 0.870 and narrowed the samples' pitch range from 27 to 16
     # semitones (see docs/training.md).
     CARD=0 DEST= train_one mel_2bar cat-mel_2bar_small corpus:ryans,chorales "" 256 256,256 128 7000 64 \
         --beta-rate 0.9999
-    train_one mel_2bar cat-mel_2bar_small corpus:ryans,chorales "" 256 256,256 128 10000 64 \
+    train_one mel_2bar cat-mel_2bar_small corpus:ryans,chorales "" 256 256,256 128 14000 64 \
         --beta-rate 0.9999 --sampling constant --sampling-rate 0.3
 }
 

@@ -2,6 +2,7 @@
 
     python main.py train --config cat-mel_2bar_small --data corpus:folk --out runs/mel --steps 20000 --sizes small
     python main.py train ... --resume            # continue from the newest checkpoint in --out
+    python main.py train ... --init-from runs/mel --data my_midi --out runs/mine   # fine-tune
     python main.py model-card runs/mel --data corpus:folk
 
 DATA is a folder of MIDI files or a built-in corpus: corpus (all folk collections and the
@@ -46,6 +47,9 @@ def register(subparsers) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (model, checkpoints, log)")
     p.add_argument("--steps", type=int, required=True, metavar="N", help="train until this global step")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    p.add_argument("--init-from", default=None, metavar="RUN_DIR",
+                   help="start a new run from another run's newest checkpoint (weights, optimizer, step) "
+                        "and go on with --data: fine-tune on your own files, or add material")
     p.add_argument("--batch", type=int, default=64, metavar="B", help="batch size (default 64)")
     p.add_argument("--lr", type=float, default=1e-3, metavar="LR", help="initial learning rate (default 0.001)")
     p.add_argument("--decay", type=float, default=0.9999, help="learning-rate decay per step (default 0.9999)")
@@ -172,7 +176,8 @@ def run(args) -> int:
     try:
         dataset = load_data(token, args, cfg.data, cfg.bars)
         bar.finish()
-        result = train(token, cfg, dataset, args.out, settings, resume=args.resume, data_description=args.data)
+        result = train(token, cfg, dataset, args.out, settings, resume=args.resume, data_description=args.data,
+                       init_from=args.init_from)
     finally:
         if old is not None:
             signal.signal(signal.SIGINT, old)

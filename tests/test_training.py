@@ -132,6 +132,39 @@ def test_resume_continues_from_the_saved_step(mel_run, tmp_path):
         train(None, bigger, ds, run, settings(steps=50), resume=True)
 
 
+def test_init_from_goes_on_from_another_run_on_new_data(mel_run, tmp_path):
+    from core.musicvae.training import checkpoint_dirs, load_checkpoint, train
+
+    cfg, ds, out, result, _ = mel_run
+    other = dataset("melody", melody_windows(40, 7), melody_windows(8, 8))
+    run = str(tmp_path / "tuned")
+    with pytest.raises(UserError, match="no training checkpoint"):
+        train(None, cfg, other, run, settings(steps=STEPS + 4), init_from=str(tmp_path / "nothing"))
+    more = train(None, cfg, other, run, settings(steps=STEPS + 4), data_description="more scales",
+                 init_from=out)
+    assert more.step == STEPS + 4 and len(more.losses) == 4  # the step count goes on, four new steps
+    assert more.losses[0] < result.losses[0]
+    assert [s for s, _ in checkpoint_dirs(out)] == [20, 30]  # the source run is untouched
+    _, _, _, state = load_checkpoint(checkpoint_dirs(run)[-1][1])
+    assert state["stages"] == [{"from": os.path.abspath(out), "step": STEPS, "data": "more scales"}]
+    # a fresh pass over the 40 new windows (the source run had gone through its data ten times)
+    assert (state["stream"]["epoch"], state["stream"]["offset"]) == divmod(4 * 16, 40)
+    assert json.load(open(os.path.join(run, "model.json")))["training"]["stages"][0]["step"] == STEPS
+    # resuming the new run goes on from its own checkpoint, not from the source
+    again = train(None, cfg, other, run, settings(steps=STEPS + 6), resume=True, init_from=out)
+    assert again.step == STEPS + 6 and len(again.losses) == 2
+
+
+def test_held_out_pick_samples_every_source():
+    ds = Dataset("melody", 2, np.zeros((4, 32), np.int16), np.arange(1000 * 32).reshape(1000, 32).astype(np.int16),
+                 np.zeros(4, np.int32), np.repeat(np.arange(4), 250).astype(np.int32), ["a/1", "a/2", "b/1", "c/1"], {})
+    pick = ds.held_out_pick(100, seed=3)
+    assert len(pick) == 100 == len(set(pick.tolist())) and np.all(np.diff(pick) > 0)
+    assert set(ds.held_out_source[pick].tolist()) == {0, 1, 2, 3}  # the first 100 would all be from "a/1"
+    np.testing.assert_array_equal(pick, ds.held_out_pick(100, seed=3))
+    np.testing.assert_array_equal(ds.held_out_pick(5000), np.arange(1000))
+
+
 def test_cancel_saves_a_checkpoint_and_stops(tmp_path):
     from core.musicvae import load_model
     from core.musicvae.training import checkpoint_dirs, train
@@ -251,6 +284,15 @@ def test_model_card_is_written(mel_run):
     assert card["samples"]["count"] == 16 and card["training"]["steps"] == STEPS
     assert set(card["targets"]) == {"free_running_accuracy", "share_in_key", "notes_per_bar_melody"}
     assert card["decode_batch8_seconds"] > 0 and card["size_mb"] > 0
+    assert "by_collection" not in card["held_out"]
+    # held-out windows from two collections: one line each, and together they make the whole
+    mixed = dataclasses.replace(ds, sources=["essen/a.abc", "ryans/b.abc"],
+                                held_out_source=np.arange(len(ds.held_out), dtype=np.int32) % 2)
+    card = write_model_card(out, mixed, samples=8)
+    parts = card["held_out"]["by_collection"]
+    assert set(parts) == {"essen", "ryans"} and sum(p["examples"] for p in parts.values()) == len(ds.held_out)
+    assert sum(p["examples"] * p["free_running_accuracy"] for p in parts.values()) / len(ds.held_out) == \
+        pytest.approx(card["held_out"]["free_running_accuracy"])
 
 
 def test_train_and_model_card_commands(tmp_path, monkeypatch, capsys):

@@ -108,6 +108,16 @@ class Dataset:
             raise ValueError("split is 'train' or 'held_out'")
         return self.train if split == "train" else self.held_out
 
+    def held_out_pick(self, n: int, seed: int = 0) -> np.ndarray:
+        """Indices of up to n held-out windows, a seeded random choice in their stored order.
+
+        The held-out windows are grouped by source, and one big source (an Essen file holds
+        thousands of songs) can fill the first thousand; a random pick samples every source."""
+        total = len(self.held_out)
+        if n >= total:
+            return np.arange(total)
+        return np.sort(np.random.default_rng(seed).choice(total, size=max(n, 0), replace=False))
+
     def arrays(self, split: str = "train", drum_input: str = "roll", dtype=np.float32
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(inputs, outputs, lengths) of a whole split as one-hot arrays."""

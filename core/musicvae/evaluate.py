@@ -91,6 +91,15 @@ def reconstruction(model_dir: str, tokens: np.ndarray, device=None, batch_size: 
     return trainer.evaluate(np.asarray(tokens, np.int32), batch_size=batch_size)
 
 
+def held_out_groups(dataset, pick: np.ndarray) -> dict[str, np.ndarray]:
+    """Masks over the picked held-out windows by collection (the first folder of each source path)."""
+    if not len(dataset.sources):
+        return {}
+    names = np.array([dataset.sources[i].replace(os.sep, "/").split("/")[0] if "/" in dataset.sources[i] else ""
+                      for i in np.asarray(dataset.held_out_source)[pick]])
+    return {g: names == g for g in sorted(set(names.tolist())) if g}
+
+
 def sample_tokens(model, n: int, temperature: float = 0.5, seed: int = 0) -> np.ndarray:
     """Tokens of n samples from the prior, decoded by the inference engine ([n, T] or [n, T, 3])."""
     z = model.random_z(n, seed)
@@ -137,9 +146,15 @@ def write_model_card(model_dir: str, dataset, token=None, samples: int = 256, te
     cfg = model.config
     if dataset.kind != cfg.data:
         raise UserError(f"{model_dir} models {cfg.data}, but the data holds {dataset.kind} windows")
-    held = dataset.held_out[:max_examples]
+    pick = dataset.held_out_pick(max_examples, seed)
+    held = dataset.held_out[pick]
     progress(0.1, f"reconstructing {len(held)} held-out windows")
     rec = reconstruction(model_dir, held, device=device) if len(held) else {}
+    groups = held_out_groups(dataset, pick)
+    if len(groups) > 1:  # one line per collection: a mixed corpus can hide a weak one
+        rec["by_collection"] = {g: {k: reconstruction(model_dir, held[m], device=device)[k]
+                                    for k in ("examples", "teacher_forced_accuracy", "free_running_accuracy")}
+                                for g, m in groups.items()}
     progress(0.5, f"sampling {samples} clips at temperature {temperature}")
     sampled = sample_tokens(model, samples, temperature, seed)
     rng = np.random.default_rng(seed)

@@ -394,25 +394,39 @@ def _check_data(cfg: MusicVAEConfig, dataset) -> None:
 
 
 def train(token, cfg: MusicVAEConfig, dataset, out_dir: str, settings: TrainSettings, resume: bool = False,
-          data_description: str | None = None) -> TrainResult:
+          data_description: str | None = None, init_from: str | None = None) -> TrainResult:
     """Train (or with `resume` continue) a model into out_dir; a Job (see the module docstring).
 
     `dataset` is a core.data.dataset.Dataset (anything with kind, train and held_out tokens).
+    `init_from` (a new run only) is another run's folder: its newest checkpoint gives the
+    weights, the Adam state and the step count (so the KL and learning-rate schedules go on where
+    they were), and the run continues on this dataset: fine-tuning, or more data.
     """
     _check_data(cfg, dataset)
     existing = checkpoint_dirs(out_dir)
     if existing and not resume:
         raise UserError(f'"{out_dir}" already holds a training run (step {existing[-1][0]}); '
                         f"pass --resume to continue it or choose another output folder")
+    source = existing
+    if init_from and not existing:
+        source = checkpoint_dirs(init_from)
+        if not source:
+            raise UserError(f'"{init_from}" holds no training checkpoint to start from '
+                            f"(a run folder with checkpoints/step-N, as `train --out` writes)")
     os.makedirs(out_dir, exist_ok=True)
     weights, opt, state = None, None, {}
-    if existing:
-        ck_cfg, weights, opt, state = load_checkpoint(existing[-1][1])
+    if source:
+        ck_cfg, weights, opt, state = load_checkpoint(source[-1][1])
         if (ck_cfg.enc_rnn_size, ck_cfg.dec_rnn_size, ck_cfg.z_size, ck_cfg.decoder, ck_cfg.data) != \
                 (cfg.enc_rnn_size, cfg.dec_rnn_size, cfg.z_size, cfg.decoder, cfg.data):
-            raise UserError(f'the checkpoint in "{existing[-1][1]}" has other layer sizes '
+            raise UserError(f'the checkpoint in "{source[-1][1]}" has other layer sizes '
                             f"(enc {list(ck_cfg.enc_rnn_size)}, dec {list(ck_cfg.dec_rnn_size)}, z {ck_cfg.z_size}) "
                             f"than asked for (enc {list(cfg.enc_rnn_size)}, dec {list(cfg.dec_rnn_size)}, z {cfg.z_size})")
+    stages = list(state.get("stages", []))
+    if source is not existing:  # a new run from another one: new data, so the batch stream starts afresh
+        stages.append({"from": os.path.abspath(init_from), "step": int(state.get("step", 0)),
+                       "data": data_description})
+        state = {k: v for k, v in state.items() if k != "stream"}
     start = int(state.get("step", 0))
     history = list(state.get("history", []))
     spent = float(state.get("seconds", 0.0))
@@ -423,13 +437,17 @@ def train(token, cfg: MusicVAEConfig, dataset, out_dir: str, settings: TrainSett
         trainer.load_optimizer_state(opt)
     stream = BatchStream(dataset.train, cfg.data, settings.batch_size, settings.seed, settings.transpose,
                          **state.get("stream", {}))
-    held = dataset.held_out[:settings.eval_examples]
+    pick = getattr(dataset, "held_out_pick", None)
+    held = dataset.held_out[pick(settings.eval_examples)] if pick else dataset.held_out[:settings.eval_examples]
     log = {"config": cfg.to_dict(), "settings": _settings_dict(settings), "data": data_description,
            "train_windows": int(len(dataset.train)), "held_out_windows": int(len(dataset.held_out)),
            "device": trainer.device, "parameters": trainer.graph.parameter_count()}
 
+    if stages:
+        log["stages"] = stages
+
     def snapshot(step):
-        return {"stream": stream.state(), "history": history, "seconds": spent}
+        return {"stream": stream.state(), "history": history, "seconds": spent, "stages": stages}
 
     step = start
     losses: list[float] = []
@@ -476,11 +494,12 @@ def train(token, cfg: MusicVAEConfig, dataset, out_dir: str, settings: TrainSett
         ev = trainer.evaluate(held)
         ev.update(step=step, train_loss=last["loss"] if last else None, seconds=spent)
         history.append(ev)
-    if step > start or not existing:  # nothing new to save when a finished run is resumed
+    if step > start or not existing:  # nothing new to save when a finished run is resumed (or copied)
         save_checkpoint(trainer, out_dir, step, dict(snapshot(step), seconds=spent), settings.keep_checkpoints)
     log.update(step=step, history=history, seconds=spent, cancelled=cancelled)
     save_final_model(trainer, out_dir, step, {"training": {k: log[k] for k in (
-        "data", "train_windows", "held_out_windows", "parameters", "seconds")} | {"steps": step}})
+        "data", "train_windows", "held_out_windows", "parameters", "seconds")} | {"steps": step}
+        | ({"stages": stages} if stages else {})})
     _write_json(os.path.join(out_dir, LOG_NAME), log)
     if token is not None and not cancelled:
         token.progress(1.0, f"done: step {step}, " + (

@@ -81,14 +81,22 @@ def compare_statistics(samples: dict, data: dict) -> dict:
 
 
 # ----------------------------------------------------------------- evaluation
-def reconstruction(model_dir: str, tokens: np.ndarray, device=None, batch_size: int = 128) -> dict:
-    """Held-out reconstruction numbers of a saved model (see the module docstring)."""
+def reconstruction(model_dir: str, tokens: np.ndarray, device=None, batch_size: int = 128,
+                   groups: dict[str, np.ndarray] | None = None) -> dict:
+    """Held-out reconstruction numbers of a saved model (see the module docstring); with
+    `groups` (name -> mask over tokens) also both accuracies per group, under "by_collection"."""
     from core.musicvae.checkpoint import load_weights
     from core.musicvae.training import Trainer, TrainSettings
 
     cfg, weights, _ = load_weights(None, model_dir)
     trainer = Trainer(cfg, TrainSettings(steps=1, device=device), weights)
-    return trainer.evaluate(np.asarray(tokens, np.int32), batch_size=batch_size)
+    tokens = np.asarray(tokens, np.int32)
+    out = trainer.evaluate(tokens, batch_size=batch_size)
+    if groups:
+        keep = ("examples", "teacher_forced_accuracy", "free_running_accuracy")
+        out["by_collection"] = {g: {k: v for k, v in trainer.evaluate(tokens[m], batch_size=batch_size).items()
+                                    if k in keep} for g, m in groups.items()}
+    return out
 
 
 def held_out_groups(dataset, pick: np.ndarray) -> dict[str, np.ndarray]:
@@ -149,12 +157,9 @@ def write_model_card(model_dir: str, dataset, token=None, samples: int = 256, te
     pick = dataset.held_out_pick(max_examples, seed)
     held = dataset.held_out[pick]
     progress(0.1, f"reconstructing {len(held)} held-out windows")
-    rec = reconstruction(model_dir, held, device=device) if len(held) else {}
-    groups = held_out_groups(dataset, pick)
-    if len(groups) > 1:  # one line per collection: a mixed corpus can hide a weak one
-        rec["by_collection"] = {g: {k: reconstruction(model_dir, held[m], device=device)[k]
-                                    for k in ("examples", "teacher_forced_accuracy", "free_running_accuracy")}
-                                for g, m in groups.items()}
+    groups = held_out_groups(dataset, pick)  # one line per collection: a mixed corpus can hide a weak one
+    rec = reconstruction(model_dir, held, device=device, groups=groups if len(groups) > 1 else None) \
+        if len(held) else {}
     progress(0.5, f"sampling {samples} clips at temperature {temperature}")
     sampled = sample_tokens(model, samples, temperature, seed)
     rng = np.random.default_rng(seed)

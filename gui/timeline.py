@@ -739,9 +739,8 @@ class Timeline(QWidget):
 
     def _playhead_requested(self, beat: float) -> None:
         self.canvas.set_playhead(beat)
-        t = self.transport
-        if t is not None and getattr(t, "clip_id", None) is None:
-            t.set_playhead(beat)
+        if self.transport is not None:
+            self.transport.set_song_playhead(beat)
 
     # ================================================================= export and drag out
     def export_section_dialog(self) -> bool:

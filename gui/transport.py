@@ -91,6 +91,22 @@ class Transport(QObject):
         else:
             self.playhead_moved.emit(self.playhead)
 
+    def set_song_playhead(self, beat: float) -> None:
+        """A click on the arrangement's ruler: the song's playhead goes there. When a clip was
+        the focus or was being auditioned, the song takes over (a clip's beats are not song
+        beats); if anything was playing, the song plays on from the click."""
+        if self.clip_id is None and (not self.is_playing or self._play_clip is None):
+            self.set_playhead(beat)  # already the song: move, or jump while playing
+            return
+        was_playing = self.is_playing
+        self.stop()
+        self.clip_id = None
+        self.playhead = max(0.0, float(beat))
+        if was_playing:
+            self._start(self.playhead, None, count_in=False)
+        else:
+            self.playhead_moved.emit(self.playhead)
+
     def set_loop(self, start_beat: float | None, end_beat: float | None = None) -> None:
         """Set the loop region and turn looping on; set_loop(None) turns it off."""
         if start_beat is None:

@@ -87,6 +87,26 @@ def test_ruler_click_moves_the_transport_in_song_time(window):
     assert w.transport.playhead == pytest.approx(10.0)
 
 
+def test_timeline_click_takes_the_transport_back_to_the_song(qtbot, window):
+    w = window
+    w.show_clip("clip_b")  # not in the arrangement: Space would play it alone
+    assert w.transport.clip_id == "clip_b"
+    w.timeline.canvas.playhead_requested.emit(4.0)
+    assert w.transport.clip_id is None and w.transport.playhead == 4.0 and not w.transport.is_playing
+    # a click while a library clip is auditioned: the song plays on from the click, in song beats
+    w.transport.audition_clip("clip_b")
+    assert w.transport.playing_clip == "clip_b"
+    w.timeline.canvas.playhead_requested.emit(6.0)
+    assert w.transport.is_playing and w.transport.playing_clip is None
+    assert w.transport.player.source.schedule.end_beat == pytest.approx(w.song.length_beats())
+    qtbot.waitUntil(lambda: (w.transport.position() or 0) > 6.0, timeout=3000)
+    # while the song plays, a click jumps
+    w.timeline.canvas.playhead_requested.emit(1.0)
+    assert w.transport.is_playing and w.transport.position() < 2.0
+    w.transport.stop()
+    assert w.transport.playhead == 1.0
+
+
 def test_a_clip_outside_the_arrangement_plays_alone(window):
     window.show_clip("clip_b")
     assert window.transport.clip_id == "clip_b"

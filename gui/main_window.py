@@ -12,11 +12,11 @@ import traceback
 
 import shiboken6
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QLabel, QMainWindow, QProgressBar,
-                               QPushButton, QScrollArea, QSizePolicy, QToolBar, QVBoxLayout,
-                               QWidget)
+                               QPushButton, QScrollArea, QSizePolicy, QToolBar, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from core.errors import UserError
 from core.jobs import JobToken
@@ -415,8 +415,18 @@ class MainWindow(QMainWindow):
         self.clip_combo.activated.connect(self._clip_chosen)
         self.toolbar.addWidget(self.clip_combo)
         self.toolbar.addSeparator()
-        self.toolbar.addAction(self.act_undo)
-        self.toolbar.addAction(self.act_redo)
+        # Fixed labels: the actions' texts name the edit ("Undo Add 8 sampled clips"), which
+        # made the toolbar change width with every edit and pushed the transport bar about.
+        # The name is in the tooltip; the Edit menu keeps the full text.
+        stack = self.undo_stack
+        self.undo_button = _UndoRedoButton("Undo", self.act_undo, stack.canUndo(), stack.undoText(), self)
+        stack.canUndoChanged.connect(self.undo_button.setEnabled)
+        stack.undoTextChanged.connect(self.undo_button.name_edit)
+        self.redo_button = _UndoRedoButton("Redo", self.act_redo, stack.canRedo(), stack.redoText(), self)
+        stack.canRedoChanged.connect(self.redo_button.setEnabled)
+        stack.redoTextChanged.connect(self.redo_button.name_edit)
+        self.toolbar.addWidget(self.undo_button)
+        self.toolbar.addWidget(self.redo_button)
         self.view_menu.addAction(self.toolbar.toggleViewAction())
 
     def _build_status_bar(self) -> None:
@@ -990,3 +1000,24 @@ class MainWindow(QMainWindow):
         self._clear_recovery()
         event.accept()
 
+
+class _UndoRedoButton(QToolButton):
+    """The toolbar's Undo or Redo: a fixed label, the edit it would undo in the tooltip. (The
+    undo stack's actions rename themselves after each edit, "Undo Add 8 sampled clips", which
+    made the toolbar change width with every edit and pushed the transport bar about; the Edit
+    menu keeps those full names.)"""
+
+    def __init__(self, label: str, action: QAction, enabled: bool, edit: str, parent=None):
+        super().__init__(parent)
+        self._label = label
+        self._keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        self.setText(label)
+        self.setAutoRaise(True)
+        self.clicked.connect(action.trigger)
+        self.setEnabled(enabled)
+        self.name_edit(edit)
+
+    @Slot(str)
+    def name_edit(self, edit: str) -> None:
+        tip = f"{self._label} {edit}" if edit else self._label
+        self.setToolTip(tip + (f" ({self._keys})" if self._keys else ""))

@@ -227,6 +227,10 @@ def test_undo_after_an_edit_and_the_modified_mark(qtbot, window, asked):
     assert window.windowTitle() == "Untitled* — Latent Studio"
     assert window.act_undo.text().replace("&", "") == "Undo Add Note"  # the menu names the edit
     assert window.act_undo.isEnabled()
+    # the toolbar's button keeps its width; its tooltip names the edit
+    assert window.undo_button.text() == "Undo" and window.undo_button.isEnabled()
+    assert window.undo_button.toolTip().startswith("Undo Add Note")
+    assert not window.redo_button.isEnabled()
 
     # rename through the track list: double-click edit ends in an undoable command
     item = window.track_list.topLevelItem(1)
@@ -237,7 +241,7 @@ def test_undo_after_an_edit_and_the_modified_mark(qtbot, window, asked):
     window.act_undo.trigger()
     assert song.tracks[1].name == "Bass"
     assert track_rows(window)[1] == "Bass"
-    window.act_undo.trigger()
+    qtbot.mouseClick(window.undo_button, Qt.MouseButton.LeftButton)  # the toolbar button undoes too
     assert song.clip(clip_id).track_notes(melody) == []
     assert "*" not in window.windowTitle()
     assert window.act_redo.text().replace("&", "") == "Redo Add Note"

@@ -30,6 +30,8 @@ from gui.commands import AddClipsCommand, SongCommand
 from gui.latent_map import LatentMap
 from gui.model_service import ModelService
 
+LAST_MODEL_KEY = "generate/model"  # QSettings: the model chosen last, chosen again at the next launch
+FIRST_MODEL = "mel_2bar"  # the first launch: the embedded melody model (it meets all its model-card targets)
 LAND_NOTES = 3000  # results with more notes than this land in slices of about this many
 ATTRIBUTE_RANGE = 20  # slider steps each side; amount = value / 10 (-2 .. +2 vectors)
 ATTRIBUTE_WORDS = {
@@ -228,7 +230,7 @@ class GeneratePanel(QWidget):
 
     # ================================================================= models
     def _fill_models(self) -> None:
-        current = self.model_name()
+        current = self.model_name() or self.service.settings.value(LAST_MODEL_KEY, None) or FIRST_MODEL
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
         for info in self.service.infos():
@@ -250,6 +252,8 @@ class GeneratePanel(QWidget):
 
     def _model_changed(self) -> None:
         name = self.model_name()
+        if name:  # the next launch opens on the model used last
+            self.service.settings.setValue(LAST_MODEL_KEY, name)
         self.map.set_model(name)
         self._vectors = None
         kind = self.service.info(name).kind if name else None

@@ -319,6 +319,22 @@ def test_force_cpu_preference(qtbot, make_window, tmp_path):
     assert w.device_label.text() == "CPU"
 
 
+def test_first_launch_opens_on_the_melody_model_and_later_ones_on_the_last_used(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("LATENT_STUDIO_DATA", str(tmp_path / "data"))
+    path = str(tmp_path / "fresh.ini")
+    first = MainWindow(settings=QSettings(path, QSettings.Format.IniFormat))
+    qtbot.addWidget(first)
+    names = [i.name for i in first.models.infos()]
+    assert names.index("drums_2bar") < names.index("mel_2bar")  # not simply the first in the list
+    assert first.generate_panel.model_name() == "mel_2bar"
+    first.generate_panel.set_model("trio_16bar")
+    first.runner.shutdown(3000)
+    again = MainWindow(settings=QSettings(path, QSettings.Format.IniFormat))
+    qtbot.addWidget(again)
+    assert again.generate_panel.model_name() == "trio_16bar"
+    again.runner.shutdown(3000)
+
+
 def test_hovering_a_point_previews_its_clip(qtbot, make_window, mel_model):
     import pyqtgraph as pg
 

@@ -397,7 +397,7 @@ def train(token, cfg: MusicVAEConfig, dataset, out_dir: str, settings: TrainSett
           data_description: str | None = None, init_from: str | None = None) -> TrainResult:
     """Train (or with `resume` continue) a model into out_dir; a Job (see the module docstring).
 
-    `dataset` is a core.data.dataset.Dataset (anything with kind, train and held_out tokens).
+    `dataset` is a core.data.dataset.Dataset.
     `init_from` (a new run only) is another run's folder: its newest checkpoint gives the
     weights, the Adam state and the step count (so the KL and learning-rate schedules go on where
     they were), and the run continues on this dataset: fine-tuning, or more data.
@@ -437,8 +437,7 @@ def train(token, cfg: MusicVAEConfig, dataset, out_dir: str, settings: TrainSett
         trainer.load_optimizer_state(opt)
     stream = BatchStream(dataset.train, cfg.data, settings.batch_size, settings.seed, settings.transpose,
                          **state.get("stream", {}))
-    pick = getattr(dataset, "held_out_pick", None)
-    held = dataset.held_out[pick(settings.eval_examples)] if pick else dataset.held_out[:settings.eval_examples]
+    held = dataset.held_out[dataset.held_out_pick(settings.eval_examples)]
     log = {"config": cfg.to_dict(), "settings": _settings_dict(settings), "data": data_description,
            "train_windows": int(len(dataset.train)), "held_out_windows": int(len(dataset.held_out)),
            "device": trainer.device, "parameters": trainer.graph.parameter_count()}

@@ -415,16 +415,11 @@ class MainWindow(QMainWindow):
         self.clip_combo.activated.connect(self._clip_chosen)
         self.toolbar.addWidget(self.clip_combo)
         self.toolbar.addSeparator()
-        # Fixed labels: the actions' texts name the edit ("Undo Add 8 sampled clips"), which
-        # made the toolbar change width with every edit and pushed the transport bar about.
-        # The name is in the tooltip; the Edit menu keeps the full text.
         stack = self.undo_stack
-        self.undo_button = _UndoRedoButton("Undo", self.act_undo, stack.canUndo(), stack.undoText(), self)
-        stack.canUndoChanged.connect(self.undo_button.setEnabled)
-        stack.undoTextChanged.connect(self.undo_button.name_edit)
-        self.redo_button = _UndoRedoButton("Redo", self.act_redo, stack.canRedo(), stack.redoText(), self)
-        stack.canRedoChanged.connect(self.redo_button.setEnabled)
-        stack.redoTextChanged.connect(self.redo_button.name_edit)
+        self.undo_button = _UndoRedoButton("Undo", self.act_undo, stack.canUndo(), stack.undoText(),
+                                           stack.canUndoChanged, stack.undoTextChanged, self)
+        self.redo_button = _UndoRedoButton("Redo", self.act_redo, stack.canRedo(), stack.redoText(),
+                                           stack.canRedoChanged, stack.redoTextChanged, self)
         self.toolbar.addWidget(self.undo_button)
         self.toolbar.addWidget(self.redo_button)
         self.view_menu.addAction(self.toolbar.toggleViewAction())
@@ -1007,7 +1002,8 @@ class _UndoRedoButton(QToolButton):
     made the toolbar change width with every edit and pushed the transport bar about; the Edit
     menu keeps those full names.)"""
 
-    def __init__(self, label: str, action: QAction, enabled: bool, edit: str, parent=None):
+    def __init__(self, label: str, action: QAction, enabled: bool, edit: str, enabled_changed, edit_changed,
+                 parent=None):
         super().__init__(parent)
         self._label = label
         self._keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
@@ -1016,6 +1012,8 @@ class _UndoRedoButton(QToolButton):
         self.clicked.connect(action.trigger)
         self.setEnabled(enabled)
         self.name_edit(edit)
+        enabled_changed.connect(self.setEnabled)  # the stack's signals, e.g. canUndoChanged
+        edit_changed.connect(self.name_edit)  # e.g. undoTextChanged
 
     @Slot(str)
     def name_edit(self, edit: str) -> None:

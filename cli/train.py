@@ -73,6 +73,9 @@ def register(subparsers) -> None:
     p.add_argument("--keep", type=int, default=3, metavar="N", help="checkpoints to keep (default 3)")
     p.add_argument("--eval-every", type=int, default=500, metavar="N", help="held-out evaluation interval")
     p.add_argument("--eval-examples", type=int, default=512, metavar="N")
+    p.add_argument("--eval-samples", type=int, default=128, metavar="N",
+                   help="samples drawn at temperature 0.5 at each evaluation, to follow their notes per bar "
+                        "against the data's and their share of notes in key (0: none)")
     p.add_argument("--float16", action="store_true", help="store the final weights as float16 (half the size)")
     p.add_argument("--name", default=None, help="model name written into model.json")
     p.add_argument("--device", default=None, help="cpu, gpu or a TensorFlow device; default: the GPU when there is one")
@@ -165,7 +168,8 @@ def run(args) -> int:
         steps=args.steps, batch_size=args.batch, learning_rate=args.lr, decay_rate=args.decay,
         min_learning_rate=args.min_lr, sampling_schedule=args.sampling, sampling_rate=args.sampling_rate,
         transpose=None if (lo, hi) == (0, 0) else (lo, hi), checkpoint_every=args.checkpoint_every,
-        keep_checkpoints=args.keep, eval_every=args.eval_every, eval_examples=args.eval_examples, seed=args.seed,
+        keep_checkpoints=args.keep, eval_every=args.eval_every, eval_examples=args.eval_examples,
+        eval_samples=args.eval_samples, seed=args.seed,
         storage="float16" if args.float16 else "float32", device=args.device, name=args.name, xla=args.xla)
     bar = TextProgress(width=24, every=0.5, by_tenths=False)
     token = JobToken(bar)

@@ -47,7 +47,7 @@ def settings(**kw):
     from core.musicvae.training import TrainSettings
 
     base = dict(steps=STEPS, batch_size=16, learning_rate=1e-2, checkpoint_every=10, keep_checkpoints=2,
-                eval_every=15, eval_examples=8, seed=1, device="cpu")
+                eval_every=15, eval_examples=8, eval_samples=8, seed=1, device="cpu")
     base.update(kw)
     return TrainSettings(**base)
 
@@ -77,6 +77,11 @@ def test_tiny_model_learns_and_reports_progress(mel_run):
     assert [h["step"] for h in result.history] == [15, 30]
     for h in result.history:
         assert 0 <= h["free_running_accuracy"] <= 1 and 0 <= h["teacher_forced_accuracy"] <= 1 and h["kl"] >= 0
+        # samples at temperature 0.5 are followed too: notes per bar against the data's, notes in key
+        assert h["samples"]["temperature"] == 0.5 and h["samples"]["count"] == 8
+        assert 0 < h["samples"]["notes_per_bar_ratio"]["melody"] < 10
+        assert 0 <= h["samples"]["share_in_key"] <= 1
+    assert "notes/bar vs data melody" in [m for _, m in messages if m.startswith("step 30/")][0]
     log = json.load(open(os.path.join(out, "training.json")))
     assert log["step"] == STEPS and log["history"] == result.history
 
@@ -103,6 +108,9 @@ def test_saved_model_decodes_like_the_training_graph(mel_run):
     np.testing.assert_array_equal(mine, theirs)
     onehot = model.decode_to_tensors(z)
     np.testing.assert_array_equal(np.argmax(onehot, -1), mine)
+    # the training graph's draws: a very low temperature gives the argmax, temperature 1 varies
+    np.testing.assert_array_equal(trainer.sample_tokens(8, 1e-4, seed=5, z=z), mine)
+    assert (trainer.sample_tokens(8, 1.0, seed=5, z=z) != mine).mean() > 0.05
 
 
 def test_resume_continues_from_the_saved_step(mel_run, tmp_path):
@@ -244,6 +252,12 @@ def test_hierarchical_graphs_train_one_step(name):
         for i in range(3):
             k = f"core_decoder/core_decoder_{i}/decoder/output_projection/kernel"
             assert not np.allclose(before[k], after[k])
+        # the evaluation's sample statistics cover each part of the trio
+        from core.musicvae.evaluate import window_statistics
+
+        drawn = trainer.sample_statistics(window_statistics(tokens, "trio"), 4)
+        assert sorted(drawn["notes_per_bar_ratio"]) == ["bass", "drums", "melody"]
+        assert all(r is not None and r >= 0 for r in drawn["notes_per_bar_ratio"].values())
     # the step-by-step decoder under teacher forcing gives the layer-by-layer logits
     g = trainer.graph
     z = tf.constant(rng.standard_normal((4, cfg.z_size)).astype(np.float32))

@@ -60,6 +60,7 @@ class TrainSettings:
     keep_checkpoints: int = 3
     eval_every: int = 500
     eval_examples: int = 512
+    eval_samples: int = 128  # samples at temperature 0.5 per evaluation (notes per bar, in key); 0: none
     seed: int = 0
     storage: str = "float32"  # of the final model.json/weights.npz (checkpoints keep float32)
     device: str | None = None
@@ -195,6 +196,8 @@ class Trainer:
             jit_compile=bool(settings.xla))
         self._eval_fn = tf.function(self._eval_step, input_signature=[spec], autograph=False)
         self._free_fn = tf.function(self._free_run, input_signature=[tf.TensorSpec([None, cfg.z_size], tf.float32)])
+        self._sample_fn = tf.function(self._sample, input_signature=[
+            tf.TensorSpec([None, cfg.z_size], tf.float32), tf.TensorSpec([2], tf.int32), scalar])
         self._encode_fn = tf.function(self.graph.encode, input_signature=[spec])
 
     # -------------------------------------------------------- compiled steps
@@ -251,6 +254,9 @@ class Trainer:
     def _free_run(self, z):
         return self.graph.stepwise(z)[1]
 
+    def _sample(self, z, seed, temperature):
+        return self.graph.stepwise(z, greedy=False, seed=seed, temperature=temperature)[1]
+
     # -------------------------------------------------------- python API
     def train_step(self, tokens: np.ndarray, step: int, seed: int) -> dict:
         from core.musicvae.lazy_tf import tf
@@ -295,6 +301,31 @@ class Trainer:
 
         with tf.device(self.device):
             return self._free_fn(tf.constant(z, tf.float32)).numpy()
+
+    def sample_tokens(self, n: int, temperature: float = 0.5, seed: int = 0, z=None) -> np.ndarray:
+        """n samples from z ~ N(0, I) (or the given z) drawn at `temperature` by the training
+        graph: [n, T] or [n, T, 3]."""
+        from core.musicvae.lazy_tf import tf
+
+        rng = np.random.default_rng(seed)
+        z = rng.standard_normal((n, self.cfg.z_size)).astype(np.float32) if z is None else np.asarray(z, np.float32)
+        with tf.device(self.device):
+            out = self._sample_fn(tf.constant(z), tf.constant(rng.integers(0, 2 ** 31 - 1, 2), tf.int32),
+                                  tf.constant(temperature, tf.float32)).numpy()
+        return out if self.cfg.data == "trio" else out[..., 0]
+
+    def sample_statistics(self, data_stats: dict, n: int, temperature: float = 0.5) -> dict:
+        """What the model card measures of samples, cheaply, during training: notes per bar of
+        each part as a ratio to the data's (`data_stats`, from evaluate.window_statistics) and the
+        share of melody and bass notes in key."""
+        from core.musicvae.evaluate import compare_statistics, window_statistics
+
+        stats = window_statistics(self.sample_tokens(n, temperature), self.cfg.data)
+        out = {"temperature": temperature, "count": n,
+               "notes_per_bar_ratio": compare_statistics(stats, data_stats)["notes_per_bar_ratio"]}
+        if stats.get("share_in_key") is not None:
+            out["share_in_key"] = stats["share_in_key"]
+        return out
 
     # -------------------------------------------------------- optimizer state
     def optimizer_state(self) -> dict[str, np.ndarray]:
@@ -438,6 +469,18 @@ def train(token, cfg: MusicVAEConfig, dataset, out_dir: str, settings: TrainSett
     stream = BatchStream(dataset.train, cfg.data, settings.batch_size, settings.seed, settings.transpose,
                          **state.get("stream", {}))
     held = dataset.held_out[dataset.held_out_pick(settings.eval_examples)]
+    held_stats = None
+    if len(held) and settings.eval_samples:
+        from core.musicvae.evaluate import window_statistics
+
+        held_stats = window_statistics(held, cfg.data)
+
+    def evaluate(step, train_loss, seconds):
+        ev = trainer.evaluate(held)
+        if held_stats is not None:
+            ev["samples"] = trainer.sample_statistics(held_stats, settings.eval_samples)
+        ev.update(step=step, train_loss=train_loss, seconds=seconds)
+        history.append(ev)
     log = {"config": cfg.to_dict(), "settings": _settings_dict(settings), "data": data_description,
            "train_windows": int(len(dataset.train)), "held_out_windows": int(len(dataset.held_out)),
            "device": trainer.device, "parameters": trainer.graph.parameter_count()}
@@ -472,9 +515,7 @@ def train(token, cfg: MusicVAEConfig, dataset, out_dir: str, settings: TrainSett
             else:
                 rate = (step - run_start_step - 1) / max(now - t_first, 1e-9)
             if settings.eval_every and step % settings.eval_every == 0 and len(held):
-                ev = trainer.evaluate(held)
-                ev.update(step=step, train_loss=last["loss"], seconds=spent + now - t0)
-                history.append(ev)
+                evaluate(step, last["loss"], spent + now - t0)
             if settings.checkpoint_every and step % settings.checkpoint_every == 0 and step < settings.steps:
                 save_checkpoint(trainer, out_dir, step, dict(snapshot(step), seconds=spent + time.monotonic() - t0),
                                 settings.keep_checkpoints)
@@ -485,14 +526,16 @@ def train(token, cfg: MusicVAEConfig, dataset, out_dir: str, settings: TrainSett
                        f"kl {last['kl']:.1f}  {rate:.2f} steps/s  ETA {_fmt_time((settings.steps - step) / rate)}")
                 if history and history[-1]["step"] == step:
                     msg += f"  held-out free-running acc {history[-1]['free_running_accuracy']:.3f}"
+                    if "samples" in history[-1]:
+                        ratios = history[-1]["samples"]["notes_per_bar_ratio"]
+                        msg += "  samples' notes/bar vs data " + " ".join(
+                            f"{p} {r:.2f}" for p, r in ratios.items() if r is not None)
                 token.progress(step / settings.steps, msg)
     except JobCancelled:
         cancelled = True
     spent += time.monotonic() - t0
     if not cancelled and len(held) and (not history or history[-1]["step"] != step):
-        ev = trainer.evaluate(held)
-        ev.update(step=step, train_loss=last["loss"] if last else None, seconds=spent)
-        history.append(ev)
+        evaluate(step, last["loss"] if last else None, spent)
     if step > start or not existing:  # nothing new to save when a finished run is resumed (or copied)
         save_checkpoint(trainer, out_dir, step, dict(snapshot(step), seconds=spent), settings.keep_checkpoints)
     log.update(step=step, history=history, seconds=spent, cancelled=cancelled)

@@ -220,10 +220,10 @@ class TrainGraph:
             result.append(logits)
         return result
 
-    def stepwise(self, z, tokens=None, sample_probability=0.0, greedy=True, seed=None):
+    def stepwise(self, z, tokens=None, sample_probability=0.0, greedy=True, seed=None, temperature=1.0):
         """Decode step by step: (logits per core [B, T, depth], chosen tokens [B, T, cores]).
 
-        Each step's choice is the argmax (`greedy`) or a draw from softmax(logits). Without
+        Each step's choice is the argmax (`greedy`) or a draw from softmax(logits / temperature). Without
         `tokens` the choice is fed back (free running); with `tokens` each sequence reads the
         target, or its own choice with probability `sample_probability` (scheduled sampling).
         """
@@ -267,7 +267,8 @@ class TrainGraph:
                 if greedy:
                     choice = tf.argmax(logits, -1, output_type=tf.int32)
                 else:
-                    choice = tf.random.stateless_categorical(logits, 1, core_seed, dtype=tf.int32)[:, 0]
+                    choice = tf.random.stateless_categorical(logits / temperature, 1, core_seed,
+                                                             dtype=tf.int32)[:, 0]
                 nxt = choice
                 if targets is not None:
                     mix_seed = tf.random.experimental.stateless_fold_in(core_seed, 7)

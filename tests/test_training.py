@@ -275,6 +275,10 @@ def test_window_statistics_on_known_windows():
     notes = [int(np.sum(w >= 2)) / 2 for w in melody_windows(10, 0)]
     assert stats["notes_per_bar"]["melody"] == pytest.approx(np.mean(notes))
     assert stats["pitch_range"]["melody"] == pytest.approx(12.0)
+    # every beat starts a note; in eighth-note windows the off-beat too, never the other sixteenths
+    eighths = np.mean([w[2] >= 2 for w in melody_windows(10, 0)])
+    assert 0 < eighths < 1
+    assert stats["onsets_by_sixteenth"]["melody"] == pytest.approx([1.0, 0.0, eighths, 0.0])
     off = melody_windows(10, 0)
     off[:, 2] = 2 + 61 - 21  # a C# against each scale in C.. adds one outside note per window
     assert window_statistics(off, "melody")["share_in_key"] < 1.0

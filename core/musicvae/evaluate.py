@@ -65,7 +65,22 @@ def window_statistics(tokens: np.ndarray, kind: str) -> dict:
         out["lowest_pitch"] = {p: float(np.percentile(v, 5)) if v else None for p, v in lows.items()}
         out["highest_pitch"] = {p: float(np.percentile(v, 95)) if v else None for p, v in highs.items()}
         out["silent_windows"] = {p: float(np.mean([c == 0 for c in counts[p]])) if n else 0.0 for p in ranges}
+        out["onsets_by_sixteenth"] = {p: onsets_by_sixteenth(tokens if tokens.ndim == 2 else tokens[..., parts.index(p)])
+                                      for p in ranges}
     return out
+
+
+def onsets_by_sixteenth(tokens: np.ndarray) -> list[float] | None:
+    """Of melody-encoded tokens [n, T]: the share of steps that start a note at each of the four
+    sixteenths of a beat (on the beat, the second sixteenth, the off-beat eighth, the fourth).
+    Where samples are sparser than the data, this shows which part of the beat they leave out."""
+    from core.musicvae.converters import FIRST_NOTE_CLASS, STEPS_PER_QUARTER
+
+    tokens = np.asarray(tokens)
+    if not tokens.size:
+        return None
+    onset = tokens >= FIRST_NOTE_CLASS
+    return [float(onset[:, k::STEPS_PER_QUARTER].mean()) for k in range(STEPS_PER_QUARTER)]
 
 
 def compare_statistics(samples: dict, data: dict) -> dict:

@@ -2,10 +2,12 @@
 
     .venv/bin/python scripts/decoder_choices.py resources/models/trio_16bar [--n 128] [--temperature 0.5]
 
-Draws n samples from z ~ N(0, I) at the temperature with the training graph and prints, for
-each melodic part and each sixteenth of the beat, the decoder's mean probabilities (at
-temperature 1) of "hold" (no event), note-off, any new note and the likeliest single pitch, with
-the share of steps where the sample started a note, beside the data's share when --data is given.
+Draws n samples from z ~ N(0, I) (with --codes, from the encoder's codes, mu, of n held-out
+windows of --data instead) at the temperature with the training graph and prints, for each
+melodic part and each sixteenth of the beat, the decoder's mean probabilities (at temperature
+1) of "hold" (no event), note-off, any new note and the likeliest single pitch, with the share
+of steps where the sample started a note, beside the data's share when --data is given; then
+notes per bar, samples and data.
 
 Lowering the temperature sharpens each choice on its own: when the probability of a new note is
 spread over several pitches, each of them loses to a single "hold", so a model unsure of its
@@ -29,7 +31,11 @@ def main(argv=None) -> int:
     p.add_argument("--temperature", type=float, default=0.5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", default=None, help="also print the data's onsets (corpus, corpus:trio, a folder)")
+    p.add_argument("--codes", action="store_true", help="decode the codes of held-out windows of --data, "
+                   "not codes drawn from the prior: how well the decoder knows a tune it is told about")
     args = p.parse_args(argv)
+    if args.codes and not args.data:
+        p.error("--codes needs --data")
 
     from core.musicvae import converters as cv
     from core.musicvae.checkpoint import load_weights
@@ -44,9 +50,6 @@ def main(argv=None) -> int:
         return 1
     trainer = Trainer(cfg, TrainSettings(steps=1), weights)
     rng = np.random.default_rng(args.seed)
-    z = rng.standard_normal((args.n, cfg.z_size)).astype(np.float32)
-    logits, chosen = trainer.graph.stepwise(tf.constant(z), greedy=False, temperature=args.temperature,
-                                            seed=tf.constant(rng.integers(0, 2 ** 31 - 1, 2), tf.int32))
     data = None
     if args.data:
         from cli.train import data_source
@@ -55,9 +58,17 @@ def main(argv=None) -> int:
         ds = build_dataset(data_source(args.data, cfg.data), cfg.data, bars=cfg.bars)
         data = ds.tokens("train")
         data = data if data.ndim == 3 else data[..., None]
+    if args.codes:
+        z = trainer.encode_mu(ds.held_out[ds.held_out_pick(args.n, args.seed)].astype(np.int32))
+        what = f"the codes of {len(z)} held-out windows"
+    else:
+        z = rng.standard_normal((args.n, cfg.z_size)).astype(np.float32)
+        what = f"{args.n} codes from N(0, I)"
+    logits, chosen = trainer.graph.stepwise(tf.constant(z), greedy=False, temperature=args.temperature,
+                                            seed=tf.constant(rng.integers(0, 2 ** 31 - 1, 2), tf.int32))
     chosen = chosen.numpy()
     q = cv.STEPS_PER_QUARTER
-    print(f"{args.model}: {args.n} samples at temperature {args.temperature}")
+    print(f"{args.model}: {what}, decoded at temperature {args.temperature}")
     for i, part in enumerate(cv.PARTS[cfg.data]):
         if part == "drums":
             continue
@@ -74,8 +85,21 @@ def main(argv=None) -> int:
             if data_onsets:
                 row += f"  {data_onsets[k]:17.2f}"
             print(row)
+    from core.musicvae.evaluate import window_statistics
+
+    per_bar = window_statistics(chosen if cfg.data == "trio" else chosen[..., 0], cfg.data)["notes_per_bar"]
+    data_per_bar = window_statistics(data if cfg.data == "trio" else data[..., 0], cfg.data)["notes_per_bar"] \
+        if data is not None else {}
+    print("\nnotes per bar: " + ", ".join(
+        f"{p} {v:.2f}" + (f" (data {data_per_bar[p]:.2f})" if p in data_per_bar else "") for p, v in per_bar.items()))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from core.errors import UserError
+
+    try:
+        sys.exit(main())
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)

@@ -84,17 +84,26 @@ drums_2bar() {
 
 trio_16bar() {
     # folk and chorale tunes with their (implied) bass and generated drums. Magenta's trio has
-    # z 512 and 256 free bits; with z 128 that much free KL would let the codes drift far from
-    # the prior that samples are drawn from, so 64 free bits, and a faster KL annealing (beta
-    # rate 0.999) because this model gets a few thousand steps, not Magenta's hundreds of
-    # thousands. Two phases: teacher forcing to 3,107 steps (about 1.2 s a step at batch 32 on
-    # 2 cores; free-running accuracy level from step 1,000), then scheduled sampling (p = 0.3,
-    # about 1.7 s a step) in a new run from that checkpoint to 5,000 steps: free-running 0.678
-    # -> 0.713 and 83% -> 96% of notes in key (docs/training.md).
+    # z 512 and 256 free bits; this one has z 128 and a faster KL annealing (beta rate 0.999)
+    # because it gets a few thousand steps, not Magenta's hundreds of thousands. Four phases,
+    # each a new run from the one before (docs/training.md has the numbers of each):
+    # 1. teacher forcing, 64 free bits, to step 3,107 (about 1.2 s a step at batch 32 on 2 cores);
+    # 2. scheduled sampling (p = 0.3, about 1.7 s a step) to 5,000: free-running accuracy and
+    #    notes in key rose, the melody thinned out;
+    # 3. the same with 256 free bits (Magenta's value) to 5,500: the KL rose from 66 to about 240
+    #    bits within 250 steps and the melody got denser;
+    # 4. teacher forcing again (about 1.3 s a step), 256 free bits, to 9,500: scheduled sampling
+    #    seems to teach the melody core to go on holding after a missed note.
     CARD=0 DEST= train_one trio_16bar hierdec-trio_16bar corpus:trio "" 128,128 128,128 128 3107 32 \
         --free-bits 64 --beta-rate 0.999
-    RUN_DIR=trio_16bar_ss train_one trio_16bar hierdec-trio_16bar corpus:trio "" 128,128 128,128 128 5000 32 \
-        --free-bits 64 --beta-rate 0.999 --sampling constant --sampling-rate 0.3 --init-from "$RUNS/trio_16bar" \
+    CARD=0 DEST= RUN_DIR=trio_16bar_ss train_one trio_16bar hierdec-trio_16bar corpus:trio "" 128,128 128,128 128 \
+        5000 32 --free-bits 64 --beta-rate 0.999 --sampling constant --sampling-rate 0.3 --init-from "$RUNS/trio_16bar" \
+        --checkpoint-every 250 --eval-every 250 --eval-examples 256
+    CARD=0 DEST= RUN_DIR=trio_16bar_fb256 train_one trio_16bar hierdec-trio_16bar corpus:trio "" 128,128 128,128 128 \
+        5500 32 --free-bits 256 --beta-rate 0.999 --sampling constant --sampling-rate 0.3 \
+        --init-from "$RUNS/trio_16bar_ss" --checkpoint-every 250 --eval-every 250 --eval-examples 256
+    RUN_DIR=trio_16bar_tf256 train_one trio_16bar hierdec-trio_16bar corpus:trio "" 128,128 128,128 128 \
+        9500 32 --free-bits 256 --beta-rate 0.999 --init-from "$RUNS/trio_16bar_fb256" \
         --checkpoint-every 250 --eval-every 250 --eval-examples 256
 }
 

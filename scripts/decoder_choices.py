@@ -39,25 +39,25 @@ def main(argv=None) -> int:
 
     from core.musicvae import converters as cv
     from core.musicvae.checkpoint import load_weights
-    from core.musicvae.evaluate import onsets_by_sixteenth
+    from core.musicvae.evaluate import window_statistics
     from core.musicvae.lazy_tf import tf
     from core.musicvae.training import Trainer, TrainSettings
 
     cfg, weights, _ = load_weights(None, args.model)
-    parts = [p for p in cv.PARTS[cfg.data] if p != "drums"]
+    all_parts = cv.PARTS[cfg.data]
+    parts = [p for p in all_parts if p != "drums"]
     if not parts:
         print(f"{args.model}: a drum model; nothing melodic to show")
         return 1
     trainer = Trainer(cfg, TrainSettings(steps=1), weights)
     rng = np.random.default_rng(args.seed)
-    data = None
+    data_stats = None
     if args.data:
         from cli.train import data_source
         from core.data.dataset import build_dataset
 
         ds = build_dataset(data_source(args.data, cfg.data), cfg.data, bars=cfg.bars)
-        data = ds.tokens("train")
-        data = data if data.ndim == 3 else data[..., None]
+        data_stats = window_statistics(ds.tokens("train"), cfg.data)
     if args.codes:
         z = trainer.encode_mu(ds.held_out[ds.held_out_pick(args.n, args.seed)].astype(np.int32))
         what = f"the codes of {len(z)} held-out windows"
@@ -67,14 +67,13 @@ def main(argv=None) -> int:
     logits, chosen = trainer.graph.stepwise(tf.constant(z), greedy=False, temperature=args.temperature,
                                             seed=tf.constant(rng.integers(0, 2 ** 31 - 1, 2), tf.int32))
     chosen = chosen.numpy()
+    stats = window_statistics(chosen if cfg.data == "trio" else chosen[..., 0], cfg.data)
     q = cv.STEPS_PER_QUARTER
     print(f"{args.model}: {what}, decoded at temperature {args.temperature}")
-    for i, part in enumerate(cv.PARTS[cfg.data]):
-        if part == "drums":
-            continue
-        probs = tf.nn.softmax(logits[i]).numpy()
-        sample_onsets = onsets_by_sixteenth(chosen[..., i])
-        data_onsets = onsets_by_sixteenth(data[..., i]) if data is not None else None
+    for part in parts:
+        probs = tf.nn.softmax(logits[all_parts.index(part)]).numpy()
+        sample_onsets = stats["onsets_by_sixteenth"][part]
+        data_onsets = data_stats["onsets_by_sixteenth"][part] if data_stats else None
         print(f"\n{part}: sixteenth  P(hold)  P(note-off)  P(new note)  P(likeliest pitch)  "
               f"sampled new notes" + ("  data's new notes" if data_onsets else ""))
         for k in range(q):
@@ -85,13 +84,9 @@ def main(argv=None) -> int:
             if data_onsets:
                 row += f"  {data_onsets[k]:17.2f}"
             print(row)
-    from core.musicvae.evaluate import window_statistics
-
-    per_bar = window_statistics(chosen if cfg.data == "trio" else chosen[..., 0], cfg.data)["notes_per_bar"]
-    data_per_bar = window_statistics(data if cfg.data == "trio" else data[..., 0], cfg.data)["notes_per_bar"] \
-        if data is not None else {}
-    print("\nnotes per bar: " + ", ".join(
-        f"{p} {v:.2f}" + (f" (data {data_per_bar[p]:.2f})" if p in data_per_bar else "") for p, v in per_bar.items()))
+    data_per_bar = data_stats["notes_per_bar"] if data_stats else {}
+    print("\nnotes per bar: " + ", ".join(f"{p} {v:.2f}" + (f" (data {data_per_bar[p]:.2f})" if p in data_per_bar else "")
+                                         for p, v in stats["notes_per_bar"].items()))
     return 0
 
 

@@ -91,7 +91,7 @@ trio_16bar() {
     # 2. scheduled sampling (p = 0.3, about 1.7 s a step) to 5,000: free-running accuracy and
     #    notes in key rose, the melody thinned out;
     # 3. the same with 256 free bits (Magenta's value) to 5,500: the KL rose from 66 to about 240
-    #    bits within 250 steps and the melody got denser;
+    #    bits within 500 steps and the melody got denser;
     # 4. teacher forcing again (about 1.3 s a step), 256 free bits, to 9,500: scheduled sampling
     #    seems to teach the melody core to go on holding after a missed note.
     CARD=0 DEST= train_one trio_16bar hierdec-trio_16bar corpus:trio "" 128,128 128,128 128 3107 32 \

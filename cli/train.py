@@ -54,6 +54,8 @@ def register(subparsers) -> None:
     p.add_argument("--lr", type=float, default=1e-3, metavar="LR", help="initial learning rate (default 0.001)")
     p.add_argument("--decay", type=float, default=0.9999, help="learning-rate decay per step (default 0.9999)")
     p.add_argument("--min-lr", type=float, default=1e-5, help="lowest learning rate (default 0.00001)")
+    p.add_argument("--decay-from", type=int, default=0, metavar="STEP",
+                   help="global step the decay counts from: --lr is the rate there (default 0)")
     p.add_argument("--sizes", default=None, choices=sorted(SIZE_PRESETS) + ["custom"],
                    help="layer sizes: small (the embedded models), tiny (tests), custom (--enc/--dec/--z); "
                         "default: the config's own")
@@ -166,7 +168,7 @@ def run(args) -> int:
         raise UserError(f"--transpose takes LO,HI semitones, e.g. -5,5 (got {args.transpose!r})") from None
     settings = TrainSettings(
         steps=args.steps, batch_size=args.batch, learning_rate=args.lr, decay_rate=args.decay,
-        min_learning_rate=args.min_lr, sampling_schedule=args.sampling, sampling_rate=args.sampling_rate,
+        min_learning_rate=args.min_lr, decay_from=args.decay_from, sampling_schedule=args.sampling, sampling_rate=args.sampling_rate,
         transpose=None if (lo, hi) == (0, 0) else (lo, hi), checkpoint_every=args.checkpoint_every,
         keep_checkpoints=args.keep, eval_every=args.eval_every, eval_examples=args.eval_examples,
         eval_samples=args.eval_samples, seed=args.seed,

@@ -201,6 +201,9 @@ def test_schedules_follow_magenta():
                       sampling_schedule="inverse_sigmoid", sampling_rate=100.0)
     assert s.learning_rate_at(0) == pytest.approx(1e-3)
     assert s.learning_rate_at(10) == pytest.approx((1e-3 - 1e-5) * 0.9 ** 10 + 1e-5)
+    late = TrainSettings(steps=10, learning_rate=4e-4, decay_rate=0.99, min_learning_rate=1e-5, decay_from=9000)
+    assert late.learning_rate_at(5000) == pytest.approx(4e-4)  # before the decay starts: the full rate
+    assert late.learning_rate_at(9100) == pytest.approx((4e-4 - 1e-5) * 0.99 ** 100 + 1e-5)
     assert s.sampling_probability_at(0) == pytest.approx(1 - 100 / 101)
     assert s.sampling_probability_at(1000) == pytest.approx(1 - 100 / (100 + np.exp(10)))
     assert s.sampling_probability_at(10 ** 6) == pytest.approx(1.0)

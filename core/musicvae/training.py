@@ -10,7 +10,8 @@ checkpoint and return (`result.cancelled`). The forward pass is in training_grap
 The objective is Magenta's (music_vae/base_model.py):
     loss = mean_batch(sum_steps cross-entropy) + beta * mean_batch(max(KL - free_bits * ln 2, 0))
     beta = max_beta * (1 - beta_rate ** step)
-    learning rate = (lr - min_lr) * decay_rate ** step + min_lr, Adam (TF1 update rule),
+    learning rate = (lr - min_lr) * decay_rate ** max(step - decay_from, 0) + min_lr (decay_from 0,
+    as Magenta, unless a later stage restarts the decay), Adam (TF1 update rule),
     gradients clipped by their global norm.
 Scheduled sampling (optional) feeds each sequence its own draw instead of the target with
 probability p: constant p = rate, or the inverse sigmoid p = 1 - k / (k + exp(step / k)), k = rate.
@@ -49,6 +50,7 @@ class TrainSettings:
     learning_rate: float = 1e-3
     decay_rate: float = 0.9999
     min_learning_rate: float = 1e-5
+    decay_from: int = 0  # the global step the decay counts from (a later stage can anneal on its own)
     grad_clip: float = 1.0
     beta1: float = 0.9
     beta2: float = 0.999
@@ -81,7 +83,8 @@ class TrainSettings:
             self.transpose = (int(self.transpose[0]), int(self.transpose[1]))
 
     def learning_rate_at(self, step: int) -> float:
-        return (self.learning_rate - self.min_learning_rate) * self.decay_rate ** step + self.min_learning_rate
+        decayed = self.decay_rate ** max(step - self.decay_from, 0)
+        return (self.learning_rate - self.min_learning_rate) * decayed + self.min_learning_rate
 
     def sampling_probability_at(self, step: int) -> float:
         if self.sampling_schedule == "constant":

@@ -19,6 +19,7 @@ import re
 import shutil
 import tarfile
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -170,7 +171,7 @@ def _open_own(folder: str) -> WeightSource:
     try:
         data = np.load(npz_path, allow_pickle=False)
         keys = list(data.files)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:  # a cut-off archive is a BadZipFile
         raise CheckpointError(f"{npz_path} could not be read: {exc}") from exc
     shapes, names, arrays = {}, {}, {}
     for key in keys:

@@ -98,6 +98,20 @@ def register(subparsers) -> None:
     c.add_argument("--device", default=None)
     c.set_defaults(func=run_card)
 
+    f = subparsers.add_parser("code-prior", help="fit the Gaussian a trained model's codes fill; its samples come from it",
+                              description="Encodes training windows with the model in MODEL_DIR, fits one "
+                                          "full-covariance Gaussian to their codes and writes MODEL_DIR/prior.npz "
+                                          "(named in model.json). The model's random codes then come from it "
+                                          "instead of N(0, I): for a model whose KL ended under its free bits, "
+                                          "whose codes do not fill N(0, I). --remove goes back to N(0, I).")
+    f.add_argument("model", metavar="MODEL_DIR")
+    add_data_arguments(f)
+    f.add_argument("--windows", type=int, default=4096, metavar="N",
+                   help="training windows to encode, picked at random (default 4096)")
+    f.add_argument("--device", default=None)
+    f.add_argument("--seed", type=int, default=0)
+    f.set_defaults(func=run_code_prior)
+
 
 SIZE_PRESETS = {
     # flat decoders / hierarchical decoders: (enc, dec, z)
@@ -194,6 +208,33 @@ def run(args) -> int:
         h = result.history[-1]
         print(f"held-out (step {h['step']}): teacher-forced accuracy {h['teacher_forced_accuracy']:.3f}, "
               f"free-running accuracy {h['free_running_accuracy']:.3f}, KL {h['kl_bits']:.1f} bits")
+    return 0
+
+
+def run_code_prior(args) -> int:
+    import numpy as np
+
+    from core.jobs import JobToken
+    from core.musicvae.checkpoint import load_weights
+    from core.musicvae.code_prior import fit_to_codes
+
+    cfg, _, _ = load_weights(None, args.model)
+    if args.windows < 2:
+        raise UserError(f"--windows must be at least 2, got {args.windows}")
+    bar = TextProgress(width=24, every=0.5, by_tenths=False)
+    token = JobToken(bar)
+    dataset = load_data(token, args, cfg.data, cfg.bars)
+    bar.finish()
+    train = dataset.tokens("train")
+    if len(train) < 2:
+        raise UserError(f"{args.data} gave {len(train)} training windows; a code prior needs at least 2")
+    pick = np.sort(np.random.default_rng(args.seed).choice(len(train), min(args.windows, len(train)), replace=False))
+    prior = fit_to_codes(token, args.model, train[pick], device=args.device)
+    bar.finish()
+    path = prior.save(args.model, {"windows": int(len(pick)), "data": args.data, "seed": args.seed})
+    spread = prior.spread()
+    print(f"{path}: fitted to the codes of {len(pick)} training windows; spread per dimension "
+          f"median {np.median(spread):.2f} (N(0, I): 1), |mean| {np.linalg.norm(prior.mean):.2f}")
     return 0
 
 

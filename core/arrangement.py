@@ -513,7 +513,7 @@ def _varied_clip(model, bars: int, temperature: float, similarity: float, rng, t
     model_bars = int(model.config.bars)
     phrases = int(math.ceil(bars / model_bars))
     z0 = model.random_z(1, rng)[0]
-    variations = latent_ops.similar(z0, phrases // 2, similarity, rng)
+    variations = latent_ops.similar(z0, phrases // 2, similarity, rng, noise=model.random_z(phrases // 2, rng))
     decoded = model.decode([z0] + list(variations), temperature=temperature, seed=rng,
                            track_ids=track_ids)
     base, rest = decoded[0], decoded[1:]

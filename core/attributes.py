@@ -101,7 +101,7 @@ def compute_vectors(token, model, n: int = DEFAULT_SAMPLES, seed: int = 0,
                     fraction: float = 0.25) -> dict[str, np.ndarray]:
     """A job: attribute name -> vector [z_size], from n argmax decodes of random codes."""
     names = attributes_for(model.kind)
-    z = np.random.default_rng(seed).standard_normal((n, model.z_size)).astype(np.float32)
+    z = model.random_z(n, seed)  # where the model's own samples come from
     tokens = []
     for a in range(0, n, CHUNK):
         token.progress(a / n, f"Measuring {model.name}'s attributes ({a} of {n} samples)")

@@ -140,7 +140,7 @@ def sample(token, model, n: int, temperature: float = 0.5, seed=None) -> list[Cl
     if not 1 <= n <= 256:
         raise UserError(f"ask for 1 to 256 variations, not {n}")
     rng = np.random.default_rng(seed)
-    z = rng.standard_normal((n, model.z_size)).astype(np.float32)
+    z = model.random_z(n, rng)  # the model's code prior when it has one, else N(0, I)
     tokens = decode_chunked(token, model, z, temperature, rng, f"Generating with {model.name}")
     return clips_from_tokens(model, tokens, z, "sampled", "Sample")
 
@@ -191,7 +191,7 @@ def similar(token, model, clip: Clip, n: int, similarity: float, tracks=None, te
     token.progress(0.0, f"Encoding {clip.name}")
     rng = np.random.default_rng(seed)
     mu = clip_code(model, clip, tracks)
-    z = latent_ops.similar(mu, n, similarity, rng)
+    z = latent_ops.similar(mu, n, similarity, rng, noise=model.random_z(n, rng))
     tokens = decode_chunked(token, model, z, temperature, rng, f"Variations of {clip.name}", 0.1, 0.9)
     return clips_from_tokens(model, tokens, z, "similar", f"Like {clip.name}")
 

@@ -93,6 +93,7 @@ class SlowModel:
     def __init__(self, inner):
         self.inner, self.z_size, self.kind, self.name, self.config = (
             inner, inner.z_size, inner.kind, inner.name, inner.config)
+        self.random_z = inner.random_z
 
     def decode_tokens(self, z, length=None, temperature=None, seed=None):
         time.sleep(0.05 * len(z))

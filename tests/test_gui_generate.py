@@ -191,6 +191,7 @@ def test_cancel_a_long_job_drops_its_result_and_the_app_stays_usable(qtbot, make
         def __init__(self, inner):
             self.inner = inner
             self.name, self.z_size, self.kind, self.config = inner.name, inner.z_size, inner.kind, inner.config
+            self.random_z = inner.random_z
             self.calls = 0
 
         def decode_tokens(self, z, length=None, temperature=None, seed=None):

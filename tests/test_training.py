@@ -338,6 +338,16 @@ def test_train_and_model_card_commands(tmp_path, monkeypatch, capsys):
     assert run(["model-card", out, "--data", "corpus:drums", "--drum-sequences", "1", "--samples", "8"]) == 0
     card = json.load(open(os.path.join(out, "model-card.json")))
     assert card["kind"] == "drums" and card["storage"] == "float16" and "notes_per_bar_drums" in card["targets"]
+    assert card["code_prior"] is None and card["samples"]["codes_from"] == "N(0, I)"
+    # fit the Gaussian of the codes: the model's samples and its card then use it
+    assert run(["code-prior", out, "--data", "corpus:drums", "--drum-sequences", "1", "--windows", "64"]) == 0
+    assert "fitted to the codes of 64 training windows" in capsys.readouterr().out
+    meta = json.load(open(os.path.join(out, "model.json")))
+    assert meta["code_prior"]["file"] == "prior.npz" and meta["code_prior"]["windows"] == 64
+    assert run(["model-card", out, "--data", "corpus:drums", "--drum-sequences", "1", "--samples", "8"]) == 0
+    card = json.load(open(os.path.join(out, "model-card.json")))
+    assert card["samples"]["codes_from"].startswith("code prior") and card["code_prior"]["windows"] == 64
+    assert "drums" in card["code_prior"]["samples_from_standard_normal"]["notes_per_bar_ratio"]
 
 
 def test_scheduled_sampling_trains():

@@ -121,6 +121,10 @@ def check_checkpoint(path: str, config: str | None):
                                   "(for example cat-mel_2bar_big)")
         cfg = infer_sizes(get_config(config), source.shapes)
     check_shapes(cfg, source)
+    if source.kind == "own":
+        from core.musicvae.code_prior import CodePrior
+
+        CodePrior.from_meta(source.path, source.meta, cfg.z_size)  # a prior it names must read and fit
     return cfg, source
 
 
@@ -217,7 +221,8 @@ def install_from_path(token, path: str, config: str | None = None, name: str | N
         os.makedirs(staged)
         if source.kind == "own":
             read_all(Span(token, 0.4, 0.9), cfg, source)
-            for f in OWN_FILES + (source.meta.get("weights", "weights.npz"),):
+            prior_file = (source.meta.get("code_prior") or {}).get("file")
+            for f in OWN_FILES + (source.meta.get("weights", "weights.npz"),) + ((prior_file,) if prior_file else ()):
                 if os.path.isfile(os.path.join(source.path, f)):
                     shutil.copy2(os.path.join(source.path, f), os.path.join(staged, f))
         else:

@@ -27,11 +27,16 @@ def load_model(config, checkpoint, device=None, precision: str = "float32", infe
     """
     from core.musicvae.checkpoint import load_weights
 
+    from core.musicvae.code_prior import CodePrior
+
     cfg, weights, source = load_weights(config, checkpoint, infer=infer_sizes)
+    prior = CodePrior.from_meta(source.path, source.meta, cfg.z_size) if source.kind == "own" else None
     from core.musicvae.model import build_model  # imports TensorFlow
 
-    return build_model(cfg, weights, device=device, precision=precision,
-                       name=name or cfg.name, source=source.path)
+    model = build_model(cfg, weights, device=device, precision=precision,
+                        name=name or cfg.name, source=source.path)
+    model.prior = prior
+    return model
 
 
 def convert_checkpoint(config, checkpoint, dest: str, storage: str = "float32") -> str:

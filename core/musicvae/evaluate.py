@@ -182,6 +182,17 @@ def write_model_card(model_dir: str, dataset, token=None, samples: int = 256, te
     sample_stats = window_statistics(sampled, cfg.data)
     data_stats = window_statistics(dataset.train[pick], cfg.data)
     comparison = compare_statistics(sample_stats, data_stats)
+    prior = None
+    if model.prior is not None:  # what plain N(0, I) codes would give, beside the prior's
+        z = np.random.default_rng(seed).standard_normal((samples, model.z_size)).astype(np.float32)
+        plain = window_statistics(model.decode_tokens(z, temperature=temperature, seed=seed), cfg.data)
+        plain_cmp = compare_statistics(plain, data_stats)
+        spread = model.prior.spread()
+        prior = {**meta.get("code_prior", {}), "spread_median": float(np.median(spread)),
+                 "spread_range": [float(spread.min()), float(spread.max())],
+                 "mean_norm": float(np.linalg.norm(model.prior.mean)),
+                 "samples_from_standard_normal": {"notes_per_bar_ratio": plain_cmp["notes_per_bar_ratio"],
+                                                  "share_in_key": plain.get("share_in_key")}}
     progress(0.9, "timing the decoder")
     speed = decode_seconds(model)
 
@@ -219,7 +230,9 @@ def write_model_card(model_dir: str, dataset, token=None, samples: int = 256, te
         "training": {"steps": meta.get("step"), "seconds": training.get("seconds"),
                      "settings": training.get("settings")},
         "held_out": rec,
-        "samples": {"temperature": temperature, "count": samples, **sample_stats},
+        "samples": {"temperature": temperature, "count": samples,
+                    "codes_from": "code prior (prior.npz)" if prior else "N(0, I)", **sample_stats},
+        "code_prior": prior,
         "training_data": data_stats,
         "samples_vs_data": comparison,
         "decode_batch8_seconds": round(speed, 4),

@@ -35,13 +35,18 @@ def interpolation(p0, p1, steps: int):
     return slerp(p0, p1, np.linspace(0.0, 1.0, steps))
 
 
-def similar(mu, n: int, similarity: float, rng=None):
-    """n codes near mu: s * mu + (1 - s) * N(0, I) (magenta.js's "similar")."""
+def similar(mu, n: int, similarity: float, rng=None, noise=None):
+    """n codes near mu: s * mu + (1 - s) * noise (magenta.js's "similar"); the noise is N(0, I)
+    unless given (random codes of a model with its own code prior)."""
     if not 0.0 <= similarity <= 1.0:
         raise ValueError(f"similarity must be within 0..1, got {similarity}")
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     mu = np.asarray(mu, dtype=np.float32)
-    noise = rng.standard_normal((n,) + mu.shape).astype(np.float32)
+    if noise is None:
+        noise = rng.standard_normal((n,) + mu.shape).astype(np.float32)
+    noise = np.asarray(noise, np.float32)
+    if noise.shape != (n,) + mu.shape:
+        raise ValueError(f"noise must be [{n}, {mu.shape[0]}], got {list(noise.shape)}")
     return (similarity * mu[None] + (1.0 - similarity) * noise).astype(np.float32)
 
 

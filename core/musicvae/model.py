@@ -43,6 +43,7 @@ class MusicVAE:
         self.name = name or cfg.name
         self.source = source
         self.precision = precision
+        self.prior = None  # a CodePrior (code_prior.py) when the model folder names one; else N(0, I)
         self.device = pick_device(device)
         with tf.device(self.device):
             w = Weights(weights, precision)
@@ -147,7 +148,11 @@ class MusicVAE:
         return self.tokens_to_tensors(self.decode_tokens(z, length, temperature, seed))
 
     def random_z(self, n: int, seed=None) -> np.ndarray:
-        return np.random.default_rng(seed).standard_normal((n, self.z_size)).astype(np.float32)
+        """n random codes: from the model's code prior when it has one, else from N(0, I)."""
+        rng = np.random.default_rng(seed)
+        if self.prior is not None:
+            return self.prior.sample(n, rng)
+        return rng.standard_normal((n, self.z_size)).astype(np.float32)
 
     # ------------------------------------------------------------ clips
     def _converters(self):
@@ -195,7 +200,7 @@ class MusicVAE:
         return np.concatenate(inputs), np.concatenate(lengths), reports
 
     def sample(self, n: int, temperature: float = 0.5, seed=None, track_ids=None, length=None):
-        """n new clips from random codes z ~ N(0, I); each clip keeps its z."""
+        """n new clips from random codes (random_z); each clip keeps its z."""
         rng = np.random.default_rng(seed)
         z = self.random_z(n, rng)
         tokens = self.decode_tokens(z, length, temperature, rng)
@@ -222,10 +227,10 @@ class MusicVAE:
 
     def similar(self, clip, n: int, similarity: float, tracks=None, temperature=None, seed=None,
                 track_ids=None):
-        """n clips near `clip`: codes s * mu + (1 - s) * N(0, I)."""
+        """n clips near `clip`: codes s * mu + (1 - s) * a random code (random_z)."""
         rng = np.random.default_rng(seed)
         _, mu, _ = self.encode([clip], tracks)
-        z = latent_ops.similar(mu[0], n, similarity, rng)
+        z = latent_ops.similar(mu[0], n, similarity, rng, noise=self.random_z(n, rng))
         tokens = self.decode_tokens(z, None, temperature, rng)
         return self._clips_from_tokens(tokens, track_ids, "similar", z, "Similar")
 

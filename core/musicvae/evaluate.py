@@ -5,7 +5,8 @@
   as the app decodes), both over every token of every part; the mean cross-entropy per sequence
   and the KL to the prior (nats and bits).
 - Sample statistics at a temperature (0.5 by default, Magenta's) over a few hundred samples from
-  z ~ N(0, I), decoded by the inference engine, beside the same statistics of the training data:
+  the model's random codes (model.random_z: its code prior when it has one, code_prior.py, else
+  z ~ N(0, I)), decoded by the inference engine, beside the same statistics of the training data:
   the share of melody and bass notes inside the key detected per clip (Krumhansl-Kessler
   profiles over the clip's pitch-class durations, major or minor, core/data/harmony.py), notes
   (drum hits) per bar for each part, and the pitch range per clip.

@@ -45,6 +45,11 @@ def test_embedded_models_show_config_sizes_and_card_summary(places):
                                  for f in ("model.json", "weights.npz", "model-card.json"))
     drums = entries["drums_2bar"]
     assert drums.summary == CONFIGS["cat-drums_2bar_small"].description  # no card: the config's description
+    from core.musicvae.code_prior import CodePrior
+
+    CodePrior(np.zeros(DRUMS.z_size, np.float32), np.eye(DRUMS.z_size, dtype=np.float32)).save(drums.path)
+    drums = {e.name: e for e in catalogue.embedded_models()}["drums_2bar"]
+    assert drums.summary.endswith("; samples from its code prior")
     assert entries["broken"].problem == "no model.json in the folder" and not entries["broken"].supported
 
 

@@ -174,6 +174,8 @@ def _entry_from_folder(folder: str, origin: str) -> ModelEntry:
                 entry.summary = summary
         except (OSError, ValueError) as exc:
             entry.summary = f"(model-card.json cannot be read: {exc})"
+    if meta.get("code_prior"):
+        entry.summary = f"{entry.summary}; samples from its code prior".lstrip("; ")
     return entry
 
 

@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from core.errors import UserError
-from cli.sample import add_model_arguments, open_model, song_for, write_clips
+from cli.sample import add_model_arguments, file_stem, open_model, song_for, write_clips
 
 
 def register(subparsers) -> None:
@@ -72,6 +72,6 @@ def run(args) -> int:
         clip.name = f"Interpolation {i + 1}/{len(clips)}"
     print(f"encoded, interpolated and decoded {len(clips)} clip(s) in {time.perf_counter() - t0:.1f} s; "
           f"distance between the codes {float(np.linalg.norm(mu[0] - mu[1])):.2f}")
-    for path, clip in zip(write_clips(song, clips, args.out, f"{model.config.name}_interp"), clips):
+    for path, clip in zip(write_clips(song, clips, args.out, file_stem(model, "interp")), clips):
         print(f"wrote {path} ({clip.note_count()} notes)")
     return 0

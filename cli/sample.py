@@ -43,9 +43,27 @@ def open_model(args):
 
     config, path = resolve_model(args.model, args.config)
     t0 = time.perf_counter()
-    model = load_model(config, path, device=args.device, precision=args.precision)
+    model = load_model(config, path, device=args.device, precision=args.precision, name=_own_name(path))
     print(f"loaded {model} from {model.source} in {time.perf_counter() - t0:.1f} s")
     return model
+
+
+def _own_name(path: str) -> str | None:
+    """The name a Latent Studio model folder gives itself in model.json (trio_16bar), if any: the
+    files it writes are named after it rather than after its config."""
+    import json
+
+    try:
+        with open(os.path.join(path, "model.json"), encoding="utf-8") as f:
+            name = json.load(f).get("name")
+    except (OSError, ValueError, AttributeError):
+        return None  # not our format, or unreadable: load_model says what is wrong
+    return name if isinstance(name, str) and name.strip() else None
+
+
+def file_stem(model, what: str) -> str:
+    """Output files are named after the model (its own name, else its config): NAME_what."""
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in model.name) + f"_{what}"
 
 
 def song_for(model, tempo: float):
@@ -83,7 +101,7 @@ def run(args) -> int:
     clips = model.sample(args.num, temperature=args.temperature, seed=args.seed, track_ids=ids)
     print(f"sampled {len(clips)} clip(s) of {model.config.bars} bars at temperature {args.temperature:g} "
           f"in {time.perf_counter() - t0:.1f} s" + (f" (seed {args.seed})" if args.seed is not None else ""))
-    stem = f"{model.config.name}_sample"
+    stem = file_stem(model, "sample")
     for path, clip in zip(write_clips(song, clips, args.out, stem), clips):
         print(f"wrote {path} ({clip.note_count()} notes)")
     return 0

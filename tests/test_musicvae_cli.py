@@ -53,6 +53,14 @@ def test_sample_writes_reproducible_midi_files(tiny_models, tmp_path, capsys):
     assert any((tmp_path / "a" / f).read_bytes() != (tmp_path / "c" / f).read_bytes() for f in files)
 
 
+def test_sample_names_files_after_the_models_own_name(tmp_path, capsys):
+    mel = CONFIGS["cat-mel_2bar_small"].with_sizes([8], [8], 4)
+    folder = save_model(str(tmp_path / "m"), mel, random_weights(mel, seed=3), extra={"name": "my tunes/v2"})
+    rc, _, err = run(["sample", "--model", folder, "-n", 1, "--seed", 1, "--out", tmp_path / "out"], capsys)
+    assert rc == 0, err
+    assert os.listdir(tmp_path / "out") == ["my_tunes_v2_sample_01.mid"]  # no folder made from the slash
+
+
 def test_interpolate_writes_steps_files_from_two_midi_files(tiny_models, tmp_path, capsys):
     from core.midi_io import import_midi
 

@@ -303,6 +303,7 @@ def test_model_card_is_written(mel_run):
     assert card["held_out"]["examples"] == len(ds.held_out)
     assert card["held_out"]["free_running_accuracy"] == pytest.approx(result.history[-1]["free_running_accuracy"])
     assert card["samples"]["count"] == 16 and card["training"]["steps"] == STEPS
+    assert card["training_data"]["windows"] == len(ds.train)  # the data's side: every window up to 4,096
     assert set(card["targets"]) == {"free_running_accuracy", "share_in_key", "notes_per_bar_melody"}
     assert card["decode_batch8_seconds"] > 0 and card["size_mb"] > 0
     assert "by_collection" not in card["held_out"]

@@ -154,8 +154,11 @@ def _folder_megabytes(folder: str) -> float:
 
 def write_model_card(model_dir: str, dataset, token=None, samples: int = 256, temperature: float = 0.5,
                      max_examples: int = 1024, device=None, data_description: str | None = None,
-                     seed: int = 0) -> dict:
-    """Evaluate a saved model against a dataset and write model_dir/model-card.json; returns the card."""
+                     seed: int = 0, data_windows: int = 4096) -> dict:
+    """Evaluate a saved model against a dataset and write model_dir/model-card.json; returns the card.
+
+    The samples' statistics are compared with those of up to `data_windows` random training
+    windows: the data's side of each ratio should not add noise of its own to the samples'."""
     from core.atomic_write import atomic_write_bytes
     from core.errors import UserError
     from core.musicvae import load_model
@@ -179,7 +182,7 @@ def write_model_card(model_dir: str, dataset, token=None, samples: int = 256, te
     progress(0.5, f"sampling {samples} clips at temperature {temperature}")
     sampled = sample_tokens(model, samples, temperature, seed)
     rng = np.random.default_rng(seed)
-    pick = rng.choice(len(dataset.train), size=min(samples, len(dataset.train)), replace=False)
+    pick = rng.choice(len(dataset.train), size=min(max(samples, data_windows), len(dataset.train)), replace=False)
     sample_stats = window_statistics(sampled, cfg.data)
     data_stats = window_statistics(dataset.train[pick], cfg.data)
     comparison = compare_statistics(sample_stats, data_stats)

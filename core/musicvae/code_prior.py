@@ -99,8 +99,9 @@ class CodePrior:
         return cls(mean, tril)
 
 
-def fit_to_codes(token, model_dir: str, tokens: np.ndarray, batch_size: int = 256, device=None) -> CodePrior:
-    """Encode `tokens` (training windows) with the model in `model_dir` and fit the Gaussian."""
+def encode_windows(token, model_dir: str, tokens: np.ndarray, batch_size: int = 256, device=None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(mu, sigma) [n, z] of `tokens` (windows as the dataset holds them) under the model in `model_dir`."""
     from core.musicvae.checkpoint import load_weights
     from core.musicvae.lazy_tf import tf
     from core.musicvae.training import Trainer, TrainSettings
@@ -118,5 +119,10 @@ def fit_to_codes(token, model_dir: str, tokens: np.ndarray, batch_size: int = 25
             mus.append(mu.numpy())
             sigmas.append(sigma.numpy())
     if not mus:
-        raise ValueError("no windows to fit a code prior to")
-    return CodePrior.fit(np.concatenate(mus), np.concatenate(sigmas))
+        raise ValueError("no windows to encode")
+    return np.concatenate(mus), np.concatenate(sigmas)
+
+
+def fit_to_codes(token, model_dir: str, tokens: np.ndarray, batch_size: int = 256, device=None) -> CodePrior:
+    """Encode `tokens` (training windows) with the model in `model_dir` and fit the Gaussian."""
+    return CodePrior.fit(*encode_windows(token, model_dir, tokens, batch_size, device))

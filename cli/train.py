@@ -182,7 +182,8 @@ def run(args) -> int:
         raise UserError(f"--transpose takes LO,HI semitones, e.g. -5,5 (got {args.transpose!r})") from None
     settings = TrainSettings(
         steps=args.steps, batch_size=args.batch, learning_rate=args.lr, decay_rate=args.decay,
-        min_learning_rate=args.min_lr, decay_from=args.decay_from, sampling_schedule=args.sampling, sampling_rate=args.sampling_rate,
+        min_learning_rate=args.min_lr, decay_from=args.decay_from, sampling_schedule=args.sampling,
+        sampling_rate=args.sampling_rate,
         transpose=None if (lo, hi) == (0, 0) else (lo, hi), checkpoint_every=args.checkpoint_every,
         keep_checkpoints=args.keep, eval_every=args.eval_every, eval_examples=args.eval_examples,
         eval_samples=args.eval_samples, seed=args.seed,

@@ -26,7 +26,6 @@ def load_model(config, checkpoint, device=None, precision: str = "float32", infe
     CPUs with bf16 support, tokens may differ slightly).
     """
     from core.musicvae.checkpoint import load_weights
-
     from core.musicvae.code_prior import CodePrior
 
     cfg, weights, source = load_weights(config, checkpoint, infer=infer_sizes)

@@ -62,7 +62,7 @@ class CodePrior:
 
     # ------------------------------------------------------------ files
     def save(self, folder: str, info: dict | None = None) -> str:
-        """Write prior.npz and name it in model.json (both written whole or not at all)."""
+        """Write prior.npz, then name it in model.json (each file written whole or not at all)."""
         from core.atomic_write import atomic_write_bytes, atomic_write_with
 
         meta_path = os.path.join(folder, "model.json")
@@ -103,21 +103,19 @@ def encode_windows(token, model_dir: str, tokens: np.ndarray, batch_size: int = 
                    ) -> tuple[np.ndarray, np.ndarray]:
     """(mu, sigma) [n, z] of `tokens` (windows as the dataset holds them) under the model in `model_dir`."""
     from core.musicvae.checkpoint import load_weights
-    from core.musicvae.lazy_tf import tf
     from core.musicvae.training import Trainer, TrainSettings
 
     cfg, weights, _ = load_weights(None, model_dir)
     trainer = Trainer(cfg, TrainSettings(steps=1, device=device), weights)
     tokens = np.asarray(tokens, np.int32)
     mus, sigmas = [], []
-    with tf.device(trainer.device):
-        for a in range(0, len(tokens), batch_size):
-            if token is not None:
-                token.check()
-                token.progress(a / max(len(tokens), 1), f"encoding training windows ({a} of {len(tokens)})")
-            mu, sigma = trainer._encode_fn(tf.constant(tokens[a:a + batch_size]))
-            mus.append(mu.numpy())
-            sigmas.append(sigma.numpy())
+    for a in range(0, len(tokens), batch_size):
+        if token is not None:
+            token.check()
+            token.progress(a / max(len(tokens), 1), f"encoding training windows ({a} of {len(tokens)})")
+        mu, sigma = trainer.encode(tokens[a:a + batch_size])
+        mus.append(mu)
+        sigmas.append(sigma)
     if not mus:
         raise ValueError("no windows to encode")
     return np.concatenate(mus), np.concatenate(sigmas)

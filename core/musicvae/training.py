@@ -292,11 +292,16 @@ class Trainer:
                 "r_loss": total["r_loss"] / n, "kl": total["kl"] / n,
                 "kl_bits": total["kl"] / n / math.log(2.0)}
 
-    def encode_mu(self, tokens: np.ndarray) -> np.ndarray:
+    def encode(self, tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(mu, sigma) [n, z] of full-length token windows."""
         from core.musicvae.lazy_tf import tf
 
         with tf.device(self.device):
-            return self._encode_fn(tf.constant(tokens, tf.int32))[0].numpy()
+            mu, sigma = self._encode_fn(tf.constant(tokens, tf.int32))
+        return mu.numpy(), sigma.numpy()
+
+    def encode_mu(self, tokens: np.ndarray) -> np.ndarray:
+        return self.encode(tokens)[0]
 
     def free_run_tokens(self, z: np.ndarray) -> np.ndarray:
         """Argmax decoding of the training graph, step by step: [n, T, cores]."""

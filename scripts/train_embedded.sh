@@ -19,7 +19,8 @@
 #   DEVICE  cpu or gpu (default: the GPU when TensorFlow sees one)
 #   LIMIT_FILES  read at most this many corpus files (speed trials; not for the real models)
 #   (RUN_DIR, set inside this script: a phase's folder under $RUNS when it is not <name>;
-#    PRIOR=1, also set inside: fit the model's code prior, prior.npz, before its card)
+#    PRIOR=1, also set inside: fit the model's code prior, prior.npz, before its card;
+#    CARD_SAMPLES: samples for the card, 256 unless set inside)
 #
 # The first run parses the music21 corpus (about 35-40 minutes on 2 cores, cached afterwards
 # under the cache folder; LATENT_STUDIO_CACHE moves it).
@@ -50,7 +51,7 @@ train_one() {
         "$PY" main.py code-prior "$out" --data "$data" "${data_opts[@]}" --windows 4096 "${COMMON_ARGS[@]}"
     fi
     if [ "$CARD" != 0 ]; then
-        "$PY" main.py model-card "$out" --data "$data" "${data_opts[@]}" --samples 256 --temperature 0.5 "${COMMON_ARGS[@]}"
+        "$PY" main.py model-card "$out" --data "$data" "${data_opts[@]}" --samples "${CARD_SAMPLES:-256}" --temperature 0.5 "${COMMON_ARGS[@]}"
     fi
     if [ -n "$DEST" ]; then
         mkdir -p "$DEST/$name"
@@ -98,11 +99,10 @@ trio_16bar() {
     #    notes in key rose, the melody thinned out;
     # 3. the same with 256 free bits (Magenta's value) to 5,500: the KL rose from 66 to about 240
     #    bits within 500 steps and the melody got denser;
-    # 4. teacher forcing again (about 1.3 s a step), 256 free bits, to 9,750: scheduled sampling
-    #    seems to teach the melody core to go on holding after a missed note;
-    # 5. the learning rate annealed from 3.8e-4 to about 2e-5 over 1,500 steps (decay 0.998 from
-    #    step 9,750), then the code prior: the KL ends just under the free bits, nothing holds the
-    #    codes to N(0, I), so samples draw from the Gaussian the codes fill (core/musicvae/code_prior.py).
+    # 4. teacher forcing again (about 1.3 s a step), 256 free bits, to 12,000: scheduled sampling
+    #    seems to teach the melody core to go on holding after a missed note. Then the code prior:
+    #    the KL ends just under the free bits, nothing holds the codes to N(0, I), so samples draw
+    #    from the Gaussian the codes fill (core/musicvae/code_prior.py).
     CARD=0 DEST= train_one trio_16bar hierdec-trio_16bar corpus:trio "" 128,128 128,128 128 3107 32 \
         --free-bits 64 --beta-rate 0.999
     CARD=0 DEST= RUN_DIR=trio_16bar_ss train_one trio_16bar hierdec-trio_16bar corpus:trio "" 128,128 128,128 128 \
@@ -111,12 +111,9 @@ trio_16bar() {
     CARD=0 DEST= RUN_DIR=trio_16bar_fb256 train_one trio_16bar hierdec-trio_16bar corpus:trio "" 128,128 128,128 128 \
         5500 32 --free-bits 256 --beta-rate 0.999 --sampling constant --sampling-rate 0.3 \
         --init-from "$RUNS/trio_16bar_ss" --checkpoint-every 250 --eval-every 250 --eval-examples 256
-    CARD=0 DEST= RUN_DIR=trio_16bar_tf256 train_one trio_16bar hierdec-trio_16bar corpus:trio "" 128,128 128,128 128 \
-        9750 32 --free-bits 256 --beta-rate 0.999 --init-from "$RUNS/trio_16bar_fb256" \
+    PRIOR=1 CARD_SAMPLES=1024 RUN_DIR=trio_16bar_tf256 train_one trio_16bar hierdec-trio_16bar corpus:trio "" 128,128 128,128 128 \
+        12000 32 --free-bits 256 --beta-rate 0.999 --init-from "$RUNS/trio_16bar_fb256" \
         --checkpoint-every 250 --eval-every 250 --eval-examples 256
-    PRIOR=1 RUN_DIR=trio_16bar_anneal train_one trio_16bar hierdec-trio_16bar corpus:trio "" 128,128 128,128 128 \
-        11250 32 --free-bits 256 --beta-rate 0.999 --lr 3.8e-4 --decay 0.998 --decay-from 9750 \
-        --init-from "$RUNS/trio_16bar_tf256" --checkpoint-every 250 --eval-every 250 --eval-examples 256
 }
 
 targets=("$@")

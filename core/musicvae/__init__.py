@@ -32,10 +32,8 @@ def load_model(config, checkpoint, device=None, precision: str = "float32", infe
     prior = CodePrior.from_meta(source.path, source.meta, cfg.z_size) if source.kind == "own" else None
     from core.musicvae.model import build_model  # imports TensorFlow
 
-    model = build_model(cfg, weights, device=device, precision=precision,
-                        name=name or cfg.name, source=source.path)
-    model.prior = prior
-    return model
+    return build_model(cfg, weights, device=device, precision=precision,
+                       name=name or cfg.name, source=source.path, prior=prior)
 
 
 def convert_checkpoint(config, checkpoint, dest: str, storage: str = "float32") -> str:

@@ -38,12 +38,13 @@ class MusicVAE:
     """A MusicVAE with its weights on a device (see load_model)."""
 
     def __init__(self, cfg: MusicVAEConfig, weights: dict[str, np.ndarray], device: str | None = None,
-                 precision: str = "float32", name: str | None = None, source: str | None = None):
+                 precision: str = "float32", name: str | None = None, source: str | None = None,
+                 prior=None):
         self.config = cfg
         self.name = name or cfg.name
         self.source = source
         self.precision = precision
-        self.prior = None  # a CodePrior (code_prior.py) when the model folder names one; else N(0, I)
+        self.prior = prior  # a CodePrior (code_prior.py) when the model folder names one; else N(0, I)
         self.device = pick_device(device)
         with tf.device(self.device):
             w = Weights(weights, precision)
@@ -241,5 +242,5 @@ class MusicVAE:
 
 
 def build_model(cfg: MusicVAEConfig, weights: dict[str, np.ndarray], device=None, precision="float32",
-                name=None, source=None) -> MusicVAE:
-    return MusicVAE(cfg, weights, device=device, precision=precision, name=name, source=source)
+                name=None, source=None, prior=None) -> MusicVAE:
+    return MusicVAE(cfg, weights, device=device, precision=precision, name=name, source=source, prior=prior)

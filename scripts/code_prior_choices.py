@@ -95,8 +95,7 @@ def main(argv=None) -> int:
     row("N(0, I)", rng.standard_normal((n, z)))
     for scale in (0.5, 0.8, 1.3):
         row(f"N(0, I) x {scale}", scale * rng.standard_normal((n, z)))
-    spread = np.sqrt(mu.var(0) + (sigma ** 2).mean(0))
-    row("Gaussian fitted to the codes, diagonal", mu.mean(0) + spread * rng.standard_normal((n, z)))
+    row("Gaussian fitted to the codes, diagonal", prior.mean + prior.spread() * rng.standard_normal((n, z)))
     row("Gaussian fitted to the codes, full (code prior)", prior.sample(n, rng))
     weights, means, covs = fit_mixture(mu.astype(np.float64), (sigma ** 2).astype(np.float64), args.mixture, rng)
     comp = rng.choice(args.mixture, n, p=weights)

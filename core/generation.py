@@ -27,8 +27,9 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from core.arrangement import (MODEL_BAR_BEATS, ArrangementChange, apply_change, assign_tracks,
-                              fill_change, label_title, plan_fill)
+from core.arrangement import (MODEL_BAR_BEATS, ArrangementChange, apply_change, fill_change,
+                              label_title, plan_fill)
+from core.arrangement import assign_tracks  # noqa: F401 - the re-keying rule, for callers of generation
 from core.errors import UserError
 from core.jobs import JobToken
 from core.musicvae import converters as cv

@@ -15,13 +15,15 @@ maps them onto the song's tracks (`core.arrangement.assign_tracks`) on its own t
 clip keeps its code (`latent`) and the model's name, so it can be placed on the latent map.
 
 Naming: a batch of generated clips is named "<what> 1", "<what> 2", ... and a lone clip just
-"<what>" (`clip_names`); the window numbers sampled clips on from the song's last "Sample N".
+"<what>" (`clip_names`); the window numbers sampled clips on from the song's last "Sample N"
+(`number_on`).
 """
 from __future__ import annotations
 
 import contextlib
 import gc
 import os
+import re
 import time
 from typing import Iterable, Mapping
 
@@ -145,6 +147,19 @@ def no_collection_while_building():
 def clip_names(name: str, count: int) -> list[str]:
     """The one naming rule for generated clips: "<name> 1" .. "<name> N", a lone one "<name>"."""
     return [name] if count == 1 else [f"{name} {i + 1}" for i in range(count)]
+
+
+def number_on(clips: list[Clip], taken_names, name: str = "Sample") -> list[Clip]:
+    """Name sampled clips "<name> N" numbered on from the highest such name already taken (the
+    song's library), so a second batch goes on from "Sample 6" instead of starting again at 1.
+    In place; returns the clips. Other clips keep their names."""
+    pattern = re.compile(re.escape(name) + r" (\d+)")
+    n = max((int(m.group(1)) for t in taken_names for m in [pattern.fullmatch(t)] if m), default=0)
+    for clip in clips:
+        if clip.origin == "sampled" and clip.name.startswith(name):
+            n += 1
+            clip.name = f"{name} {n}"
+    return clips
 
 
 def clips_from_tokens(model, tokens, codes, origin: str, name: str, label: str | None = None) -> list[Clip]:

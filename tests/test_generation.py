@@ -226,3 +226,14 @@ def test_fill_job_decodes_in_chunks_like_every_other_model_operation(drums):
     assert list(clips) == ["a", "b", "c", "d"] and parts == ("drums",)
     assert calls[0] == 1 and sum(calls) == 4  # the first chunk is one code; then they grow
     assert [c.name for c in clips.values()] == ["A", "B", "C", "D"]
+
+
+def test_one_naming_rule_for_generated_clips(mel):
+    assert g.clip_names("Sample", 1) == ["Sample"]
+    assert g.clip_names("Like x", 3) == ["Like x 1", "Like x 2", "Like x 3"]
+    clips = run_job(g.sample, mel, 3, 0.5, seed=1)
+    assert [c.name for c in clips] == ["Sample 1", "Sample 2", "Sample 3"]
+    g.number_on(clips, ["Sample 4", "Sample 12x", "Verse", "Sample 2"])
+    assert [c.name for c in clips] == ["Sample 5", "Sample 6", "Sample 7"]
+    other = Clip("Verse", 8.0, origin="sampled")
+    assert g.number_on([other], ["Sample 9"])[0].name == "Verse"

@@ -1,4 +1,4 @@
-"""Model jobs for the explorer: plain functions `(token, model, ...) -> clips`, no Qt.
+"""Model operations as jobs: plain functions `(token, model, ...) -> clips`, no Qt.
 
 The GUI runs them on its job worker (gui/model_service.py); the CLI or a test can call them
 with `core.jobs.run_job`. Decoding happens in chunks sized so that one chunk takes about

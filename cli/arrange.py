@@ -4,8 +4,9 @@
         --out song.mid [--bars-per-section N] [--temperature T] [--seed S] [--save song.lstudio]
 
 One clip is generated per distinct label and reused at each repeat of that label, so every
-chorus plays the same notes. A 2-bar model's clip repeats to fill an N-bar section (or, with
---vary, alternates with variations of itself); a 16-bar model makes sections of up to 16
+chorus plays the same notes. `--space chorus=chorus.space` takes the chorus from a section
+space (`main.py space train`) instead of the model's prior. A 2-bar model's clip repeats to
+fill an N-bar section (or, with --vary, alternates with variations of itself); a 16-bar model makes sections of up to 16
 bars. The MIDI file has a marker named after each section.
 """
 from __future__ import annotations
@@ -39,6 +40,9 @@ def register(subparsers) -> None:
                    help="with a 2-bar model, fill each section with the clip and variations of it "
                         "(A A' A A'') instead of repeating it; 0..1, how close a variation stays "
                         "(try 0.8)")
+    p.add_argument("--space", action="append", default=[], metavar="LABEL=FILE.space",
+                   help="fill the LABEL sections from a section space made for this model "
+                        "(`main.py space train`); may be given once per label")
     p.add_argument("--save", default=None, metavar="PROJECT",
                    help="also save the song as a Latent Studio project (.lstudio)")
     p.add_argument("--tempo", type=float, default=120.0, help="song tempo in BPM (default 120)")
@@ -65,9 +69,29 @@ def _check(args) -> list[str]:
     return labels
 
 
+def load_spaces(items: list[str], labels: list[str], model=None) -> dict:
+    """label -> section space from --space LABEL=FILE.space items, each checked against the
+    form (the label must be in it) and, when given, the model (the space must be made for it)."""
+    from core.section_space import load_space
+
+    by_lower = {label.lower(): label for label in labels}
+    spaces = {}
+    for item in items:
+        label, sep, path = item.partition("=")
+        if not sep or not label.strip() or not path.strip():
+            raise UserError(f"--space {item}: write it as LABEL=FILE.space, e.g. chorus=chorus.space")
+        label = label.strip()
+        if label.lower() not in by_lower:
+            raise UserError(f"--space {item}: the form has no {label} section "
+                            f"(it has {', '.join(dict.fromkeys(labels))})")
+        spaces[by_lower[label.lower()]] = load_space(path.strip(), model)
+    return spaces
+
+
 def build_song(model, labels: list[str], bars: int, temperature: float, seed, tempo: float,
-               title: str, on_progress=None, vary: float | None = None):
-    """A new Song laid out from `labels` and filled from `model` (one clip per label)."""
+               title: str, on_progress=None, vary: float | None = None, spaces=None):
+    """A new Song laid out from `labels` and filled from `model` (one clip per label; a label
+    with a section space in `spaces` gets its clip from the space)."""
     from core import arrangement as arr
     from core import generation
     from core.jobs import JobToken
@@ -79,7 +103,8 @@ def build_song(model, labels: list[str], bars: int, temperature: float, seed, te
                         f"{model_bars} or less (asked for {bars})")
     song = Song(title=title, tempo=tempo)
     song.set_sections(arr.template_sections(labels, song.beats_per_bar, bars))
-    generation.fill(song, model, temperature=temperature, seed=seed, token=JobToken(on_progress), vary=vary)
+    generation.fill(song, model, temperature=temperature, seed=seed, token=JobToken(on_progress), vary=vary,
+                    spaces=spaces)
     return song
 
 
@@ -90,7 +115,10 @@ def run(args) -> int:
     from core.midi_io import export_midi
 
     labels = _check(args)
+    spaces = load_spaces(args.space, labels)  # a damaged file is reported before the model loads
     model = open_model(args)
+    for space in spaces.values():
+        space.check_model(model)
     title = args.title or os.path.splitext(os.path.basename(args.out))[0] or "Song"
 
     def progress(fraction: float, message: str) -> None:
@@ -99,14 +127,15 @@ def run(args) -> int:
 
     t0 = time.perf_counter()
     song = build_song(model, labels, args.bars_per_section, args.temperature, args.seed,
-                      args.tempo, title, progress, args.vary)
+                      args.tempo, title, progress, args.vary, spaces)
     print(f"generated {len(song.clips)} clip(s) for {len(song.sections)} sections in "
           f"{time.perf_counter() - t0:.1f} s" + (f" (seed {args.seed})" if args.seed is not None else ""))
     bpb = song.beats_per_bar
     for s in song.sections:
         clip = song.clips.get(s.clip_id) if s.clip_id else None
         what = f"{clip.name} ({clip.length / bpb:g} bars, {clip.note_count()} notes)" if clip else "empty"
-        print(f"  bar {s.start / bpb + 1:>4g}  {s.label:<12} {s.length / bpb:g} bars  {what}")
+        source = "  (from its section space)" if s.label in spaces else ""
+        print(f"  bar {s.start / bpb + 1:>4g}  {s.label:<12} {s.length / bpb:g} bars  {what}{source}")
     export_midi(song, args.out)
     print(f"wrote {args.out} ({song.length_bars():g} bars, {song.beat_to_seconds(song.length_beats()):.1f} s)")
     if args.save:

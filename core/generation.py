@@ -324,7 +324,7 @@ def model_parts(model) -> tuple[str, ...]:
 
 def generate_clips(token, model, requests: Mapping[str, int], temperature: float = 0.5,
                    seed: int | None = None, vary: float | None = None,
-                   reproducible: bool = False) -> dict[str, Clip]:
+                   reproducible: bool = False, spaces: Mapping | None = None) -> dict[str, Clip]:
     """A job step: one new clip per requested label, from the model, keyed by part name.
 
     `requests` maps label -> length in model bars. Without `vary` a request is cut to the
@@ -335,6 +335,8 @@ def generate_clips(token, model, requests: Mapping[str, int], temperature: float
     in the order given; the same seed gives the same clips (with `reproducible`, see
     decode_chunked). Every decode goes through decode_chunked, so a cancel lands within a
     chunk, not only between labels. The song is not touched. A clip is named after its label.
+    `spaces` maps a label to its section space (core.section_space): that label's code comes
+    from the space instead of the model's prior (labels without one draw as before).
     """
     if token is None:
         token = JobToken()
@@ -342,6 +344,8 @@ def generate_clips(token, model, requests: Mapping[str, int], temperature: float
         raise UserError(f"The temperature must be 0 or more (got {temperature}).")
     if vary is not None and not 0.0 <= vary <= 1.0:
         raise UserError(f"The variation similarity must be within 0 and 1 (got {vary}).")
+    for space in (spaces or {}).values():
+        space.check_model(model)  # a space made for another model says so (a UserError)
     model_bars = int(model.config.bars)
     steps_per_bar = int(model.config.steps) // model_bars
     labels = list(requests)
@@ -359,28 +363,33 @@ def generate_clips(token, model, requests: Mapping[str, int], temperature: float
     done = 0
     for bars, group in by_length.items():
         z = model.random_z(len(group), rng)
+        for i, label in enumerate(group):
+            if spaces and label in spaces:
+                z[i] = spaces[label].sample_codes(1, rng)[0]
         tokens = decode_chunked(token, model, z, temperature, rng,
                                 f"Generating {', '.join(group)} ({bars} bar{'s' if bars != 1 else ''})",
                                 done / total, len(group) / total, length=bars * steps_per_bar,
                                 reproducible=reproducible)
         for i, label in enumerate(group):
-            (out[label],) = clips_from_tokens(model, tokens[i:i + 1], z[i:i + 1], "sampled",
+            (out[label],) = clips_from_tokens(model, tokens[i:i + 1], z[i:i + 1],
+                                              "section space" if spaces and label in spaces else "sampled",
                                               label_title(label), label)
         done += len(group)
     for label in longer:
         out[label] = _varied_clip(token, model, label, int(requests[label]), temperature, vary, rng,
-                                  done / total, 1 / total, reproducible)
+                                  done / total, 1 / total, reproducible, (spaces or {}).get(label))
         done += 1
     token.progress(1.0, f"Generated {len(out)} clip{'s' if len(out) != 1 else ''}")
     return {label: out[label] for label in labels}
 
 
 def _varied_clip(token, model, label: str, bars: int, temperature: float, similarity: float, rng,
-                 start: float, span: float, reproducible: bool) -> Clip:
-    """`bars` bars of phrases A A' A A'' ... from a flat model (see generate_clips)."""
+                 start: float, span: float, reproducible: bool, space=None) -> Clip:
+    """`bars` bars of phrases A A' A A'' ... from a flat model (see generate_clips); A's code
+    comes from `space` when the label has a section space."""
     model_bars = int(model.config.bars)
     phrases = int(np.ceil(bars / model_bars))
-    z0 = model.random_z(1, rng)[0]
+    z0 = model.random_z(1, rng)[0] if space is None else space.sample_codes(1, rng)[0]
     variations = latent_ops.similar(z0, phrases // 2, similarity, rng,
                                     noise=model.random_z(phrases // 2, rng))
     codes = np.concatenate([z0[None], np.reshape(variations, (-1, model.z_size))]).astype(np.float32)
@@ -413,19 +422,21 @@ def _fill_requests(model, requests: Mapping[str, int], vary: float | None):
 
 def fill_job(token, model, requests: Mapping[str, int], temperature: float = 0.5,
              seed: int | None = None, vary: float | None = None,
-             reproducible: bool = False) -> tuple[dict[str, Clip], tuple[str, ...]]:
+             reproducible: bool = False, spaces: Mapping | None = None) -> tuple[dict[str, Clip], tuple[str, ...]]:
     """The job the timeline runs for Fill, Regenerate and Vary with a loaded model.
 
     Returns (clips keyed by label, with notes keyed by part name; the model's parts), which
     core.arrangement.fill_change turns into a change of the song on the GUI thread.
+    `spaces` (label -> section space) fills those labels from their spaces.
     """
     requests, vary = _fill_requests(model, requests, vary)
-    return generate_clips(token, model, requests, temperature, seed, vary, reproducible), model_parts(model)
+    return (generate_clips(token, model, requests, temperature, seed, vary, reproducible, spaces),
+            model_parts(model))
 
 
 def fill(song, model, section_ids: Iterable[str] | None = None, temperature: float = 0.5,
          seed: int | None = None, token=None, regenerate: bool = False,
-         vary: float | None = None, reproducible: bool = True) -> ArrangementChange:
+         vary: float | None = None, reproducible: bool = True, spaces: Mapping | None = None) -> ArrangementChange:
     """Plan, generate and apply a fill in one go (the CLI and tests); returns the change.
 
     The song changes only once every clip is made: a cancelled fill leaves it as it was.
@@ -436,7 +447,7 @@ def fill(song, model, section_ids: Iterable[str] | None = None, temperature: flo
     clips: dict[str, Clip] = {}
     if plan.requests:
         clips, _ = fill_job(token if token is not None else JobToken(), model, plan.requests,
-                            temperature, seed, vary, reproducible)
+                            temperature, seed, vary, reproducible, spaces)
     change = fill_change(song, plan, clips, parts=model_parts(model))
     apply_change(song, change)
     return change

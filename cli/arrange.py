@@ -6,8 +6,8 @@
 One clip is generated per distinct label and reused at each repeat of that label, so every
 chorus plays the same notes. `--space chorus=chorus.space` takes the chorus from a section
 space (`main.py space train`) instead of the model's prior. A 2-bar model's clip repeats to
-fill an N-bar section (or, with --vary, alternates with variations of itself); a 16-bar model makes sections of up to 16
-bars. The MIDI file has a marker named after each section.
+fill an N-bar section (or, with --vary, alternates with variations of itself); a 16-bar model
+makes sections of up to 16 bars. The MIDI file has a marker named after each section.
 """
 from __future__ import annotations
 

@@ -312,12 +312,14 @@ def unreadable_reason(model, clip, report) -> str | None:
     """Why the model cannot encode this clip (None when it can), from its conversion report."""
     from core.musicvae import converters as cv
 
-    window_beats = model.config.steps / cv.STEPS_PER_QUARTER
     bars = model.config.steps // cv.STEPS_PER_BAR
-    if clip.length > window_beats + 1e-6:
-        return (f"it is {clip.length / 4:g} bars long; {model.name} reads clips of up to "
-                f"{bars} bars (cut it into {bars}-bar clips)")
     counts = report.counts()
+    if counts.get("outside_window"):
+        # A note that rings on past the window is only cut; one that starts after it is lost.
+        last = max(n.start for _, n in clip.all_notes())
+        return (f"it runs to bar {int(last // (cv.STEPS_PER_BAR / cv.STEPS_PER_QUARTER)) + 1}; "
+                f"{model.name} reads clips of up to "
+                f"{bars} bars (cut it into {bars}-bar clips)")
     if counts.get("polyphony") and model.kind in ("melody", "trio"):
         part = "melody" if model.kind == "melody" else "melody and bass"
         return (f"it plays chords: {counts['polyphony']} note(s) start together with a higher note, "
@@ -325,7 +327,8 @@ def unreadable_reason(model, clip, report) -> str | None:
     return None
 
 
-def clip_codes(token, model, clips, tracks=None, batch: int = 64) -> tuple[np.ndarray, list, list[tuple[str, str]]]:
+def clip_codes(token, model, clips, tracks=None, batch: int = 64
+               ) -> tuple[np.ndarray, list, list[tuple[str, str]]]:
     """(codes [n, z], the clips they belong to, refused [(clip name, reason)]).
 
     A clip's code is its stored latent when this model made it, else the encoder's mu. A clip the

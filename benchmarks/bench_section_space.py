@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""How long a section space takes to train and to sample, for each embedded model, on this machine.
+
+    nice -n 19 .venv/bin/python benchmarks/bench_section_space.py
+    nice -n 19 .venv/bin/python benchmarks/bench_section_space.py --models mel_2bar --sizes 8 30
+
+For each model it makes clips the way a musician's would arrive (decoded from the model, then
+stripped of their codes, so the space has to encode them: 30 distinct clips, and for more, those
+30 again transposed by a few semitones), then for 8, 30 and 200 clips trains a space with the
+default settings (latent 8, default steps) and prints: encoding time, the time to the first
+step (TensorFlow traces the step), steps per second after it, and the whole training job's
+time (encoding included: what a musician waits for, the model already loaded). Then it samples 8 clips from the
+30-clip space (decode twice, reproducible chunks) and prints that time. It prints the CPU, its
+flags that matter to TensorFlow, and the thread counts first. The machine may be shared: run it
+at nice 19 and read the numbers as what a busy machine gives.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16")
+
+
+def machine() -> str:
+    model_name, flags = "unknown CPU", set()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and model_name == "unknown CPU":
+                    model_name = value.strip()
+                elif key.strip() == "flags" and not flags:
+                    flags = set(value.split())
+    except OSError:
+        pass
+    have = " ".join(f for f in FLAGS if f in flags) or "(no /proc/cpuinfo)"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"CPU: {model_name}; {cores} core(s) usable; flags: {have}"
+
+
+def make_clips(model, n: int, base):
+    """n clips without codes: the base clips, then the base clips moved by -3..+3 semitones."""
+    from core.song import Clip
+
+    out = []
+    shifts = [0, 1, -1, 2, -2, 3, -3, 4, -4, 5]
+    for i in range(n):
+        clip = base[i % len(base)]
+        shift = shifts[(i // len(base)) % len(shifts)]
+        notes = {part: ([n._replace(pitch=min(max(n.pitch + shift, 21), 108)) for n in ns]
+                        if part != "drums" else list(ns)) for part, ns in clip.notes.items()}
+        out.append(Clip(f"clip {i + 1}", clip.length, notes=notes))
+    return out
+
+
+def bench_model(path: str, sizes, samples: int) -> None:
+    from core import generation as g
+    from core import section_space as ss
+    from core.jobs import JobToken, run_job
+    from core.musicvae import load_model
+
+    t0 = time.perf_counter()
+    model = load_model(None, path, device="cpu", name=os.path.basename(path.rstrip(os.sep)))
+    print(f"\n{model.name}: {model.kind}, z {model.z_size}, layers "
+          f"{'-'.join(map(str, ss.hidden_sizes(model.z_size)))}, loaded in {time.perf_counter() - t0:.1f} s")
+    t0 = time.perf_counter()
+    base = run_job(g.sample, model, 30, 0.5, seed=0, reproducible=True)
+    print(f"  (made 30 base clips in {time.perf_counter() - t0:.1f} s)")
+    space30 = None
+    for n in sizes:
+        clips = make_clips(model, n, base)
+        marks: dict[str, float] = {}
+
+        def on_progress(fraction, message, marks=marks):
+            if "step 1/" in message and "first" not in marks:
+                marks["first"] = time.perf_counter()
+
+        t0 = time.perf_counter()
+        ss.clip_codes(None, model, clips)
+        t_enc = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        space = ss.train(JobToken(on_progress), model, clips, "bench")
+        total = time.perf_counter() - t0
+        first = marks.get("first", t0) - t0
+        after = time.perf_counter() - marks.get("first", t0)
+        rate = (space.steps - 1) / max(after, 1e-9)
+        print(f"  {n:>4} clips: encode {t_enc:5.2f} s; train job {total:6.2f} s for {space.steps} steps "
+              f"(first step after {first:5.2f} s, then {rate:6.0f} steps/s); "
+              f"reconstruction {space.reconstruction[-1]:.2f}, KL {space.kl[-1]:.2f}")
+        if n == 30 or space30 is None:
+            space30 = space
+    token = JobToken()
+    run_job(ss.sample, model, space30, 1, 0.5, seed=0, reproducible=True)  # traces the decode
+    t0 = time.perf_counter()
+    ss.sample(token, model, space30, samples, 0.5, seed=1, reproducible=True)
+    print(f"  sampling {samples} clips from the 30-clip space: {time.perf_counter() - t0:.2f} s")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--models", nargs="+", default=["mel_2bar", "drums_2bar", "trio_16bar"],
+                   help="embedded model folders under resources/models, or paths")
+    p.add_argument("--sizes", nargs="+", type=int, default=[8, 30, 200])
+    p.add_argument("--samples", type=int, default=8)
+    args = p.parse_args(argv)
+
+    import numpy
+    import tensorflow as tf
+
+    print(machine())
+    print(f"TensorFlow {tf.__version__} (intra-op threads {tf.config.threading.get_intra_op_parallelism_threads()}"
+          f" = default when 0), numpy {numpy.__version__}, nice {os.nice(0)}")
+    for name in args.models:
+        path = name if os.path.isdir(name) else os.path.join(ROOT, "resources", "models", name)
+        bench_model(path, args.sizes, args.samples)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

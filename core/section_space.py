@@ -34,7 +34,8 @@ a space is refused for another model (SpaceModelError).
 
 The `.space` file is a zip archive: `space.json` (format, version, model, label, layer sizes,
 the standardisation, training settings, history summary, clip names, when) and `weights.npz`
-(the layers and the per-step reconstruction and KL). It is written atomically; reading checks
+(the layers, the per-step reconstruction and KL, and the training clips' codes, which the map
+and before/after reconstructions need). It is written atomically; reading checks
 every part and raises SpaceFileError (a UserError) for a damaged or foreign file.
 """
 from __future__ import annotations
@@ -153,6 +154,7 @@ class SectionSpace:
     reconstruction: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # per step
     kl: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))  # per step
     info: dict = field(default_factory=dict)  # clips, refused, steps, stopped_early, seconds, created, ...
+    codes: np.ndarray | None = None  # [n, z_size] the training clips' codes (for the map, reconstructions)
 
     @property
     def z_size(self) -> int:
@@ -443,7 +445,7 @@ def train_on_codes(token, codes, model: dict, label: str, settings: SpaceSetting
                                  f"reconstruction {recon[-1]:.2f}, KL {kl[-1]:.2f}"
                                  + (" (stopped early)" if stopped else ""))
     return SectionSpace(dict(model), label, settings.latent, tuple(hidden), weights, center, scale,
-                        np.asarray(recon, np.float32), np.asarray(kl, np.float32), info)
+                        np.asarray(recon, np.float32), np.asarray(kl, np.float32), info, codes.copy())
 
 
 def label_title(label: str) -> str:
@@ -571,6 +573,8 @@ def space_bytes(space: SectionSpace) -> bytes:
               "info": space.info}
     arrays = {f"w|{k}": v for k, v in space.weights.items()}
     arrays.update(center=space.center, reconstruction=space.reconstruction, kl=space.kl)
+    if space.codes is not None:
+        arrays["codes"] = np.asarray(space.codes, np.float32)
     npz = io.BytesIO()
     np.savez(npz, **arrays)
     out = io.BytesIO()
@@ -670,7 +674,10 @@ def space_from_bytes(data: bytes, path: str = "<memory>") -> SectionSpace:
         raise bad("the mean code is missing or has the wrong size")
     recon = np.asarray(arrays.get("reconstruction", np.zeros(0)), np.float32).ravel()
     kl = np.asarray(arrays.get("kl", np.zeros(0)), np.float32).ravel()
+    codes = arrays.get("codes")
+    if codes is not None and (codes.ndim != 2 or codes.shape[1] != record["z_size"]):
+        raise bad("the training codes have the wrong size")
     if not all(np.all(np.isfinite(a)) for a in (*weights.values(), center)):
         raise bad("some of its numbers are not finite")
     return SectionSpace(record, label, latent, hidden, weights, center.astype(np.float32), scale,
-                        recon, kl, info)
+                        recon, kl, info, None if codes is None else codes.astype(np.float32))

@@ -255,6 +255,8 @@ def test_save_and_load_give_identical_samples_for_a_seed(mel, small_space, tmp_p
     loaded = ss.load_space(path, mel)
     assert (loaded.label, loaded.latent, loaded.hidden) == ("chorus", 8, (256, 64, 64))
     np.testing.assert_array_equal(loaded.reconstruction, small_space.reconstruction)
+    np.testing.assert_array_equal(loaded.codes, small_space.codes)
+    assert loaded.codes.shape == (8, mel.z_size)
     assert loaded.info["clips"] == small_space.info["clips"]
     a = run_job(ss.sample, mel, small_space, 5, 0.8, seed=11, reproducible=True)
     b = run_job(ss.sample, mel, loaded, 5, 0.8, seed=11, reproducible=True)

@@ -1,0 +1,101 @@
+"""The "New section space" dialog, offscreen: live loss plot, Cancel keeps nothing, Good enough keeps it.
+
+Uses the tiny fixture mel model (random weights), so training is quick.
+"""
+import os
+
+import numpy as np
+import pytest
+
+from core import section_space as ss
+from core.song import Clip, Note
+from gui.job_runner import JobRunner
+from gui.section_space_dialog import SectionSpaceDialog
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MEL_FIX = os.path.join(ROOT, "tests", "fixtures", "magenta", "cat-mel_2bar_big")
+
+
+@pytest.fixture(scope="module")
+def mel():
+    from core.musicvae import load_model
+
+    return load_model("cat-mel_2bar_big", MEL_FIX, device="cpu", name="mel-fixture")
+
+
+@pytest.fixture
+def runner(qtbot):
+    r = JobRunner()
+    yield r
+    assert r.shutdown(10000), "the worker thread did not stop"
+
+
+def clips(n=10):
+    rng = np.random.default_rng(0)
+    out = []
+    for i in range(n):
+        notes = [Note(int(rng.integers(70, 90)), k * 0.5, k * 0.5 + 0.5) for k in range(16)]
+        out.append(Clip(f"chorus {i + 1}", 8.0, notes={"melody": notes}))
+    return out
+
+
+def test_training_plots_both_losses_and_hands_over_the_space(qtbot, runner, mel, tmp_path):
+    dialog = SectionSpaceDialog(runner, mel, clips(), "chorus")
+    qtbot.addWidget(dialog)
+    dialog.resize(640, 620)
+    dialog.show()
+    dialog.steps_spin.setValue(300)
+    assert not dialog.stop_button.isEnabled() and not dialog.cancel_button.isEnabled()
+    with qtbot.waitSignal(dialog.space_ready, timeout=60000) as ready:
+        dialog.start()
+        assert dialog.cancel_button.isEnabled() and not dialog.train_button.isEnabled()
+    space = ready.args[0]
+    assert isinstance(space, ss.SectionSpace) and space.steps == 300 and dialog.space is space
+    x, y = dialog.recon_curve.xData, dialog.recon_curve.yData  # as given, before the log axis
+    assert len(x) == 300 and x[0] == 1 and x[-1] == 300  # every step was plotted
+    np.testing.assert_allclose(y, np.maximum(space.reconstruction, 1e-3), rtol=1e-6)
+    np.testing.assert_allclose(dialog.kl_curve.yData, np.maximum(space.kl, 1e-3), rtol=1e-6)
+    assert dialog.map_plot.isVisible() and len(dialog.clip_points.data) == 10
+    assert len(dialog.sample_points.data) == 64
+    assert "Trained on 10 clips in 300 steps" in dialog.status.text()
+    assert dialog.train_button.isEnabled() and not dialog.cancel_button.isEnabled()
+    shot = os.environ.get("SECTION_SPACE_SCREENSHOT") or str(tmp_path / "dialog.png")
+    assert dialog.grab().save(shot)
+
+
+def test_good_enough_keeps_the_space_learned_so_far(qtbot, runner, mel):
+    dialog = SectionSpaceDialog(runner, mel, clips(), "verse")
+    qtbot.addWidget(dialog)
+    dialog.steps_spin.setValue(100_000)
+    with qtbot.waitSignal(dialog.space_ready, timeout=60000) as ready:
+        dialog.start()
+        qtbot.waitUntil(lambda: dialog.control is not None and len(dialog.control) >= 20, timeout=30000)
+        dialog.stop_early()
+    space = ready.args[0]
+    assert 20 <= space.steps < 100_000 and space.info["stopped_early"]
+    assert "stopped early" in dialog.status.text()
+
+
+def test_cancel_keeps_nothing_and_the_dialog_can_train_again(qtbot, runner, mel):
+    dialog = SectionSpaceDialog(runner, mel, clips(), "bridge")
+    qtbot.addWidget(dialog)
+    got = []
+    dialog.space_ready.connect(got.append)
+    dialog.steps_spin.setValue(100_000)
+    with qtbot.waitSignal(runner.cancelled, timeout=30000):
+        dialog.start()
+        qtbot.waitUntil(lambda: dialog.control is not None and len(dialog.control) >= 5, timeout=30000)
+        dialog.cancel()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=5000)
+    assert got == [] and dialog.space is None
+    assert "nothing was kept" in dialog.progress.format()
+    assert dialog.train_button.isEnabled()
+
+
+def test_too_few_clips_shows_the_message(qtbot, runner, mel):
+    dialog = SectionSpaceDialog(runner, mel, clips(5), "outro")
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(runner.failed, timeout=30000):
+        dialog.start()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=5000)
+    assert "at least 8 clips" in dialog.status.text() and dialog.space is None

@@ -10,7 +10,9 @@ stripped of their codes, so the space has to encode them: 30 distinct clips, and
 default settings (latent 8, default steps) and prints: encoding time, the time to the first
 step (TensorFlow traces the step), steps per second after it, and the whole training job's
 time (encoding included: what a musician waits for, the model already loaded). Then it samples 8 clips from the
-30-clip space (decode twice, reproducible chunks) and prints that time. It prints the CPU, its
+30-clip space (decode twice, reproducible chunks) and prints that time. Last, the small VAE
+alone on random 256- and 512-number codes (the sizes of Magenta's models, which are not
+shipped), for the speed of their layer sizes. It prints the CPU, its
 flags that matter to TensorFlow, and the thread counts first. The machine may be shared: run it
 at nice 19 and read the numbers as what a busy machine gives.
 """
@@ -103,12 +105,41 @@ def bench_model(path: str, sizes, samples: int) -> None:
     print(f"  sampling {samples} clips from the 30-clip space: {time.perf_counter() - t0:.2f} s")
 
 
+def bench_code_sizes(z_sizes, n: int = 30) -> None:
+    """Training speed for the layer sizes of bigger codes (Magenta's 256- and 512-number
+    models are not shipped): random codes, no model, so this is the small VAE alone."""
+    import numpy as np
+
+    from core import section_space as ss
+    from core.jobs import JobToken
+
+    print(f"\nsynthetic codes, {n} clips, no model (the small VAE alone):")
+    for z in z_sizes:
+        codes = np.random.default_rng(z).standard_normal((n, z)).astype(np.float32)
+        marks: dict[str, float] = {}
+
+        def on_progress(fraction, message, marks=marks):
+            if "step 1/" in message and "first" not in marks:
+                marks["first"] = time.perf_counter()
+
+        t0 = time.perf_counter()
+        space = ss.train_on_codes(JobToken(on_progress), codes, {"name": "synthetic", "z_size": z,
+                                                                  "kind": "melody", "config": "none"}, "bench")
+        total = time.perf_counter() - t0
+        rate = (space.steps - 1) / max(time.perf_counter() - marks.get("first", t0), 1e-9)
+        first = marks.get("first", t0) - t0
+        print(f"  z {z:>4} (layers {'-'.join(map(str, space.hidden))}): {space.steps} steps in {total:5.2f} s "
+              f"(first step after {first:5.2f} s, then {rate:5.0f} steps/s)")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--models", nargs="+", default=["mel_2bar", "drums_2bar", "trio_16bar"],
+    p.add_argument("--models", nargs="*", default=["mel_2bar", "drums_2bar", "trio_16bar"],
                    help="embedded model folders under resources/models, or paths")
     p.add_argument("--sizes", nargs="+", type=int, default=[8, 30, 200])
     p.add_argument("--samples", type=int, default=8)
+    p.add_argument("--code-sizes", nargs="*", type=int, default=[256, 512],
+                   help="also time the small VAE alone on random codes of these sizes")
     args = p.parse_args(argv)
 
     import numpy
@@ -120,6 +151,8 @@ def main(argv=None) -> int:
     for name in args.models:
         path = name if os.path.isdir(name) else os.path.join(ROOT, "resources", "models", name)
         bench_model(path, args.sizes, args.samples)
+    if args.code_sizes:
+        bench_code_sizes(args.code_sizes)
     return 0
 
 

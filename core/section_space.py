@@ -67,6 +67,10 @@ BATCH = 256  # clips per step; up to this many the whole set is one batch, as Mi
 MAX_FILE_BYTES = 256 * 1024 * 1024
 LEARNING_RATE = 1e-3
 BETA = 1.0
+# From this code size on, the train step is compiled with XLA: it fuses the Adam updates of the
+# wide layers, about twice the steps per second for 512-number codes on 2 CPU cores, for about
+# 2 s of compiling; for 128-number codes the steps were no faster, so the compile is not paid.
+XLA_FROM_Z = 256
 
 
 # ------------------------------------------------------------------ errors
@@ -503,7 +507,7 @@ def _fit(token, x: np.ndarray, latent: int, hidden, steps: int, settings: SpaceS
                 p.assign_sub(lr_t * m_ / (tf.sqrt(v_) + eps))
             return tf.stack([recon, kl])
 
-        fn = tf.function(step_fn, autograph=False, input_signature=[
+        fn = tf.function(step_fn, autograph=False, jit_compile=z_size >= XLA_FROM_Z, input_signature=[
             tf.TensorSpec([None, z_size], tf.float32), tf.TensorSpec([2], tf.int32)])
         full = tf.constant(x, tf.float32)
         seeds = rng.integers(0, 2 ** 31 - 1, size=(steps, 2)).astype(np.int32)

@@ -98,6 +98,16 @@ def test_latent_size_outside_4_to_16_is_refused(latent):
         ss.SpaceSettings(latent=latent)
 
 
+def test_big_codes_train_with_the_compiled_step():
+    """256- and 512-number codes (Magenta's models) take the XLA-compiled train step."""
+    codes = np.random.default_rng(0).standard_normal((10, 256)).astype(np.float32)
+    record = {"name": "big", "z_size": 256, "kind": "melody", "config": "hierdec-mel_16bar"}
+    space = run_job(ss.train_on_codes, codes, record, "verse", quick(steps=60))
+    assert 256 >= ss.XLA_FROM_Z and space.hidden == (1024, 256, 64)
+    assert space.reconstruction[-5:].mean() < space.reconstruction[:5].mean()
+    assert space.sample_codes(3, 0).shape == (3, 256)
+
+
 def test_clips_for_label_takes_labelled_clips_and_the_clips_of_labelled_sections():
     song = Song()
     a = Clip("a", 8.0, label="Chorus")

@@ -95,7 +95,7 @@ def bench_model(path: str, sizes, samples: int) -> None:
         rate = (space.steps - 1) / max(after, 1e-9)
         print(f"  {n:>4} clips: encode {t_enc:5.2f} s; train job {total:6.2f} s for {space.steps} steps "
               f"(first step after {first:5.2f} s, then {rate:6.0f} steps/s); "
-              f"reconstruction {space.reconstruction[-1]:.2f}, KL {space.kl[-1]:.2f}")
+              "reconstruction {:.2f}, KL {:.2f} (last 50 steps)".format(*space.final_losses()))
         if n == 30 or space30 is None:
             space30 = space
     token = JobToken()

@@ -146,19 +146,24 @@ def run_train(args) -> int:
                                    f"{len(clips)} MIDI file(s) could be read")
     model = open_model(args)
     progress = TextProgress()
+
+    def left_out(refused) -> None:
+        progress.finish()
+        for name, reason in refused:
+            print(f"  left out {name}: {reason}", file=sys.stderr)
+
     t0 = time.perf_counter()
     try:
-        space = ss.train(JobToken(progress), model, clips, args.label, settings, tracks=songs)
+        space = ss.train(JobToken(progress), model, clips, args.label, settings, tracks=songs,
+                         on_refused=left_out)
     finally:
         progress.finish()
     seconds = time.perf_counter() - t0
-    for name, reason in space.info.get("refused", []):
-        print(f"  left out {name}: {reason}", file=sys.stderr)
     n = space.info["clip_count"]
     print(f"trained the {space.label} space on {n} clip(s) of {model.name}: latent {space.latent}, "
           f"layers {'-'.join(map(str, space.hidden))}, {space.steps} steps in {seconds:.1f} s "
-          f"({space.steps / max(space.info['seconds'], 1e-9):.0f} steps/s), "
-          f"reconstruction {space.reconstruction[-1]:.2f}, KL {space.kl[-1]:.2f}")
+          f"({space.steps / max(space.info['seconds'], 1e-9):.0f} steps/s); over the last 50 steps "
+          "reconstruction {:.2f}, KL {:.2f}".format(*space.final_losses()))
     ss.save_space(space, args.out)
     print(f"wrote {args.out}")
     return 0

@@ -172,6 +172,13 @@ class SectionSpace:
     def steps(self) -> int:
         return int(len(self.reconstruction))
 
+    def final_losses(self, last: int = 50) -> tuple[float, float]:
+        """(reconstruction, KL) averaged over the last `last` steps: each step draws new noise,
+        so one step's numbers wobble by a factor of two late in training."""
+        if not self.steps:
+            return float("nan"), float("nan")
+        return float(np.mean(self.reconstruction[-last:])), float(np.mean(self.kl[-last:]))
+
     # ------------------------------------------------------------ the network, in numpy
     def _dense(self, x, name: str, relu: bool) -> np.ndarray:
         y = x @ self.weights[f"{name}/w"] + self.weights[f"{name}/b"]
@@ -385,12 +392,14 @@ def _refusal_text(refused) -> str:
 
 # ------------------------------------------------------------------ training
 def train(token, model, clips, label: str, settings: SpaceSettings | None = None,
-          control: TrainControl | None = None, tracks=None) -> SectionSpace:
+          control: TrainControl | None = None, tracks=None, on_refused=None) -> SectionSpace:
     """A Job: a section space for `label` from the model's codes of `clips`.
 
     Needs at least MIN_CLIPS clips the model can read; the others are named in
-    space.info["refused"] (and in the error when too few are left). Cancel gives JobCancelled
-    and changes nothing; control.request_stop() ends early and keeps what was learned.
+    space.info["refused"] (and in the error when too few are left). `on_refused([(name,
+    reason)])`, when given, hears of them before training starts (on the job's thread). Cancel
+    gives JobCancelled and changes nothing; control.request_stop() ends early and keeps what
+    was learned.
     """
     settings = settings or SpaceSettings()
     label = (label or "").strip()
@@ -406,6 +415,8 @@ def train(token, model, clips, label: str, settings: SpaceSettings | None = None
         raise SectionSpaceError(
             f'A section space needs at least {MIN_CLIPS} clips; "{label}" has {have}{more}. '
             f"Label more clips {label}, or import a folder of them.")
+    if refused and on_refused is not None:
+        on_refused(list(refused))
     space = train_on_codes(token, codes, model_record(model), label, settings, control,
                            start=0.1, span=0.9)
     space.info.update(clips=[c.name for c in kept], refused=[list(r) for r in refused])
@@ -445,11 +456,12 @@ def train_on_codes(token, codes, model: dict, label: str, settings: SpaceSetting
             "clip_count": int(len(codes)), "steps_asked": steps, "stopped_early": bool(stopped),
             "seconds": round(seconds, 3), "learning_rate": settings.learning_rate,
             "beta": settings.beta, "seed": settings.seed, "batch": min(BATCH, len(codes))}
+    space = SectionSpace(dict(model), label, settings.latent, tuple(hidden), weights, center, scale,
+                         np.asarray(recon, np.float32), np.asarray(kl, np.float32), info, codes.copy())
+    r, k = space.final_losses()
     token.progress(start + span, f"{label_title(label)} space: {len(recon)} steps in {seconds:.1f} s, "
-                                 f"reconstruction {recon[-1]:.2f}, KL {kl[-1]:.2f}"
-                                 + (" (stopped early)" if stopped else ""))
-    return SectionSpace(dict(model), label, settings.latent, tuple(hidden), weights, center, scale,
-                        np.asarray(recon, np.float32), np.asarray(kl, np.float32), info, codes.copy())
+                                 f"reconstruction {r:.2f}, KL {k:.2f}" + (" (stopped early)" if stopped else ""))
+    return space
 
 
 def label_title(label: str) -> str:
@@ -572,8 +584,7 @@ def space_bytes(space: SectionSpace) -> bytes:
     header = {"format": FORMAT, "version": FORMAT_VERSION, "model": space.model, "label": space.label,
               "latent": space.latent, "hidden": list(space.hidden), "scale": float(space.scale),
               "steps": space.steps,
-              "final": {"reconstruction": float(space.reconstruction[-1]) if space.steps else None,
-                        "kl": float(space.kl[-1]) if space.steps else None},
+              "final": dict(zip(("reconstruction", "kl"), space.final_losses())) if space.steps else None,
               "info": space.info}
     arrays = {f"w|{k}": v for k, v in space.weights.items()}
     arrays.update(center=space.center, reconstruction=space.reconstruction, kl=space.kl)

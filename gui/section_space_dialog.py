@@ -219,8 +219,9 @@ class SectionSpaceDialog(QDialog):
         self.space = space
         refused = space.info.get("refused") or []
         early = " (stopped early: good enough)" if space.info.get("stopped_early") else ""
+        recon, kl = space.final_losses()
         text = (f"Trained on {space.info.get('clip_count')} clips in {space.steps} steps{early}: "
-                f"reconstruction {space.reconstruction[-1]:.2f}, KL {space.kl[-1]:.2f}.")
+                f"reconstruction {recon:.2f}, KL {kl:.2f} (the last 50 steps' mean).")
         if refused:
             text += "<br>Left out: " + "; ".join(f"<i>{name}</i>: {why}" for name, why in refused)
         self.status.setText(text)

@@ -578,6 +578,34 @@ def sample(token, model, space: SectionSpace, n: int = 8, temperature: float = 0
                                         label_title(space.label), space.label)
 
 
+def reconstructions(token, model, space: SectionSpace, limit: int = 8) -> list[tuple]:
+    """A Job: (the model's reconstruction, the space's) of the first `limit` training clips,
+    to hear side by side what the space kept, as MidiMe shows them.
+
+    The first decodes the clip's own code; the second its code after the trip through the small
+    space (space.reconstruct). Both at argmax, so they differ only where the codes do.
+    """
+    from core import generation
+
+    space.check_model(model)
+    if space.codes is None or not len(space.codes):
+        raise SectionSpaceError(f"the {space.label} space holds no training codes to reconstruct")
+    codes = space.codes[:max(int(limit), 1)]
+    names = list(space.info.get("clips") or [])[:len(codes)]
+    names += [f"{label_title(space.label)} clip {i + 1}" for i in range(len(names), len(codes))]
+    both = np.concatenate([codes, space.reconstruct(codes)]).astype(np.float32)
+    tokens = generation.decode_chunked(token, model, both, None, 0, f"Reconstructing {len(codes)} clips")
+    out = []
+    for i, name in enumerate(names):
+        (before,) = generation.clips_from_tokens(model, tokens[i:i + 1], both[i:i + 1], "sampled",
+                                                 f"{name} (model)", space.label)
+        j = len(codes) + i
+        (after,) = generation.clips_from_tokens(model, tokens[j:j + 1], both[j:j + 1], "section space",
+                                                f"{name} (space)", space.label)
+        out.append((before, after))
+    return out
+
+
 # ------------------------------------------------------------------ files
 def space_bytes(space: SectionSpace) -> bytes:
     """The .space file's bytes (see the module docstring)."""

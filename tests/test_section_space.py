@@ -276,6 +276,15 @@ def test_save_and_load_give_identical_samples_for_a_seed(mel, small_space, tmp_p
     assert all(c.label == "chorus" and c.origin == "section space" and c.model == "mel-fixture" for c in a)
 
 
+def test_reconstructions_pair_the_models_decode_with_the_spaces(mel, small_space):
+    pairs = run_job(ss.reconstructions, mel, small_space, 3)
+    assert [(a.name, b.name) for a, b in pairs] == [(f"high {i} (model)", f"high {i} (space)") for i in (1, 2, 3)]
+    np.testing.assert_allclose([a.latent for a, _ in pairs], small_space.codes[:3], rtol=1e-6)
+    np.testing.assert_allclose([b.latent for _, b in pairs], small_space.reconstruct(small_space.codes[:3]),
+                               rtol=1e-5, atol=1e-6)
+    assert all(a.length == b.length == 8.0 for a, b in pairs)
+
+
 def test_sampling_is_cancellable(mel, small_space):
     token = JobToken()
     token.cancel()

@@ -408,7 +408,7 @@ def _varied_clip(token, model, label: str, bars: int, temperature: float, simila
                     notes.setdefault(part, []).append(
                         n._replace(start=n.start + offset, end=min(n.end + offset, length)))
     return Clip(name=label_title(label), length=length, notes=notes, latent=base.latent,
-                model=base.model, origin="sampled", label=label)
+                model=base.model, origin="sampled" if space is None else "section space", label=label)
 
 
 def _fill_requests(model, requests: Mapping[str, int], vary: float | None):

@@ -6,6 +6,7 @@ the clips came from) and in notes (trained on high, dense melodies, its samples 
 dense where the model's prior samples are not).
 """
 import copy
+import dataclasses
 import io
 import json
 import os
@@ -317,6 +318,17 @@ def test_fill_takes_a_labels_clip_from_its_space(mel, small_space):
     g.fill(plain, mel, seed=4)
     verse = next(plain.clips[s.clip_id] for s in plain.sections if s.label == "verse")
     assert verse.latent == by_label["verse"].latent  # the other labels keep their codes
+
+
+def test_a_varied_fill_starts_each_labels_phrases_from_its_space(mel, small_space):
+    far = dataclasses.replace(small_space, center=small_space.center + 50.0)  # codes near 50, not 0
+    song = Song()
+    song.set_sections([Section("verse", None, 0, 32), Section("chorus", None, 32, 32)])
+    g.fill(song, mel, seed=5, vary=0.8, spaces={"chorus": far})
+    clip = {s.label: song.clips[s.clip_id] for s in song.sections}
+    assert clip["chorus"].length == 32 and clip["chorus"].origin == "section space"
+    assert clip["verse"].origin == "sampled"
+    assert np.mean(clip["chorus"].latent) > 40 and abs(np.mean(clip["verse"].latent)) < 5
 
 
 # ------------------------------------------------------------------ what a space learns

@@ -105,7 +105,7 @@ def bench_model(path: str, sizes, samples: int) -> None:
     print(f"  sampling {samples} clips from the 30-clip space: {time.perf_counter() - t0:.2f} s")
 
 
-def bench_code_sizes(z_sizes, n: int = 30) -> None:
+def bench_code_sizes(z_sizes, n: int = 30, hidden=None) -> None:
     """Training speed for the layer sizes of bigger codes (Magenta's 256- and 512-number
     models are not shipped): random codes, no model, so this is the small VAE alone."""
     import numpy as np
@@ -124,12 +124,14 @@ def bench_code_sizes(z_sizes, n: int = 30) -> None:
 
         t0 = time.perf_counter()
         space = ss.train_on_codes(JobToken(on_progress), codes, {"name": "synthetic", "z_size": z,
-                                                                  "kind": "melody", "config": "none"}, "bench")
+                                                                  "kind": "melody", "config": "none"}, "bench",
+                                  ss.SpaceSettings(hidden=hidden))
         total = time.perf_counter() - t0
         rate = (space.steps - 1) / max(time.perf_counter() - marks.get("first", t0), 1e-9)
         first = marks.get("first", t0) - t0
         print(f"  z {z:>4} (layers {'-'.join(map(str, space.hidden))}): {space.steps} steps in {total:5.2f} s "
-              f"(first step after {first:5.2f} s, then {rate:5.0f} steps/s)")
+              f"(first step after {first:5.2f} s, then {rate:5.0f} steps/s); "
+              "reconstruction {:.2f}, KL {:.2f} (last 50 steps)".format(*space.final_losses()))
 
 
 def main(argv=None) -> int:
@@ -140,6 +142,8 @@ def main(argv=None) -> int:
     p.add_argument("--samples", type=int, default=8)
     p.add_argument("--code-sizes", nargs="*", type=int, default=[256, 512],
                    help="also time the small VAE alone on random codes of these sizes")
+    p.add_argument("--layers", nargs=3, type=int, default=None, metavar=("A", "B", "C"),
+                   help="with --code-sizes: these layer sizes instead of the rule's (to compare)")
     args = p.parse_args(argv)
 
     import numpy
@@ -152,7 +156,7 @@ def main(argv=None) -> int:
         path = name if os.path.isdir(name) else os.path.join(ROOT, "resources", "models", name)
         bench_model(path, args.sizes, args.samples)
     if args.code_sizes:
-        bench_code_sizes(args.code_sizes)
+        bench_code_sizes(args.code_sizes, hidden=args.layers)
     return 0
 
 

@@ -97,9 +97,11 @@ def hidden_sizes(z_size: int) -> tuple[int, int, int]:
       256-d code (mel_16bar, trio_16bar from Magenta): 1024-256-64, MidiMe's own sizes.
       512-d code (cat-mel_2bar_big): 1024-256-64, not 2048-512-64. The first layer is still
         twice the code, which is room enough to pick out the directions a few hundred clips
-        span (they span at most a few hundred), and it holds 0.5 M weights instead of 2 M:
-        four times fewer to fit to 8..200 examples, and about four times faster a step on a
-        CPU, where 30 clips must train in well under 30 s.
+        span (they span at most a few hundred), and its encoder holds 0.8 M weights, not 2.1 M:
+        fewer to fit to 8..200 examples. Measured (benchmarks/bench_section_space.py --models
+        --code-sizes 512 [--layers 2048 512 64], 30 codes, 2 busy cores): 161 against 61 steps
+        a second, 11 s against 27 s for 1500 steps, and no better a fit (reconstruction 3.00
+        against 3.55, KL 10.0 against 11.5).
       128-d code (the embedded models): 512-128-64.
       small test codes (16): 256-64-64.
     """
@@ -286,6 +288,7 @@ class SpaceSettings:
     learning_rate: float = LEARNING_RATE
     beta: float = BETA
     seed: int = 0
+    hidden: tuple[int, int, int] | None = None  # None: hidden_sizes(the code size); for comparisons
 
     def __post_init__(self):
         lo, hi = LATENT_RANGE
@@ -296,6 +299,10 @@ class SpaceSettings:
             raise SectionSpaceError(f"the number of training steps must be 1 to 1000000, not {self.steps}")
         if not self.learning_rate > 0 or not self.beta >= 0:
             raise SectionSpaceError("the learning rate must be above 0 and beta 0 or more")
+        if self.hidden is not None:
+            self.hidden = tuple(int(h) for h in self.hidden)
+            if len(self.hidden) != 3 or min(self.hidden) < 1:
+                raise SectionSpaceError(f"give three layer sizes of 1 or more, not {self.hidden}")
 
 
 def default_steps(n_clips: int) -> int:
@@ -446,7 +453,7 @@ def train_on_codes(token, codes, model: dict, label: str, settings: SpaceSetting
     if not np.all(np.isfinite(codes)):
         raise SectionSpaceError("some of the clips' codes are not finite numbers")
     steps = int(settings.steps or default_steps(len(codes)))
-    hidden = hidden_sizes(codes.shape[1])
+    hidden = settings.hidden or hidden_sizes(codes.shape[1])
     center, scale = standardisation(codes)
     x = (codes - center) / scale
     t0 = time.monotonic()

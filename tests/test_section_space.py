@@ -93,6 +93,12 @@ def test_layer_sizes_follow_the_big_code():
     assert ss.hidden_sizes(16) == (256, 64, 64)
 
 
+def test_layer_sizes_can_be_given_for_comparisons():
+    assert ss.SpaceSettings(hidden=[32, 16, 8]).hidden == (32, 16, 8)
+    with pytest.raises(ss.SectionSpaceError, match="three layer sizes"):
+        ss.SpaceSettings(hidden=(32, 16))
+
+
 @pytest.mark.parametrize("latent", [3, 17])
 def test_latent_size_outside_4_to_16_is_refused(latent):
     with pytest.raises(ss.SectionSpaceError, match="4 to 16"):

@@ -115,6 +115,14 @@ def test_big_codes_train_with_the_compiled_step():
     assert space.sample_codes(3, 0).shape == (3, 256)
 
 
+def test_eight_copies_of_one_clip_give_a_space_that_samples_that_clip():
+    code = np.random.default_rng(0).standard_normal(16).astype(np.float32)
+    record = {"name": "m", "z_size": 16, "kind": "melody", "config": "x"}
+    space = run_job(ss.train_on_codes, np.repeat(code[None], 8, 0), record, "verse", quick(steps=200))
+    assert space.scale == 1.0  # no spread to divide by
+    assert np.abs(space.sample_codes(5, 1) - code).max() < 0.2
+
+
 def test_clips_for_label_takes_labelled_clips_and_the_clips_of_labelled_sections():
     song = Song()
     a = Clip("a", 8.0, label="Chorus")

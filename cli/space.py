@@ -3,6 +3,7 @@
     python main.py space train --model MODEL --clips DIR_OR_FILES... --label L --out FILE.space
                                [--latent 8] [--steps N] [--seed S]
     python main.py space sample FILE.space -n 8 --temperature 0.5 --out DIR [--seed S] [--model MODEL]
+    python main.py space show FILE.space [--json]
 
 `train` reads every MIDI file given (a folder: the .mid/.midi files in it and below), one clip
 per file, encodes them with the model and trains the small VAE; files the model cannot read are
@@ -64,6 +65,12 @@ def register(subparsers) -> None:
     s.add_argument("--precision", default="float32", choices=["float32", "bfloat16"],
                    help="weights read each step in float32 (exact) or bfloat16")
     s.set_defaults(func=run_sample)
+
+    w = sub.add_parser("show", help="describe a section space file",
+                       description="Print what a .space file holds: label, model, sizes, training.")
+    w.add_argument("space", metavar="FILE.space", help="the section space")
+    w.add_argument("--json", action="store_true", help="print its header as JSON")
+    w.set_defaults(func=run_show)
 
 
 # ------------------------------------------------------------------ helpers
@@ -190,4 +197,32 @@ def run_sample(args) -> int:
     stem = file_stem(model, "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in space.label))
     for path, clip in zip(write_clips(song, clips, args.out, stem), clips):
         print(f"wrote {path} ({clip.note_count()} notes)")
+    return 0
+
+
+def run_show(args) -> int:
+    import json
+
+    from core import section_space as ss
+
+    space = ss.load_space(args.space)
+    info = space.info
+    if args.json:
+        print(json.dumps({"label": space.label, "model": space.model, "latent": space.latent,
+                          "hidden": list(space.hidden), "steps": space.steps,
+                          "final": dict(zip(("reconstruction", "kl"), space.final_losses())),
+                          "info": info}, indent=1))
+        return 0
+    recon, kl = space.final_losses()
+    m = space.model
+    print(f"{args.space}: the {space.label} section space")
+    print(f"  model      {m['name']} ({m['kind']}, config {m.get('config') or '?'}, codes of {m['z_size']} numbers)")
+    print(f"  network    latent {space.latent}, layers {'-'.join(map(str, space.hidden))}")
+    print(f"  training   {space.steps} steps" + (" (stopped early)" if info.get("stopped_early") else "")
+          + f" on {info.get('clip_count', '?')} clips in {info.get('seconds', '?')} s, {info.get('created', '?')}")
+    print(f"  final      reconstruction {recon:.2f}, KL {kl:.2f} (mean of the last 50 steps)")
+    for name in info.get("clips", []):
+        print(f"  clip       {name}")
+    for name, reason in info.get("refused", []):
+        print(f"  left out   {name}: {reason}")
     return 0

@@ -430,6 +430,12 @@ def test_cli_trains_samples_and_arranges_from_a_folder(tmp_path, capsys):
     assert "trained the chorus space on 9 clip(s)" in captured.out and f"wrote {out}" in captured.out
     space = ss.load_space(out)
     assert space.latent == 6 and space.steps == 50 and space.model_name == "cat-mel_2bar_big"
+    assert run(["space", "show", str(out)]) == 0
+    shown = capsys.readouterr().out
+    assert "the chorus section space" in shown and "latent 6, layers 256-64-64" in shown
+    assert "clip       chorus_00.mid" in shown and "left out   chords.mid: it plays chords" in shown
+    assert run(["space", "show", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["info"]["clip_count"] == 9
 
     samples = tmp_path / "samples"
     args = ["space", "sample", str(out), "-n", "3", "--temperature", "0.5", "--seed", "2",

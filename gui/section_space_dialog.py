@@ -7,16 +7,18 @@ from the job's TrainControl by a timer, Cancel (nothing is kept) and "Good enoug
 small map shows where the clips' codes lie and where the space's samples and the model's prior
 samples land (a 2-D PCA of the codes, core.projection), so a musician sees what was learned.
 
-The dialog only makes the space; it emits `space_ready(space)` and whoever opened it decides
-what to do with it (keep it in the project, save it, fill slots from it).
+The dialog makes the space and, once there is one, samples it (count, temperature); it emits
+`space_ready(space)` and `samples_ready(clips)` (notes keyed by part name, as core.generation
+makes them) and whoever opened it decides what to do with them (keep the space in the project,
+put the clips in the library on the song's tracks with core.arrangement.assign_tracks).
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
-                               QPushButton, QSpinBox, QVBoxLayout)
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
+                               QProgressBar, QPushButton, QSpinBox, QVBoxLayout)
 
 from core import section_space as ss
 from core.projection import Projection
@@ -34,6 +36,7 @@ class SectionSpaceDialog(QDialog):
     """Train a section space for `label` from `clips` with `model` (see the module docstring)."""
 
     space_ready = Signal(object)  # the trained SectionSpace
+    samples_ready = Signal(list)  # clips sampled from it
 
     def __init__(self, runner, model, clips, label: str, tracks=None, parent=None):
         super().__init__(parent)
@@ -108,6 +111,25 @@ class SectionSpaceDialog(QDialog):
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.status)
 
+        sample_row = QHBoxLayout()
+        sample_row.addWidget(QLabel("Sample"))
+        self.count_spin = QSpinBox()
+        self.count_spin.setRange(1, 256)
+        self.count_spin.setValue(8)
+        sample_row.addWidget(self.count_spin)
+        sample_row.addWidget(QLabel("clips at temperature"))
+        self.temperature_spin = QDoubleSpinBox()
+        self.temperature_spin.setRange(0.0, 2.0)
+        self.temperature_spin.setSingleStep(0.1)
+        self.temperature_spin.setValue(0.5)
+        sample_row.addWidget(self.temperature_spin)
+        self.sample_button = QPushButton("Sample")
+        self.sample_button.setToolTip("New clips from the space (into the library)")
+        self.sample_button.clicked.connect(self.sample)
+        sample_row.addWidget(self.sample_button)
+        sample_row.addStretch(1)
+        layout.addLayout(sample_row)
+
         buttons = QHBoxLayout()
         self.train_button = QPushButton("Train")
         self.train_button.setDefault(True)
@@ -139,6 +161,7 @@ class SectionSpaceDialog(QDialog):
         return self._job is not None
 
     def _set_running(self, running: bool) -> None:
+        self.sample_button.setEnabled(not running and self.space is not None)
         self.train_button.setEnabled(not running)
         self.latent_spin.setEnabled(not running)
         self.steps_spin.setEnabled(not running)
@@ -167,6 +190,25 @@ class SectionSpaceDialog(QDialog):
                                        description=f"Training the {self.label} section space")
         self._set_running(True)
         self.timer.start()
+
+    def sample(self) -> None:
+        """Sample the trained space on the runner; the clips arrive through `samples_ready`."""
+        if self.running or self.space is None:
+            return
+        self._job = self.runner.submit(ss.sample, self.model, self.space, self.count_spin.value(),
+                                       self.temperature_spin.value(), on_done=self._sampled,
+                                       on_error=self._failed, on_cancel=self._cancelled,
+                                       description=f"Sampling the {self.label} section space")
+        self.progress.setFormat("Sampling")
+        self._set_running(True)
+        self.stop_button.setEnabled(False)
+
+    def _sampled(self, clips) -> None:
+        self._job = None
+        self._set_running(False)
+        self.progress.setValue(1000)
+        self.progress.setFormat(f"Sampled {len(clips)} clip{'s' if len(clips) != 1 else ''}")
+        self.samples_ready.emit(list(clips))
 
     def stop_early(self) -> None:
         if self.running and self.control is not None:
@@ -215,8 +257,8 @@ class SectionSpaceDialog(QDialog):
         self._set_running(False)
 
     def _done(self, space) -> None:
-        self._finish()
         self.space = space
+        self._finish()
         refused = space.info.get("refused") or []
         early = " (stopped early: good enough)" if space.info.get("stopped_early") else ""
         recon, kl = space.final_losses()
@@ -232,7 +274,7 @@ class SectionSpaceDialog(QDialog):
 
     def _failed(self, message: str, detail: str) -> None:
         self._finish()
-        self.progress.setFormat("Not trained")
+        self.progress.setFormat("Failed")
         self.status.setText(message)
 
     def _cancelled(self) -> None:

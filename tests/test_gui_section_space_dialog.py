@@ -61,6 +61,15 @@ def test_training_plots_both_losses_and_hands_over_the_space(qtbot, runner, mel,
     assert dialog.train_button.isEnabled() and not dialog.cancel_button.isEnabled()
     shot = os.environ.get("SECTION_SPACE_SCREENSHOT") or str(tmp_path / "dialog.png")
     assert dialog.grab().save(shot)
+    assert dialog.sample_button.isEnabled()
+    dialog.count_spin.setValue(3)
+    with qtbot.waitSignal(dialog.samples_ready, timeout=30000) as sampled:
+        dialog.sample()
+        assert not dialog.sample_button.isEnabled() and not dialog.train_button.isEnabled()
+    made = sampled.args[0]
+    assert [c.name for c in made] == ["Chorus 1", "Chorus 2", "Chorus 3"]
+    assert all(c.origin == "section space" and c.label == "chorus" for c in made)
+    assert dialog.sample_button.isEnabled() and "Sampled 3 clips" in dialog.progress.format()
 
 
 def test_good_enough_keeps_the_space_learned_so_far(qtbot, runner, mel):
@@ -87,7 +96,7 @@ def test_cancel_keeps_nothing_and_the_dialog_can_train_again(qtbot, runner, mel)
         qtbot.waitUntil(lambda: dialog.control is not None and len(dialog.control) >= 5, timeout=30000)
         dialog.cancel()
     qtbot.waitUntil(lambda: not dialog.running, timeout=5000)
-    assert got == [] and dialog.space is None
+    assert got == [] and dialog.space is None and not dialog.sample_button.isEnabled()
     assert "nothing was kept" in dialog.progress.format()
     assert dialog.train_button.isEnabled()
 

@@ -671,17 +671,26 @@ def space_from_bytes(data: bytes, path: str = "<memory>") -> SectionSpace:
     def bad(problem: str) -> SpaceFileError:
         return SpaceFileError(f'"{path}" is not a section space Latent Studio can read: {problem}.')
 
+    def member(z: zipfile.ZipFile, name: str) -> bytes:
+        info = z.getinfo(name)
+        if info.file_size > MAX_FILE_BYTES:  # a small file that unpacks to gigabytes is not ours
+            raise bad(f"its {name} claims {info.file_size // 2 ** 20} MB")
+        try:
+            return z.read(name)
+        except Exception as exc:  # noqa: BLE001 - zlib, CRC, truncation: all mean a damaged file
+            raise bad(f"its {name} is damaged ({type(exc).__name__}: {exc})") from None
+
     try:
         z = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError):
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError):
         raise bad("it is not a zip archive (a .space file is one)") from None
     with z:
         names = set(z.namelist())
         if HEADER_NAME not in names:
             raise bad(f"it has no {HEADER_NAME}; it is some other zip archive")
         try:
-            header = json.loads(z.read(HEADER_NAME).decode("utf-8"))
-        except (zipfile.BadZipFile, UnicodeDecodeError, ValueError, OSError, EOFError) as exc:
+            header = json.loads(member(z, HEADER_NAME).decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise bad(f"its {HEADER_NAME} is damaged ({exc})") from None
         if not isinstance(header, dict) or header.get("format") != FORMAT:
             raise bad(f"its {HEADER_NAME} does not say it is a section space")
@@ -693,11 +702,12 @@ def space_from_bytes(data: bytes, path: str = "<memory>") -> SectionSpace:
                                  f"{version}; this one reads up to {FORMAT_VERSION}). Update to open it.")
         if WEIGHTS_NAME not in names:
             raise bad(f"it has no {WEIGHTS_NAME}")
-        try:
-            with np.load(io.BytesIO(z.read(WEIGHTS_NAME)), allow_pickle=False) as npz:
-                arrays = {k: np.asarray(npz[k]) for k in npz.files}
-        except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as exc:
-            raise bad(f"its weights are damaged ({type(exc).__name__}: {exc})") from None
+        raw = member(z, WEIGHTS_NAME)
+    try:
+        with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
+            arrays = {k: np.asarray(npz[k]) for k in npz.files}
+    except Exception as exc:  # noqa: BLE001 - numpy's readers raise many kinds for damaged data
+        raise bad(f"its weights are damaged ({type(exc).__name__}: {exc})") from None
     try:
         model = header["model"]
         record = {"name": str(model["name"]), "z_size": int(model["z_size"]), "kind": str(model["kind"]),
@@ -707,28 +717,35 @@ def space_from_bytes(data: bytes, path: str = "<memory>") -> SectionSpace:
         hidden = tuple(int(h) for h in header["hidden"])
         scale = float(header["scale"])
         info = dict(header.get("info") or {})
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
         raise bad(f"its {HEADER_NAME} lacks or garbles {exc}") from None
     lo, hi = LATENT_RANGE
     if not (lo <= latent <= hi and record["z_size"] > 0 and len(hidden) == 3 and all(h > 0 for h in hidden)
             and math.isfinite(scale) and scale > 0):
         raise bad("its sizes are out of range")
+    def numbers(key: str, shape=None, ndim=None, optional=False) -> np.ndarray | None:
+        arr = arrays.get(key)
+        if arr is None and optional:
+            return None
+        if arr is None or arr.dtype.kind not in "fiu" or (shape is not None and arr.shape != shape) \
+                or (ndim is not None and arr.ndim != ndim):
+            raise bad(f"{key.replace('w|', 'layer ')} is missing, not numbers, or of the wrong shape")
+        return arr.astype(np.float32)
+
     weights = {}
     for name, (n_in, n_out) in layer_shapes(record["z_size"], latent, hidden):
-        for part, shape in (("w", (n_in, n_out)), ("b", (n_out,))):
-            arr = arrays.get(f"w|{name}/{part}")
-            if arr is None or arr.shape != shape:
-                raise bad(f"layer {name}/{part} is missing or has the wrong shape")
-            weights[f"{name}/{part}"] = arr.astype(np.float32)
-    center = arrays.get("center")
-    if center is None or center.shape != (record["z_size"],):
-        raise bad("the mean code is missing or has the wrong size")
-    recon = np.asarray(arrays.get("reconstruction", np.zeros(0)), np.float32).ravel()
-    kl = np.asarray(arrays.get("kl", np.zeros(0)), np.float32).ravel()
-    codes = arrays.get("codes")
-    if codes is not None and (codes.ndim != 2 or codes.shape[1] != record["z_size"]):
+        weights[f"{name}/w"] = numbers(f"w|{name}/w", (n_in, n_out))
+        weights[f"{name}/b"] = numbers(f"w|{name}/b", (n_out,))
+    center = numbers("center", (record["z_size"],))
+    recon = numbers("reconstruction", ndim=1, optional=True)
+    kl = numbers("kl", ndim=1, optional=True)
+    codes = numbers("codes", ndim=2, optional=True)
+    if codes is not None and codes.shape[1] != record["z_size"]:
         raise bad("the training codes have the wrong size")
     if not all(np.all(np.isfinite(a)) for a in (*weights.values(), center)):
         raise bad("some of its numbers are not finite")
-    return SectionSpace(record, label, latent, hidden, weights, center.astype(np.float32), scale,
-                        recon, kl, info, None if codes is None else codes.astype(np.float32))
+    recon = np.zeros(0, np.float32) if recon is None else recon
+    kl = np.zeros(0, np.float32) if kl is None else kl
+    if len(recon) != len(kl):
+        raise bad("its loss history is garbled")
+    return SectionSpace(record, label, latent, hidden, weights, center, scale, recon, kl, info, codes)

@@ -262,6 +262,38 @@ def test_damaged_or_foreign_space_files_are_clear_errors(small_space, tmp_path):
         ss.load_space(tmp_path / "missing.space")
 
 
+def test_random_damage_to_a_space_file_only_ever_gives_space_file_errors(small_space):
+    good = ss.space_bytes(small_space)
+    rng = np.random.default_rng(1)
+    loaded = refused = 0
+    for _ in range(300):
+        data = bytearray(good)
+        for _ in range(int(rng.integers(1, 4))):
+            data[int(rng.integers(0, len(data)))] = int(rng.integers(0, 256))
+        try:
+            ss.space_from_bytes(bytes(data))
+            loaded += 1  # a byte of a timestamp or the zip's padding
+        except ss.SpaceFileError:
+            refused += 1
+    assert refused > 250
+
+
+@pytest.mark.parametrize("change", [
+    {"latent": 1e400}, {"model": ["m"]}, {"info": "text"}, {"hidden": [10 ** 9, 64, 64]},
+    {"scale": -1}, {"label": None, "latent": "eight"},
+])
+def test_garbled_headers_are_space_file_errors(small_space, change):
+    src = zipfile.ZipFile(io.BytesIO(ss.space_bytes(small_space)))
+    header = json.loads(src.read(ss.HEADER_NAME))
+    header.update(change)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr(ss.HEADER_NAME, json.dumps(header).replace("Infinity", "1e400"))
+        z.writestr(ss.WEIGHTS_NAME, src.read(ss.WEIGHTS_NAME))
+    with pytest.raises(ss.SpaceFileError):
+        ss.space_from_bytes(out.getvalue())
+
+
 def test_a_space_refuses_another_models_codes(small_space, drums, tmp_path):
     path = tmp_path / "chorus.space"
     ss.save_space(small_space, path)

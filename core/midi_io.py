@@ -207,7 +207,14 @@ def _messages(data: bytes, start: int, end: int, every=None):
             kind = read_byte(f)
             length = read_int(f)
             if kind in USED_META:
-                yield build_meta_message(kind, read_bytes(f, length), delta)
+                payload = read_bytes(f, length)
+                if kind == 0x51 and length != 3:
+                    raise _Problem(f"the data is damaged (a tempo event has {length} bytes instead of 3)")
+                if kind == 0x58:
+                    if length < 2:
+                        raise _Problem("the data is damaged (a time signature event is too short)")
+                    payload = payload[:4] + [24, 8][length - 2:]  # the metronome bytes may be missing
+                yield build_meta_message(kind, payload, delta)
                 continue
             if kind == END_OF_TRACK:
                 return

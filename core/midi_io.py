@@ -32,6 +32,7 @@ from collections import deque
 
 import mido
 from mido.midifiles import midifiles as mido_smf
+from mido.messages.specs import SPEC_BY_STATUS
 from mido.midifiles.meta import build_meta_message
 
 from core.atomic_write import atomic_write_bytes
@@ -52,6 +53,8 @@ DRUM_CHANNEL = 9
 VALID_DENOMINATORS = (1, 2, 4, 8, 16, 32)
 DEFAULT_TEMPO_US = 500_000  # 120 BPM, the MIDI default
 CHECK_EVERY = 4096  # events between two looks at the job token
+DECODED_CACHE = 65_536  # distinct channel messages kept decoded during one import (a few MB)
+MESSAGE_LENGTH = {status: spec["length"] for status, spec in SPEC_BY_STATUS.items()}  # mido's table
 # meta events whose content matters here; the others are skipped undecoded, so that a
 # malformed key signature or SMPTE offset (which mido refuses to decode) cannot spoil a file
 USED_META = {0x03: "track_name", 0x51: "set_tempo", 0x58: "time_signature"}
@@ -174,20 +177,27 @@ def _looks_like_text(data: bytes) -> bool:
     return all(b >= 32 or b in b"\t\r\n\f" for b in head)
 
 
-def _messages(data: bytes, start: int, end: int, every=None):
-    """The messages of one track chunk, decoded by mido one at a time; `.time` is the delta.
+def _messages(data: bytes, start: int, end: int, decoded: dict, every=None):
+    """(delta ticks, message) for each event of one track chunk; the message is None for
+    events that matter to nothing here but their time.
 
-    This follows mido's own `read_track` but yields instead of collecting, reads the chunk
-    from its own buffer (an event that runs past the chunk's end is an EOFError, not a read
-    into the next chunk), stops at the end-of-track event, skips system exclusive data and
-    the meta events nothing here uses without decoding them, and lets only channel messages
-    set running status. Unused events come back as None so that their delta still counts.
-    `every(byte position)` is called every CHECK_EVERY events.
+    This follows mido's own `read_track` (mido's byte readers, its table of message lengths,
+    its decoding and checks), with these differences: it yields instead of building the whole
+    track; the chunk is read from its own buffer, so an event running past the chunk's end is
+    an EOFError rather than a read into the next chunk; it stops at the end-of-track event;
+    system exclusive data and the meta events nothing here uses are skipped undecoded; only
+    channel messages set running status. And messages are decoded by mido once per
+    distinct byte string: a file repeats the same few thousand note-ons and note-offs, and
+    decoding each one anew (a checked mido object per event) made reading four to six times
+    slower than the hand-written reader this replaces. The meta events used (tempo, time
+    signature, track name) are kept the same way. `decoded` holds those messages (their
+    `.time` is meaningless), at most DECODED_CACHE of them. `every(byte position)` is called
+    every CHECK_EVERY events.
     """
     f = io.BytesIO(data[start:end])
     size = end - start
-    read_int, read_byte = mido_smf.read_variable_int, mido_smf.read_byte
-    read_message, read_bytes = mido_smf.read_message, mido_smf.read_bytes
+    read_int, read_byte, read = mido_smf.read_variable_int, mido_smf.read_byte, f.read
+    from_bytes = mido.Message.from_bytes
     running = None
     count = 0
     while f.tell() < size:
@@ -196,45 +206,60 @@ def _messages(data: bytes, start: int, end: int, every=None):
             every(start + f.tell())
         delta = read_int(f)
         status = read_byte(f)
-        if status < 0x80:
+        if status < 0x80:  # running status: this byte is the first data byte
             if running is None:
                 raise _Problem("the data is damaged (running status without a previous status)")
-            yield read_message(f, running, [status], delta)
+            raw = bytes((running, status)) + read(MESSAGE_LENGTH[running] - 2)
         elif status < 0xF0:
             running = status
-            yield read_message(f, status, [], delta)
+            raw = bytes((status,)) + read(MESSAGE_LENGTH[status] - 1)
         elif status == 0xFF:
             kind = read_byte(f)
             length = read_int(f)
             if kind in USED_META:
-                payload = read_bytes(f, length)
-                if kind == 0x51 and length != 3:
-                    raise _Problem(f"the data is damaged (a tempo event has {length} bytes instead of 3)")
-                if kind == 0x58:
-                    if length < 2:
-                        raise _Problem("the data is damaged (a time signature event is too short)")
-                    payload = payload[:4] + [24, 8][length - 2:]  # the metronome bytes may be missing
-                yield build_meta_message(kind, payload, delta)
+                if length > mido_smf.MAX_MESSAGE_LENGTH:
+                    raise _Problem(f"the data is damaged (a meta event of {length:,} bytes)")
+                raw = bytes((0xFF, kind)) + read(length)
+                msg = decoded.get(raw)
+                if msg is None:
+                    if len(raw) != length + 2:
+                        raise EOFError
+                    payload = list(raw[2:])
+                    if kind == 0x51 and length != 3:
+                        raise _Problem(f"the data is damaged (a tempo event has {length} bytes instead of 3)")
+                    if kind == 0x58:
+                        if length < 2:
+                            raise _Problem("the data is damaged (a time signature event is too short)")
+                        payload = payload[:4] + [24, 8][length - 2:]  # the metronome bytes may be missing
+                    msg = build_meta_message(kind, payload)
+                    if len(decoded) < DECODED_CACHE:
+                        decoded[raw] = msg
+                yield delta, msg
                 continue
             if kind == END_OF_TRACK:
                 return
             _skip(f, length, size)
-            yield _Delta(delta)
+            yield delta, None
+            continue
         elif status in (0xF0, 0xF7):
             _skip(f, read_int(f), size)
-            yield _Delta(delta)
-        else:
-            yield read_message(f, status, [], delta)  # a stray system message: decoded, unused
-
-
-class _Delta:
-    """An event that matters to nothing here but its time."""
-
-    __slots__ = ("time",)
-    type = None
-
-    def __init__(self, time: int):
-        self.time = time
+            yield delta, None
+            continue
+        else:  # a stray system message (a clock, a song position ...): read past, unused
+            length = MESSAGE_LENGTH.get(status)
+            if length is None:
+                raise _Problem(f"the data is damaged (undefined status byte 0x{status:02x})")
+            _skip(f, length - 1, size)
+            yield delta, None
+            continue
+        msg = decoded.get(raw)
+        if msg is None:
+            if len(raw) != MESSAGE_LENGTH[raw[0]]:
+                raise EOFError
+            msg = from_bytes(raw)  # mido decodes and checks it (a data byte over 127: ValueError)
+            if len(decoded) < DECODED_CACHE:
+                decoded[raw] = msg
+        yield delta, msg
 
 
 def _skip(f, length: int, size: int) -> None:
@@ -280,6 +305,7 @@ def _collect(data: bytes, chunks, tpb: int, title: str, token=None) -> Song:
     # refused as soon as it is seen instead of after the whole file is read
     tick_limit = MAX_SECONDS * MAX_BPM / 60.0 * tpb
     total = max(len(data), 1)
+    decoded: dict = {}  # channel messages decoded by mido, by their bytes (see _messages)
 
     def every(pos: int) -> None:
         if token is not None:
@@ -294,8 +320,10 @@ def _collect(data: bytes, chunks, tpb: int, title: str, token=None) -> Song:
         open_notes: dict[tuple[int, int], deque] = {}
         pending = 0  # notes begun and not yet ended: they count towards the limit too
         instruments: dict[tuple[int, int], list] = {}  # (channel, program) -> [(s, e, pitch, vel)]
-        for msg in _messages(data, start_byte, end_byte, every):
-            tick += msg.time
+        for delta, msg in _messages(data, start_byte, end_byte, decoded, every):
+            tick += delta
+            if msg is None:
+                continue
             kind = msg.type
             if kind == "note_on" and msg.velocity:
                 if tick > tick_limit:

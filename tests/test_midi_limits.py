@@ -88,7 +88,7 @@ def test_mido_errors_become_midi_file_errors():
     ok = file_bytes([[mido.Message("note_on", note=60, velocity=90), mido.Message("note_off", note=60, time=10)]])
     track = ok.index(b"MTrk", 14)
     # a data byte over 127 (mido: OSError), an undefined status (mido: OSError), a tempo event
-    # one byte short and a time signature of one byte (mido: IndexError), a meta event longer than mido reads (mido: OSError)
+    # one byte short and a time signature of one byte (mido: IndexError), a meta event longer than mido accepts
     for body, words in [(b"\x00\x90\x3c\xc0", ["damaged"]),
                         (b"\x00\xf4\x00", ["damaged"]),
                         (b"\x00\xff\x51\x02\x07\xa1", ["damaged", "tempo event has 2 bytes"]),

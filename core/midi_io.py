@@ -53,7 +53,7 @@ DRUM_CHANNEL = 9
 VALID_DENOMINATORS = (1, 2, 4, 8, 16, 32)
 DEFAULT_TEMPO_US = 500_000  # 120 BPM, the MIDI default
 CHECK_EVERY = 4096  # events between two looks at the job token
-DECODED_CACHE = 65_536  # distinct channel messages kept decoded during one import (a few MB)
+DECODED_CACHE = 65_536  # distinct messages kept decoded during one import (about 20 MB when full)
 MESSAGE_LENGTH = {status: spec["length"] for status, spec in SPEC_BY_STATUS.items()}  # mido's table
 # meta events whose content matters here; the others are skipped undecoded, so that a
 # malformed key signature or SMPTE offset (which mido refuses to decode) cannot spoil a file

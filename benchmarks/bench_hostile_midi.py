@@ -7,7 +7,8 @@ Files, built here with mido (the 65,535-track one byte by byte, as mido cannot w
     tick (delta 1) in a conductor track, and a few notes;
   - 1M notes (8 tracks of 125,000, the most a file may hold);
   - 128 tracks of 500 notes each (the most tracks a file may have);
-  - a header declaring 65,535 tracks, followed by 65,535 empty track chunks (refused).
+  - a header declaring 65,535 tracks, followed by 65,535 empty track chunks (refused);
+  - a track whose first delta time is 1 MB of 0xFF bytes (refused).
 For each: its size, the time `import_midi` takes (the best of three under 1 MB), the time `info` takes to describe the song,
 and what came out. Then the ratio of import times between the change files, beside the
 ratio of their sizes: growing as n log n, 10 times the size costs about 13 times the time.
@@ -69,6 +70,13 @@ def many_headers_file(path: str, count: int = 65535) -> None:
     empty = b"MTrk" + struct.pack(">L", 4) + b"\x00\xff\x2f\x00"
     with open(path, "wb") as f:
         f.write(b"MThd" + struct.pack(">LHHH", 6, 1, count, TPB) + empty * count)
+
+
+def endless_number_file(path: str, size: int = 1_000_000) -> None:
+    """One track whose first delta time is `size` bytes of 0xFF: a number that never ends."""
+    body = b"\xff" * size + b"\x00"
+    with open(path, "wb") as f:
+        f.write(b"MThd" + struct.pack(">LHHH", 6, 1, 1, TPB) + b"MTrk" + struct.pack(">L", len(body)) + body)
 
 
 def first_paint(song):
@@ -162,6 +170,9 @@ def main() -> None:
         path = os.path.join(d, "headers.mid")
         many_headers_file(path)
         measure("65,535 track headers", path, args.gui)
+        path = os.path.join(d, "endless.mid")
+        endless_number_file(path)
+        measure("a 1 MB delta time", path, args.gui)
         for small, big in ((1_000, 10_000), (10_000, 100_000)):
             (ta, sa), (tb, sb) = times[small], times[big]
             print(f"ratio {big // 1000}k/{small // 1000}k changes: import time x{tb / ta:5.1f} "

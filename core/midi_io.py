@@ -181,22 +181,24 @@ def _messages(data: bytes, start: int, end: int, decoded: dict, every=None):
     """(delta ticks, message) for each event of one track chunk; the message is None for
     events that matter to nothing here but their time.
 
-    This follows mido's own `read_track` (mido's byte readers, its table of message lengths,
-    its decoding and checks), with these differences: it yields instead of building the whole
-    track; the chunk is read from its own buffer, so an event running past the chunk's end is
-    an EOFError rather than a read into the next chunk; it stops at the end-of-track event;
-    system exclusive data and the meta events nothing here uses are skipped undecoded; only
-    channel messages set running status. And messages are decoded by mido once per
-    distinct byte string: a file repeats the same few thousand note-ons and note-offs, and
-    decoding each one anew (a checked mido object per event) made reading four to six times
-    slower than the hand-written reader this replaces. The meta events used (tempo, time
-    signature, track name) are kept the same way. `decoded` holds those messages (their
-    `.time` is meaningless), at most DECODED_CACHE of them. `every(byte position)` is called
-    every CHECK_EVERY events.
+    This follows mido's own `read_track` (mido's byte reader, its table of message lengths,
+    its decoding and checks), with these differences:
+    - it yields instead of building the whole track;
+    - the chunk is read from its own buffer, so an event running past the chunk's end is an
+      EOFError rather than a read into the next chunk; it stops at the end-of-track event;
+    - a delta time or length of more than 4 bytes is refused (see _read_varlen);
+    - system exclusive data and the meta events nothing here uses are skipped undecoded;
+    - only channel messages set running status;
+    - each distinct byte string is decoded by mido once: a file repeats the same few
+      thousand note-ons and note-offs, and a checked mido object per event made an import
+      about four times slower. The meta events used (tempo, time signature, track name) are
+      kept the same way. `decoded` holds those messages (their `.time` is meaningless), at
+      most DECODED_CACHE of them.
+    `every(byte position)` is called every CHECK_EVERY events.
     """
     f = io.BytesIO(data[start:end])
     size = end - start
-    read_int, read_byte, read = mido_smf.read_variable_int, mido_smf.read_byte, f.read
+    read_byte, read = mido_smf.read_byte, f.read
     from_bytes = mido.Message.from_bytes
     running = None
     count = 0
@@ -204,7 +206,7 @@ def _messages(data: bytes, start: int, end: int, decoded: dict, every=None):
         count += 1
         if every is not None and count % CHECK_EVERY == 0:
             every(start + f.tell())
-        delta = read_int(f)
+        delta = _read_varlen(f)
         status = read_byte(f)
         if status < 0x80:  # running status: this byte is the first data byte
             if running is None:
@@ -215,7 +217,7 @@ def _messages(data: bytes, start: int, end: int, decoded: dict, every=None):
             raw = bytes((status,)) + read(MESSAGE_LENGTH[status] - 1)
         elif status == 0xFF:
             kind = read_byte(f)
-            length = read_int(f)
+            length = _read_varlen(f)
             if kind in USED_META:
                 if length > mido_smf.MAX_MESSAGE_LENGTH:
                     raise _Problem(f"the data is damaged (a meta event of {length:,} bytes)")
@@ -242,7 +244,7 @@ def _messages(data: bytes, start: int, end: int, decoded: dict, every=None):
             yield delta, None
             continue
         elif status in (0xF0, 0xF7):
-            _skip(f, read_int(f), size)
+            _skip(f, _read_varlen(f), size)
             yield delta, None
             continue
         else:  # a stray system message (a clock, a song position ...): read past, unused
@@ -260,6 +262,25 @@ def _messages(data: bytes, start: int, end: int, decoded: dict, every=None):
             if len(decoded) < DECODED_CACHE:
                 decoded[raw] = msg
         yield delta, msg
+
+
+def _read_varlen(f) -> int:
+    """A variable-length number (a delta time or a length): at most 4 bytes, as the standard says.
+
+    mido's `read_variable_int` reads on while the top bit is set, with no limit: a run of
+    0xFF bytes became one ever-longer integer, at a cost growing with the square of the run
+    (160 KB of them took 2.3 s, a 1 MB file minutes).
+    """
+    value = 0
+    for _ in range(4):
+        byte = f.read(1)
+        if not byte:
+            raise EOFError
+        b = byte[0]
+        value = (value << 7) | (b & 0x7F)
+        if b < 0x80:
+            return value
+    raise _Problem("the data is damaged (a delta time or length longer than 4 bytes)")
 
 
 def _skip(f, length: int, size: int) -> None:

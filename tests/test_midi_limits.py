@@ -68,9 +68,9 @@ def test_tempo_and_meter_changes_have_a_limit(monkeypatch):
 
 
 def test_a_file_lasting_days_is_refused_at_the_first_late_note(monkeypatch):
-    # 2,000,000 beats: more than 24 h even at 999 BPM
-    late = [mido.Message("note_on", note=60, velocity=90, time=480 * 2_000_000)]
-    data = file_bytes([late + [mido.Message("note_off", note=60, time=1)] * 1000])
+    # 2,000,000 beats (one tick a beat): more than 24 h even at 999 BPM
+    late = [mido.Message("note_on", note=60, velocity=90, time=2_000_000)]
+    data = file_bytes([late + [mido.Message("note_off", note=60, time=1)] * 1000], tpb=1)
     pulled = count_messages(monkeypatch)
     refused(data, "more than 24 hours")
     assert pulled[0] == 1
@@ -163,3 +163,16 @@ def test_cancel_stops_the_import_within_a_few_thousand_events(monkeypatch):
     assert len(calls) == 1 and pulled[0] <= midi_io.CHECK_EVERY
     # a token already cancelled stops it too, and a token is optional
     assert import_midi_bytes(data, "big.mid").clips
+
+
+def test_a_delta_time_longer_than_four_bytes_is_refused_at_once(monkeypatch):
+    """A run of 0xFF bytes is not read as one ever-growing number (its cost grew as its square)."""
+    body = b"\xff" * 200_000 + b"\x00\x90\x3c\x40"
+    data = b"MThd" + struct.pack(">LHHH", 6, 1, 1, 480) + b"MTrk" + struct.pack(">L", len(body)) + body
+    refused(data, "damaged", "longer than 4 bytes")
+    # four bytes is the most the standard allows, and it is read
+    ok = (b"\x00\x90\x3c\x40" + b"\x81\x80\x80\x00\x80\x3c\x00" + b"\x00\xff\x2f\x00")
+    song = import_midi_bytes(b"MThd" + struct.pack(">LHHH", 6, 1, 1, 480) + b"MTrk"
+                             + struct.pack(">L", len(ok)) + ok, "four.mid")
+    notes = song.rendered_notes()[song.tracks[0].id]
+    assert [(n.start, n.end) for n in notes] == [(0.0, 0x200000 / 480)]

@@ -191,9 +191,8 @@ def _messages(data: bytes, start: int, end: int, decoded: dict, every=None):
     - only channel messages set running status;
     - each distinct byte string is decoded by mido once: a file repeats the same few
       thousand note-ons and note-offs, and a checked mido object per event made an import
-      about four times slower. The meta events used (tempo, time signature, track name) are
-      kept the same way. `decoded` holds those messages (their `.time` is meaningless), at
-      most DECODED_CACHE of them.
+      about four times slower. Tempo and time-signature events are kept the same way.
+      `decoded` holds those messages (their `.time` is meaningless), at most DECODED_CACHE.
     `every(byte position)` is called every CHECK_EVERY events.
     """
     f = io.BytesIO(data[start:end])
@@ -234,7 +233,7 @@ def _messages(data: bytes, start: int, end: int, decoded: dict, every=None):
                             raise _Problem("the data is damaged (a time signature event is too short)")
                         payload = payload[:4] + [24, 8][length - 2:]  # the metronome bytes may be missing
                     msg = build_meta_message(kind, payload)
-                    if len(decoded) < DECODED_CACHE:
+                    if len(decoded) < DECODED_CACHE and length <= 4:  # not the names: seen once
                         decoded[raw] = msg
                 yield delta, msg
                 continue

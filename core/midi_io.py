@@ -551,23 +551,24 @@ def midi_bytes(song: Song, sections=None, clip=None,
         markers = [(s.start, s.label) for s in view.sections]
 
     last = max([tick(end_beat)] + [tick(n.end) for ns in notes.values() for n in ns])
-    conductor = [(0, 0, 0, _meta("track_name", name=_utf8(song.title or "Untitled")))]
+    meta = mido.MetaMessage
+    conductor = [(0, 0, 0, meta("track_name", name=_utf8(song.title or "Untitled")))]
     for ts in song.time_signatures:
         if int(ts.denominator) not in VALID_DENOMINATORS or not 1 <= int(ts.numerator) <= 255:
             raise MidiFileError(f"The time signature {ts.numerator}/{ts.denominator} cannot be "
                                 "written to a MIDI file.")
-        conductor.append((tick(ts.beat), 1, 0, _meta("time_signature", numerator=int(ts.numerator),
-                                                    denominator=int(ts.denominator))))
+        conductor.append((tick(ts.beat), 1, 0, meta("time_signature", numerator=int(ts.numerator),
+                                                   denominator=int(ts.denominator))))
     for tc in song.tempos:
         us = min(max(int(round(60_000_000.0 / tc.bpm)), 1), 0xFFFFFF)
-        conductor.append((tick(tc.beat), 2, 0, _meta("set_tempo", tempo=us)))
+        conductor.append((tick(tc.beat), 2, 0, meta("set_tempo", tempo=us)))
     for beat, label in markers:
-        conductor.append((tick(beat), 3, 0, _meta("marker", text=_utf8(str(label)))))
+        conductor.append((tick(beat), 3, 0, meta("marker", text=_utf8(str(label)))))
     tracks = [_track(conductor, last)]
 
     message = mido.Message
     for track, ch in zip(song.tracks, _assign_channels(song.tracks)):
-        events = [(0, 0, 0, _meta("track_name", name=_utf8(track.name))),
+        events = [(0, 0, 0, meta("track_name", name=_utf8(track.name))),
                   (0, 1, 0, message("program_change", channel=ch,
                                     program=min(max(int(track.program), 0), 127)))]
         if track.volume < 1.0:
@@ -586,10 +587,6 @@ def midi_bytes(song: Song, sections=None, clip=None,
     out = io.BytesIO()
     mido.MidiFile(type=1, ticks_per_beat=tpb, tracks=tracks).save(file=out)
     return out.getvalue()
-
-
-def _meta(kind: str, **values) -> mido.MetaMessage:
-    return mido.MetaMessage(kind, **values)
 
 
 def _utf8(text: str) -> str:

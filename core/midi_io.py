@@ -14,10 +14,11 @@ pretty_midi.
 
 Reading is lazy. `mido.MidiFile` builds a message object for every event of every track
 before returning, a few hundred bytes each: a 64 MB file could need gigabytes before the note
-limit was ever checked. So the track chunks are found here from their headers and each is
-read one message at a time with mido's own readers (`mido.midifiles.midifiles`); notes and
-changes are counted as they arrive and the file is refused once a limit is passed, holding
-nothing but the file's bytes and the compact tuples kept so far.
+limit was ever checked. So the track chunks are found here from their headers (with mido's
+header readers) and each is read one event at a time, every event decoded by mido (see
+`_messages`); notes and changes are counted as they arrive and the file is refused once a
+limit is passed, holding only the file's bytes, the compact tuples kept so far and at most
+DECODED_CACHE decoded messages.
 
 Anything wrong with a file raises MidiFileError naming the file and the problem; no other
 exception leaves this module (mido's OSError, EOFError, ValueError, KeyError, IndexError ...

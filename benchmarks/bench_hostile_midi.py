@@ -8,6 +8,8 @@ Files, built here with mido (the 65,535-track one byte by byte, as mido cannot w
   - 1M notes (8 tracks of 125,000, the most a file may hold);
   - 128 tracks of 500 notes each (the most tracks a file may have);
   - a header declaring 65,535 tracks, followed by 65,535 empty track chunks (refused);
+  - 256 instruments (16 programs on each of 16 channels, the most a file may have) and
+    8,192 (every program on every channel of 4 tracks, refused);
   - a track whose first delta time is 1 MB of 0xFF bytes (refused).
 For each: its size, the time `import_midi` takes (the best of three under 1 MB), the time `info` takes to describe the song,
 and what came out. Then the ratio of import times between the change files, beside the
@@ -70,6 +72,20 @@ def many_headers_file(path: str, count: int = 65535) -> None:
     empty = b"MTrk" + struct.pack(">L", 4) + b"\x00\xff\x2f\x00"
     with open(path, "wb") as f:
         f.write(b"MThd" + struct.pack(">LHHH", 6, 1, count, TPB) + empty * count)
+
+
+def instruments_file(path: str, tracks: int, programs: int) -> None:
+    """Each channel of each track plays one note on each of `programs` programs in turn."""
+    mid = mido.MidiFile(type=1, ticks_per_beat=TPB)
+    for _ in range(tracks):
+        track = mido.MidiTrack()
+        for ch in range(16):
+            for prog in range(programs):
+                track += [mido.Message("program_change", channel=ch, program=prog),
+                          mido.Message("note_on", channel=ch, note=60, velocity=90),
+                          mido.Message("note_off", channel=ch, note=60, time=10)]
+        mid.tracks.append(track)
+    mid.save(path)
 
 
 def endless_number_file(path: str, size: int = 1_000_000) -> None:
@@ -170,6 +186,11 @@ def main() -> None:
         path = os.path.join(d, "headers.mid")
         many_headers_file(path)
         measure("65,535 track headers", path, args.gui)
+        path = os.path.join(d, "instruments.mid")
+        instruments_file(path, 1, 16)
+        measure("256 instruments", path, args.gui)
+        instruments_file(path, 4, 128)
+        measure("8,192 instruments", path, args.gui)
         path = os.path.join(d, "endless.mid")
         endless_number_file(path)
         measure("a 1 MB delta time", path, args.gui)

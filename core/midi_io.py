@@ -44,6 +44,10 @@ from core.timemap import MeterMap
 MAX_NOTES = 1_000_000
 MAX_CHANGES = 1_000_000  # tempo and time-signature events together
 MAX_TRACKS = 128
+# Song tracks made from one file (a MIDI track splits into one per channel and program): a
+# file of 90 KB cycling through every program on every channel made 8,192 of them, and the
+# song, the timeline and the piano roll slowed with their square (34 s for the first paint)
+MAX_INSTRUMENTS = 256
 MAX_SECONDS = 24 * 3600.0
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_BPM = 999.0
@@ -298,6 +302,11 @@ def _text(text: str) -> str:
         return text
 
 
+def _too_many_instruments() -> str:
+    return (f"it has more than {MAX_INSTRUMENTS} instruments (pairs of a channel and a program "
+            "with notes); a song shows at most that many tracks")
+
+
 def _build_song(parsed, title: str, token=None) -> Song:
     fmt, division, chunks, data = parsed
     if fmt == 2:
@@ -320,6 +329,7 @@ def _collect(data: bytes, chunks, tpb: int, title: str, token=None) -> Song:
     first_program: dict[int, tuple[int, int]] = {}  # channel -> (tick, program)
     parsed = []  # per MIDI track: (name, instruments, channel programs, volumes)
     note_count = 0
+    instrument_count = 0  # (channel, program) pairs with notes, over all tracks
     order = 0
     max_tick = 0
     # a file whose ticks pass this lasts more than MAX_SECONDS even at the fastest tempo allowed:
@@ -370,6 +380,9 @@ def _collect(data: bytes, chunks, tpb: int, title: str, token=None) -> Song:
                         lst = instruments.get((msg.channel, prog))
                         if lst is None:
                             lst = instruments[(msg.channel, prog)] = []
+                            instrument_count += 1
+                            if instrument_count > MAX_INSTRUMENTS:
+                                raise _Problem(_too_many_instruments())
                         lst.append((start, tick, msg.note, vel))
                         note_count += 1
                     # a note ended at the tick it began is silent: dropped
@@ -398,7 +411,12 @@ def _collect(data: bytes, chunks, tpb: int, title: str, token=None) -> Song:
         for (ch, pitch), queue in open_notes.items():
             for start, vel, prog in queue:
                 if start < tick:
-                    instruments.setdefault((ch, prog), []).append((start, tick, pitch, vel))
+                    if (ch, prog) not in instruments:
+                        instruments[(ch, prog)] = []
+                        instrument_count += 1
+                        if instrument_count > MAX_INSTRUMENTS:
+                            raise _Problem(_too_many_instruments())
+                    instruments[(ch, prog)].append((start, tick, pitch, vel))
                     note_count += 1
         max_tick = max(max_tick, tick)
         parsed.append((name, instruments, touched, volumes))

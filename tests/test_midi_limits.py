@@ -176,3 +176,28 @@ def test_a_delta_time_longer_than_four_bytes_is_refused_at_once(monkeypatch):
                              + struct.pack(">L", len(ok)) + ok, "four.mid")
     notes = song.rendered_notes()[song.tracks[0].id]
     assert [(n.start, n.end) for n in notes] == [(0.0, 0x200000 / 480)]
+
+
+def instruments_bytes(tracks, programs):
+    """Every channel of every track plays one note on each of `programs` programs in turn."""
+    out = []
+    for _ in range(tracks):
+        msgs = []
+        for ch in range(16):
+            for prog in range(programs):
+                msgs += [mido.Message("program_change", channel=ch, program=prog),
+                         mido.Message("note_on", channel=ch, note=60, velocity=90),
+                         mido.Message("note_off", channel=ch, note=60, time=10)]
+        out.append(msgs)
+    return file_bytes(out)
+
+
+def test_instruments_have_a_limit(monkeypatch):
+    song = import_midi_bytes(instruments_bytes(1, 16), "many.mid")
+    assert len(song.tracks) == 256 == midi_io.MAX_INSTRUMENTS
+    assert {(t.program, t.is_drum) for t in song.tracks} == \
+        {(p, d) for p in range(16) for d in (False, True)}
+    refused(instruments_bytes(1, 17), "more than 256 instruments")
+    pulled = count_messages(monkeypatch)
+    refused(instruments_bytes(4, 128), "more than 256 instruments")  # 8,192 in 90 KB
+    assert pulled[0] < 3 * 260

@@ -11,9 +11,10 @@ Files, built here with mido (the 65,535-track one byte by byte, as mido cannot w
   - 256 instruments (16 programs on each of 16 channels, the most a file may have) and
     8,192 (every program on every channel of 4 tracks, refused);
   - a track whose first delta time is 1 MB of 0xFF bytes (refused).
-For each: its size, the time `import_midi` takes (the best of three under 1 MB), the time `info` takes to describe the song,
-and what came out. Then the ratio of import times between the change files, beside the
-ratio of their sizes: growing as n log n, 10 times the size costs about 13 times the time.
+For each: its size, the time `import_midi` takes (the best of three under 1 MB), the time
+`info` takes to describe the song, and what came out. Then the ratio of import times between
+the change files, beside the ratio of their sizes: growing as n log n, 10 times the size
+costs about 13 times the time.
 `--quick` leaves out the 1M-note file (it takes the longest to build and to read); `--gui`
 also times the first paint of each imported song in the timeline and the piano roll,
 offscreen. The target: no file under 1 MB takes over 2 s.

@@ -21,6 +21,9 @@ def file_bytes(tracks, tpb=480):
     return buf.getvalue()
 
 
+ONE_NOTE = [mido.Message("note_on", note=60, velocity=90), mido.Message("note_off", note=60, time=10)]
+
+
 def refused(data, *words):
     with pytest.raises(MidiFileError) as info:
         import_midi_bytes(data, "hostile.mid")
@@ -85,10 +88,11 @@ def test_many_track_headers_are_refused_from_the_header():
 
 
 def test_mido_errors_become_midi_file_errors():
-    ok = file_bytes([[mido.Message("note_on", note=60, velocity=90), mido.Message("note_off", note=60, time=10)]])
+    ok = file_bytes([ONE_NOTE])
     track = ok.index(b"MTrk", 14)
     # a data byte over 127 (mido: OSError), an undefined status (mido: OSError), a tempo event
-    # one byte short and a time signature of one byte (mido: IndexError), a meta event longer than mido accepts
+    # one byte short and a time signature of one byte (mido: IndexError), a meta event longer
+    # than mido accepts
     for body, words in [(b"\x00\x90\x3c\xc0", ["damaged"]),
                         (b"\x00\xf4\x00", ["damaged"]),
                         (b"\x00\xff\x51\x02\x07\xa1", ["damaged", "tempo event has 2 bytes"]),
@@ -102,7 +106,7 @@ def test_mido_errors_become_midi_file_errors():
 
 
 def test_unused_meta_events_mido_cannot_decode_do_not_spoil_a_file():
-    ok = file_bytes([[mido.Message("note_on", note=60, velocity=90), mido.Message("note_off", note=60, time=10)]])
+    ok = file_bytes([ONE_NOTE])
     track = ok.index(b"MTrk", 14)
     # a key signature of 9 sharps and a short SMPTE offset, then a note; a sysex with 8-bit data
     # and a time signature without its two metronome bytes (3/4)

@@ -154,19 +154,21 @@ def test_import_reports_progress_often_and_in_order(tmp_path):
 def test_cancel_stops_the_import_within_a_few_thousand_events(monkeypatch):
     data = big_file()
     pulled = count_messages(monkeypatch)
-    token = JobToken()
     calls = []
 
     def cancel_at_first_report(fraction, message):
         calls.append(fraction)
         token.cancel()
 
-    token._on_progress = cancel_at_first_report
+    token = JobToken(cancel_at_first_report)
     with pytest.raises(JobCancelled):
         import_midi_bytes(data, "big.mid", token=token)
     assert len(calls) == 1 and pulled[0] <= midi_io.CHECK_EVERY
-    # a token already cancelled stops it too, and a token is optional
-    assert import_midi_bytes(data, "big.mid").clips
+    # a token cancelled before the import starts stops it at the first look
+    pulled[0] = 0
+    with pytest.raises(JobCancelled):
+        import_midi_bytes(data, "big.mid", token=token)
+    assert pulled[0] <= midi_io.CHECK_EVERY
 
 
 def test_a_delta_time_longer_than_four_bytes_is_refused_at_once(monkeypatch):

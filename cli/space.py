@@ -6,8 +6,9 @@
     python main.py space show FILE.space [--json]
 
 `train` reads every MIDI file given (a folder: the .mid/.midi files in it and below), one clip
-per file, encodes them with the model and trains the small VAE; files the model cannot read are
-named with the reason and left out. `sample` loads the space's own model by the name the space
+per file, and from a project (.lstudio) the clips that carry the label or that a section with
+that label plays; it encodes them with the model and trains the small VAE; files and clips the
+model cannot read are named with the reason and left out. `sample` loads the space's own model by the name the space
 records (or --model, which must be that model) and writes one MIDI file per sample.
 `arrange --space LABEL=FILE.space` fills a song form's LABEL sections from a space.
 """
@@ -20,6 +21,7 @@ import time
 from core.errors import MidiFileError, UserError
 
 MIDI_SUFFIXES = (".mid", ".midi")
+PROJECT_SUFFIX = ".lstudio"
 
 
 def register(subparsers) -> None:
@@ -36,7 +38,8 @@ def register(subparsers) -> None:
                                    "space on their codes.")
     add_model_arguments(t)
     t.add_argument("--clips", required=True, nargs="+", metavar="DIR_OR_FILE",
-                   help="MIDI files, or folders searched for .mid/.midi files (one clip per file)")
+                   help="MIDI files, or folders searched for .mid/.midi files (one clip per file), "
+                        "or projects (.lstudio: their clips of --label)")
     t.add_argument("--label", required=True, help="the section label (verse, chorus, or any word)")
     t.add_argument("--out", required=True, help="the .space file to write")
     t.add_argument("--latent", type=int, default=8, help="size of the small space, 4..16 (default 8)")
@@ -82,24 +85,42 @@ def midi_paths(items) -> list[str]:
         if os.path.isdir(path):
             for root, dirs, files in os.walk(path):
                 dirs.sort()
-                found.extend(os.path.join(root, f) for f in sorted(files) if f.lower().endswith(MIDI_SUFFIXES))
+                found.extend(os.path.join(root, f) for f in sorted(files)
+                             if f.lower().endswith(MIDI_SUFFIXES + (PROJECT_SUFFIX,)))
         elif os.path.isfile(path):
             found.append(path)
         else:
             raise UserError(f"--clips {item}: no such file or folder")
     if not found:
-        raise UserError(f"no MIDI files (.mid, .midi) in {', '.join(items)}")
+        raise UserError(f"no MIDI files (.mid, .midi) or projects (.lstudio) in {', '.join(items)}")
     return found
 
 
-def read_clips(paths) -> tuple[list, list, list[tuple[str, str]]]:
-    """(clips, their songs, unreadable files [(name, reason)]): one clip per MIDI file, named after it."""
+def read_clips(paths, label: str = "") -> tuple[list, list, list[tuple[str, str]]]:
+    """(clips, their songs, unreadable files [(name, reason)]): one clip per MIDI file, named
+    after it; from a project, its clips of `label` (section_space.clips_for_label)."""
+    from core.errors import ProjectFileError
     from core.midi_io import import_midi
+    from core.section_space import clips_for_label
     from core.song import Clip
 
     clips, songs, bad = [], [], []
     for path in paths:
         name = os.path.basename(path)
+        if path.lower().endswith(PROJECT_SUFFIX):
+            from core.project import load_project
+
+            try:
+                song = load_project(path)
+            except ProjectFileError as exc:
+                bad.append((name, exc.message))
+                continue
+            found = clips_for_label(song, label)
+            if not found:
+                bad.append((name, f"it has no clip labelled {label} and no {label} section with a clip"))
+            clips.extend(found)
+            songs.extend([song] * len(found))
+            continue
         try:
             song = import_midi(path)
         except MidiFileError as exc:
@@ -145,12 +166,12 @@ def run_train(args) -> int:
 
     _check_out(args.out, ss.SUFFIX, "section space")
     settings = ss.SpaceSettings(latent=args.latent, steps=args.steps, seed=args.seed)
-    clips, songs, bad = read_clips(midi_paths(args.clips))
+    clips, songs, bad = read_clips(midi_paths(args.clips), args.label)
     for name, reason in bad:
         print(f"  left out {name}: {reason}", file=sys.stderr)
     if len(clips) < ss.MIN_CLIPS:
         raise ss.SectionSpaceError(f"a section space needs at least {ss.MIN_CLIPS} clips; "
-                                   f"{len(clips)} MIDI file(s) could be read")
+                                   f"{len(clips)} could be read from {', '.join(args.clips)}")
     model = open_model(args)
     progress = TextProgress()
 

@@ -489,6 +489,26 @@ def test_cli_trains_samples_and_arranges_from_a_folder(tmp_path, capsys):
     assert "LABEL=FILE.space" in capsys.readouterr().err
 
 
+def test_cli_trains_on_a_projects_clips_of_the_label(tmp_path, capsys):
+    from core.project import save_project
+
+    song = Song(title="demo")
+    track = song.ensure_track("melody")
+    for i, clip in enumerate(melodies(10)):
+        song.add_clip(Clip(clip.name, 8.0, notes={track.id: clip.notes["melody"]},
+                           label="chorus" if i < 8 else "verse"))
+    path = tmp_path / "demo.lstudio"
+    save_project(song, path)
+    out = tmp_path / "chorus.space"
+    assert run(["space", "train", "--model", MEL_FIX, "--config", "cat-mel_2bar_big", "--device", "cpu",
+                "--clips", str(path), "--label", "chorus", "--out", str(out), "--steps", "20"]) == 0, \
+        capsys.readouterr().err
+    assert sorted(ss.load_space(out).info["clips"]) == sorted(f"high {i}" for i in range(1, 9))
+    assert run(["space", "train", "--model", MEL_FIX, "--config", "cat-mel_2bar_big", "--device", "cpu",
+                "--clips", str(path), "--label", "bridge", "--out", str(out)]) == 2
+    assert "demo.lstudio: it has no clip labelled bridge" in capsys.readouterr().err
+
+
 def test_cli_refuses_a_folder_with_too_few_clips_and_a_damaged_space(tmp_path, capsys):
     folder = tmp_path / "few"
     folder.mkdir()

@@ -123,6 +123,14 @@ def test_eight_copies_of_one_clip_give_a_space_that_samples_that_clip():
     assert np.abs(space.sample_codes(5, 1) - code).max() < 0.2
 
 
+def test_more_clips_than_a_batch_train_in_minibatches():
+    codes = np.random.default_rng(2).standard_normal((300, 16)).astype(np.float32)
+    record = {"name": "m", "z_size": 16, "kind": "melody", "config": "x"}
+    space = run_job(ss.train_on_codes, codes, record, "verse", quick(steps=30))
+    assert space.info["batch"] == ss.BATCH and space.steps == 30 and space.codes.shape == (300, 16)
+    assert ss.default_steps(300) == 3000 and ss.default_steps(256) == 1500
+
+
 def test_clips_for_label_takes_labelled_clips_and_the_clips_of_labelled_sections():
     song = Song()
     a = Clip("a", 8.0, label="Chorus")

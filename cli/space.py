@@ -8,8 +8,9 @@
 `train` reads every MIDI file given (a folder: the .mid/.midi files in it and below), one clip
 per file, and from a project (.lstudio) the clips that carry the label or that a section with
 that label plays; it encodes them with the model and trains the small VAE; files and clips the
-model cannot read are named with the reason and left out. `sample` loads the space's own model by the name the space
-records (or --model, which must be that model) and writes one MIDI file per sample.
+model cannot read are named with the reason and left out. `sample` loads the space's own model
+by the name the space records (or --model, which must be that model) and writes one MIDI file
+per sample. `show` prints what a space file holds.
 `arrange --space LABEL=FILE.space` fills a song form's LABEL sections from a space.
 """
 from __future__ import annotations
@@ -237,7 +238,8 @@ def run_show(args) -> int:
     recon, kl = space.final_losses()
     m = space.model
     print(f"{args.space}: the {space.label} section space")
-    print(f"  model      {m['name']} ({m['kind']}, config {m.get('config') or '?'}, codes of {m['z_size']} numbers)")
+    print(f"  model      {m['name']} ({m['kind']}, config {m.get('config') or '?'}, "
+          f"codes of {m['z_size']} numbers)")
     print(f"  network    latent {space.latent}, layers {'-'.join(map(str, space.hidden))}")
     print(f"  training   {space.steps} steps" + (" (stopped early)" if info.get("stopped_early") else "")
           + f" on {info.get('clip_count', '?')} clips in {info.get('seconds', '?')} s, {info.get('created', '?')}")

@@ -422,7 +422,8 @@ def _fill_requests(model, requests: Mapping[str, int], vary: float | None):
 
 def fill_job(token, model, requests: Mapping[str, int], temperature: float = 0.5,
              seed: int | None = None, vary: float | None = None,
-             reproducible: bool = False, spaces: Mapping | None = None) -> tuple[dict[str, Clip], tuple[str, ...]]:
+             reproducible: bool = False, spaces: Mapping | None = None
+             ) -> tuple[dict[str, Clip], tuple[str, ...]]:
     """The job the timeline runs for Fill, Regenerate and Vary with a loaded model.
 
     Returns (clips keyed by label, with notes keyed by part name; the model's parts), which
@@ -436,7 +437,8 @@ def fill_job(token, model, requests: Mapping[str, int], temperature: float = 0.5
 
 def fill(song, model, section_ids: Iterable[str] | None = None, temperature: float = 0.5,
          seed: int | None = None, token=None, regenerate: bool = False,
-         vary: float | None = None, reproducible: bool = True, spaces: Mapping | None = None) -> ArrangementChange:
+         vary: float | None = None, reproducible: bool = True,
+         spaces: Mapping | None = None) -> ArrangementChange:
     """Plan, generate and apply a fill in one go (the CLI and tests); returns the change.
 
     The song changes only once every clip is made: a cancelled fill leaves it as it was.

@@ -95,7 +95,8 @@ class SectionSpaceDialog(QDialog):
         self.map_plot.setMenuEnabled(False)
         self.map_plot.showGrid(x=True, y=True, alpha=0.12)
         self.map_plot.addLegend(offset=(-10, 10), brush=pg.mkBrush(24, 26, 30, 210))
-        self.prior_points = pg.ScatterPlotItem(size=7, pen=None, brush=pg.mkBrush(PRIOR_COLOR), name="model's prior")
+        self.prior_points = pg.ScatterPlotItem(size=7, pen=None, brush=pg.mkBrush(PRIOR_COLOR),
+                                               name="model's prior")
         self.sample_points = pg.ScatterPlotItem(size=8, pen=None, brush=pg.mkBrush(SAMPLE_COLOR), symbol="t",
                                                 name="space samples")
         self.clip_points = pg.ScatterPlotItem(size=10, pen=pg.mkPen("#10141a"), brush=pg.mkBrush(CLIP_COLOR),

@@ -7,7 +7,8 @@ from the job's TrainControl by a timer, Cancel (nothing is kept) and "Good enoug
 small map shows where the clips' codes lie and where the space's samples and the model's prior
 samples land (a 2-D PCA of the codes, core.projection), so a musician sees what was learned.
 
-The dialog makes the space and, once there is one, samples it (count, temperature); it emits
+The dialog makes the space and, once there is one, samples it (count, temperature);
+`SectionSpaceDialog.for_space` opens it on a space already trained (from a file). It emits
 `space_ready(space)` and `samples_ready(clips)` (notes keyed by part name, as core.generation
 makes them) and whoever opened it decides what to do with them (keep the space in the project,
 put the clips in the library on the song's tracks with core.arrangement.assign_tracks).
@@ -156,6 +157,32 @@ class SectionSpaceDialog(QDialog):
         runner.progress.connect(self._on_progress)
         self._set_running(False)
 
+    @classmethod
+    def for_space(cls, runner, model, space, parent=None) -> "SectionSpaceDialog":
+        """The dialog for a space already trained (opened from a file or the project): its loss
+        curve and map as they were, and Sample; Train would train it again on no clips, so it
+        is off. Raises SpaceModelError when `model` is not the space's model."""
+        space.check_model(model)
+        dialog = cls(runner, model, [], space.label, parent=parent)
+        dialog.setWindowTitle(f"Section space: {space.label}")
+        dialog.intro.setText(f"The <b>{space.label}</b> space of {model.name}, trained on "
+                             f"{space.info.get('clip_count', '?')} clips.")
+        dialog.space = space
+        steps = list(range(1, space.steps + 1))
+        dialog._steps, dialog._recon, dialog._kl = steps, list(space.reconstruction), list(space.kl)
+        dialog.recon_curve.setData(steps, np.maximum(space.reconstruction, 1e-3))
+        dialog.kl_curve.setData(steps, np.maximum(space.kl, 1e-3))
+        recon, kl = space.final_losses()
+        dialog.status.setText(f"{space.steps} steps: reconstruction {recon:.2f}, KL {kl:.2f} "
+                              f"(the last 50 steps' mean).")
+        dialog.progress.setFormat("Trained")
+        dialog.progress.setValue(1000)
+        dialog.latent_spin.setValue(space.latent)
+        dialog.steps_spin.setValue(max(space.steps, dialog.steps_spin.minimum()))
+        dialog._set_running(False)
+        dialog.show_map(space)
+        return dialog
+
     # ------------------------------------------------------------ state
     @property
     def running(self) -> bool:
@@ -163,9 +190,10 @@ class SectionSpaceDialog(QDialog):
 
     def _set_running(self, running: bool) -> None:
         self.sample_button.setEnabled(not running and self.space is not None)
-        self.train_button.setEnabled(not running)
-        self.latent_spin.setEnabled(not running)
-        self.steps_spin.setEnabled(not running)
+        can_train = not running and bool(self.clips)
+        self.train_button.setEnabled(can_train)
+        self.latent_spin.setEnabled(can_train)
+        self.steps_spin.setEnabled(can_train)
         self.stop_button.setEnabled(running)
         self.cancel_button.setEnabled(running)
         self.close_box.setEnabled(not running)

@@ -108,3 +108,29 @@ def test_too_few_clips_shows_the_message(qtbot, runner, mel):
         dialog.start()
     qtbot.waitUntil(lambda: not dialog.running, timeout=5000)
     assert "at least 8 clips" in dialog.status.text() and dialog.space is None
+
+
+def test_a_saved_space_opens_with_its_curve_and_map_and_samples(qtbot, runner, mel, tmp_path):
+    from core.jobs import run_job
+
+    space = run_job(ss.train, mel, clips(), "chorus", ss.SpaceSettings(steps=80))
+    loaded = ss.load_space(ss.save_space(space, tmp_path / "chorus.space"), mel)
+    dialog = SectionSpaceDialog.for_space(runner, mel, loaded)
+    qtbot.addWidget(dialog)
+    assert not dialog.train_button.isEnabled() and dialog.sample_button.isEnabled()
+    assert len(dialog.recon_curve.xData) == 80 and dialog.map_plot.isVisibleTo(dialog)
+    assert "80 steps" in dialog.status.text()
+    with qtbot.waitSignal(dialog.samples_ready, timeout=30000) as sampled:
+        dialog.sample()
+    assert len(sampled.args[0]) == 8
+
+
+def test_a_space_for_another_model_does_not_open(qtbot, runner, mel):
+    from core.jobs import run_job
+    from core.musicvae import load_model
+
+    space = run_job(ss.train, mel, clips(), "chorus", ss.SpaceSettings(steps=10))
+    drums = load_model("cat-drums_2bar_small", os.path.join(ROOT, "tests", "fixtures", "magenta",
+                                                            "cat-drums_2bar_small"), device="cpu", name="drums")
+    with pytest.raises(ss.SpaceModelError):
+        SectionSpaceDialog.for_space(runner, drums, space)

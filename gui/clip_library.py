@@ -9,14 +9,13 @@ piano-roll picture of a clip used as the map's hover preview.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
 from core.song import Clip, Song
-
-CLIP_MIME = "application/x-latent-studio-clip"
+from gui.drag_formats import CLIP_MIME, clip_mime
 
 ORIGIN_COLORS = {
     "sampled": "#e8a33d",
@@ -100,18 +99,6 @@ def clip_pixmap(song: Song, clip: Clip, width: int = 220, height: int = 90) -> Q
     p.drawRect(0, 0, width - 1, height - 1)
     p.end()
     return pm
-
-
-def clip_mime(clip_ids: list[str], names: list[str]) -> QMimeData:
-    """What a clip drag carries: the ids one a line under CLIP_MIME, the names as plain text.
-
-    The library rows and the latent map's points both drag this, so the timeline and the piano
-    roll take a clip from either the same way.
-    """
-    mime = QMimeData()
-    mime.setData(CLIP_MIME, "\n".join(clip_ids).encode())
-    mime.setText(", ".join(names))
-    return mime
 
 
 class _ClipTree(QTreeWidget):

@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QHBoxLayout, QLabel, QPu
 
 from core.projection import Projection
 from core.song import Song
-from gui.clip_library import ORIGIN_COLORS, clip_mime, clip_pixmap, label_color, origin_color
+from gui.clip_library import ORIGIN_COLORS, clip_pixmap, label_color, origin_color
+from gui.drag_formats import clip_mime
 
 POINT_SIZE = 11
 SELECTED_SIZE = 17

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QLabel, QMainWindow, QPro
 from core.errors import UserError
 from core.jobs import JobToken
 from core.song import Clip, Song
-from gui import dialogs
+from gui import dialogs, drag_formats
 from gui import recovery as recovery_ui
 from gui.job_runner import JobRunner
 from gui.track_list import TrackList
@@ -930,27 +930,9 @@ class MainWindow(QMainWindow):
         dialogs.show_shortcuts(self, self.all_actions())
 
     # ================================================================= drag and drop
-    @staticmethod
-    def _dropped_clip(mime) -> str | None:
-        from gui.clip_library import CLIP_MIME  # noqa: PLC0415
-
-        if not mime.hasFormat(CLIP_MIME):
-            return None
-        ids = bytes(mime.data(CLIP_MIME)).decode(errors="replace").split()
-        return ids[0] if ids else None
-
-    @staticmethod
-    def _dropped_file(mime) -> str | None:
-        if not mime.hasUrls():
-            return None
-        for url in mime.urls():
-            path = url.toLocalFile()
-            if path and path.lower().endswith(OPENABLE_SUFFIXES):
-                return path
-        return None
-
-    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if self._dropped_file(event.mimeData()) or self._dropped_clip(event.mimeData()):
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override: a project or MIDI file
+        mime = event.mimeData()
+        if drag_formats.file_from_mime(mime, OPENABLE_SUFFIXES) or drag_formats.clip_ids_from_mime(mime):
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -959,12 +941,12 @@ class MainWindow(QMainWindow):
         self.dragEnterEvent(event)
 
     def dropEvent(self, event) -> None:  # noqa: N802
-        clip_id = self._dropped_clip(event.mimeData())
+        clip_id = drag_formats.clip_id_from_mime(event.mimeData(), self.song)
         if clip_id:  # a clip from the library: show it in the piano roll
             event.acceptProposedAction()
             self.show_clip(clip_id)
             return
-        path = self._dropped_file(event.mimeData())
+        path = drag_formats.file_from_mime(event.mimeData(), OPENABLE_SUFFIXES)
         if path:
             event.acceptProposedAction()
             # Asking to save opens a modal dialog: do it after the drop has finished.

@@ -15,7 +15,7 @@ in the piano roll. A loop region set here is kept in the song and passed to the 
 from __future__ import annotations
 
 import os
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDoubleSpinBox, QHBoxLayout,
                                QLabel, QLineEdit, QMenu, QScrollBar, QSizePolicy, QSpinBox,
@@ -30,7 +30,7 @@ from gui.arrange_commands import (ArrangeCommand, SetLoopCommand, SetTempoComman
                                   SetTimeSignatureCommand, SetVolumeCommand)
 from gui.commands import UpdateTrackCommand
 from gui.timeline_canvas import DropTarget, TimelineCanvas
-from gui.timeline_export import SECTION_MIME, export_clip, export_section, section_file_name, section_mime
+from gui.timeline_export import export_clip, export_section, section_file_name, section_mime
 from gui.timeline_headers import TrackHeaders
 
 CHOOSE_CHECKPOINT = "__choose__"
@@ -851,18 +851,6 @@ def _ask_folder(parent) -> str:
 
 
 # ===================================================================== the main window hook
-class _SectionDropGuard(QObject):
-    """Keeps a section dragged out of the timeline from being opened by the main window."""
-
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802
-        if event.type() in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
-            mime = event.mimeData()
-            if mime is not None and mime.hasFormat(SECTION_MIME):
-                event.ignore()
-                return True
-        return False
-
-
 def show_clip_in_editor(window, clip_id: str) -> None:
     """Open a clip in the main window's piano roll and clip chooser."""
     if clip_id not in window.song.clips:
@@ -961,10 +949,6 @@ def install_timeline(window) -> Timeline:
     view_menu = getattr(window, "view_menu", None)
     if view_menu is not None:
         view_menu.addAction(toggle)
-
-    guard = _SectionDropGuard(window)
-    window.installEventFilter(guard)
-    window._timeline_drop_guard = guard
 
     def find_transport():
         t = getattr(window, "transport", None)

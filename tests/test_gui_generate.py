@@ -15,7 +15,7 @@ from PySide6.QtGui import QDropEvent
 from core.musicvae import latent as latent_ops
 from core.song import Clip, Note, Song
 from gui import dialogs
-from gui.clip_library import CLIP_MIME
+from gui.drag_formats import CLIP_MIME
 from gui.main_window import MainWindow
 
 FIX = "tests/fixtures/magenta"

@@ -11,7 +11,7 @@ import gui.latent_map as latent_map_module
 from core import arrangement as arr
 from core.song import Clip, Note
 from gui import dialogs
-from gui.clip_library import CLIP_MIME
+from gui.drag_formats import CLIP_MIME
 from gui.main_window import MainWindow
 
 MODEL = "hand-made codes"

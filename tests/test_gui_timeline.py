@@ -15,7 +15,8 @@ from gui import dialogs
 from gui import timeline_style as ts
 from gui.main_window import MainWindow
 from gui.timeline import Timeline
-from gui.timeline_export import CLIP_MIME, SECTION_MIME, section_mime
+from gui.drag_formats import CLIP_MIME, SECTION_MIME
+from gui.timeline_export import section_mime
 from tests.helpers_midi import markers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -334,13 +335,13 @@ def test_a_linked_section_changes_with_its_clip_and_selecting_opens_it(qtbot, wi
 
 
 def test_drops_insert_between_sections_or_fill_a_slot(window):
-    from gui.clip_library import CLIP_MIME as LIBRARY_MIME
+    from gui.drag_formats import CLIP_MIME as LIBRARY_MIME
 
     assert CLIP_MIME == LIBRARY_MIME  # the timeline takes what the clip library drags
     tl, mel, a, b = two_clip_song(window)
     song = window.song
     # the library drags several ids, one a line: the first one of this song is taken
-    from gui.timeline_canvas import clip_id_from_mime
+    from gui.drag_formats import clip_id_from_mime
     mime = QMimeData()
     mime.setData(LIBRARY_MIME, f"clip-gone\n{b.id}\n{a.id}".encode())
     assert clip_id_from_mime(mime, song) == b.id

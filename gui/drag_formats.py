@@ -17,7 +17,7 @@ a file to open, although it carries one.
 from __future__ import annotations
 
 import os
-from typing import Iterable
+from typing import Callable, Iterable
 
 from PySide6.QtCore import QMimeData, QUrl
 
@@ -79,14 +79,13 @@ def file_mime(paths: Iterable[str]) -> QMimeData:
     return mime
 
 
-def file_from_mime(mime: QMimeData, suffixes: Iterable[str]) -> str | None:
-    """The first local file with one of these suffixes a drag from outside carries (None for
-    a drag that started on the timeline: its file is a copy of what is already open)."""
+def file_from_mime(mime: QMimeData, accept: Callable[[str], bool]) -> str | None:
+    """The first local file that `accept(path)` takes from a drag from outside (None for a
+    drag that started on the timeline: its file is a copy of what is already open)."""
     if mime is None or not mime.hasUrls() or section_id_from_mime(mime) is not None:
         return None
-    wanted = tuple(s.lower() for s in suffixes)
     for url in mime.urls():
         path = url.toLocalFile()
-        if path and path.lower().endswith(wanted):
+        if path and accept(path):
             return path
     return None

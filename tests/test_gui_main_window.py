@@ -7,9 +7,9 @@ from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from core.song import Clip, Note, Song, Track
-from gui import dialogs
+from gui import dialogs, drag_formats
 from gui.commands import SetNotesCommand
-from gui.main_window import MainWindow
+from gui.main_window import MainWindow, is_openable
 from gui.track_list import COL_NAME, COL_SHOW
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
@@ -100,7 +100,7 @@ def test_window_opens_with_menus_and_an_empty_song(window):
     for item in ("New", "Open...", "Open Recent", "Save", "Save As...", "Import MIDI...",
                  "Export MIDI...", "Quit"):
         assert item in file_items
-    assert window.device_label.text() == "Device: not loaded"  # read when a model loads
+    assert window.job_status.device_label.text() == "Device: not loaded"  # read when a model loads
     assert window.windowTitle() == "Untitled — Latent Studio"
     assert sum(c.note_count() for c in window.song.clips.values()) == 0
     assert track_rows(window) == [t.name for t in window.song.tracks]
@@ -374,7 +374,7 @@ def _drop(window, path):
 def test_dropping_a_midi_file_imports_it(qtbot, window, asked, trio_path, tmp_path):
     other = tmp_path / "picture.png"
     other.write_bytes(b"\x89PNG")
-    assert not window._dropped_file(_mime(str(other)))
+    assert not drag_formats.file_from_mime(_mime(str(other)), is_openable)
     with qtbot.waitSignal(window.file_loaded, timeout=10000):
         _drop(window, trio_path)
     assert track_rows(window) == ["Flute melody", "Finger bass", "Drums"]

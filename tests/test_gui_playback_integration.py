@@ -89,7 +89,7 @@ def test_ruler_click_moves_the_transport_in_song_time(window):
 
 def test_timeline_click_takes_the_transport_back_to_the_song(qtbot, window):
     w = window
-    w.show_clip("clip_b")  # not in the arrangement: Space would play it alone
+    w.session.show_clip("clip_b")  # not in the arrangement: Space would play it alone
     assert w.transport.clip_id == "clip_b"
     w.timeline.canvas.playhead_requested.emit(4.0)
     assert w.transport.clip_id is None and w.transport.playhead == 4.0 and not w.transport.is_playing
@@ -108,9 +108,9 @@ def test_timeline_click_takes_the_transport_back_to_the_song(qtbot, window):
 
 
 def test_a_clip_outside_the_arrangement_plays_alone(window):
-    window.show_clip("clip_b")
+    window.session.show_clip("clip_b")
     assert window.transport.clip_id == "clip_b"
-    window.show_clip("clip_a")
+    window.session.show_clip("clip_a")
     assert window.transport.clip_id is None
 
 
@@ -176,7 +176,7 @@ def test_export_clip_audio_is_the_clip_alone(qtbot, window, monkeypatch, tmp_pat
 
     out = tmp_path / "clip.wav"
     monkeypatch.setattr(dialogs, "ask_save_file", lambda *a, **k: str(out))
-    window.show_clip("clip_b")
+    window.session.show_clip("clip_b")
     _wait_job(qtbot, window, window.act_export_clip_audio.trigger)
     assert errors == []
     audio, rate = read_wav(str(out))
@@ -196,7 +196,7 @@ def test_export_audio_to_an_unwritable_place_is_a_clear_error(window, monkeypatc
 # ------------------------------------------------------------------ the current clip
 def test_removing_the_shown_clip_moves_the_piano_roll_too(window):
     w = window
-    w.show_clip("clip_b")
+    w.session.show_clip("clip_b")
     assert w.editor.state.clip_id == "clip_b"
     w.song.remove_clip("clip_b")
     assert w.current_clip_id == "clip_a"

@@ -207,7 +207,7 @@ def test_fill_runs_the_model_on_the_job_runner_and_undo_takes_it_back(qtbot, win
 def test_fill_without_a_model_says_so(window, asked):
     tl = blank(window)
     tl.apply_form("verse chorus")
-    tl.model_combo.clear()  # no model to choose
+    window.session.model = None  # no model to choose
     assert tl.fill() is False
     assert asked.errors and "model" in asked.errors[0][1]
     assert all(s.clip_id is None for s in window.song.sections)

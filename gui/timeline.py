@@ -754,8 +754,7 @@ class Timeline(QWidget):
         transport.playhead_moved.connect(self._transport_playhead)
 
     def _transport_playhead(self, beat: float) -> None:
-        t = self.transport
-        if getattr(t, "playing_clip", getattr(t, "clip_id", None)) is None:
+        if self.transport.playing_clip is None:
             self.canvas.set_playhead(beat)
         else:
             self.canvas.set_playhead(None)

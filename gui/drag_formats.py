@@ -27,6 +27,16 @@ CLIP_MIME = "application/x-latent-studio-clip"
 SECTION_MIME = "application/x-latent-studio-section-id"
 
 
+def answer(event, carried):
+    """Accept a drag or drop event when it carries something the target takes (`carried` is
+    truthy), ignore it otherwise; returns `carried`."""
+    if carried:
+        event.acceptProposedAction()
+    else:
+        event.ignore()
+    return carried
+
+
 # ----------------------------------------------------------------- clips
 def clip_mime(clip_ids: Iterable[str], names: Iterable[str]) -> QMimeData:
     """What a clip drag carries: the ids one a line under CLIP_MIME, the names as plain text."""

@@ -685,18 +685,14 @@ class MainWindow(QMainWindow):
 
     # ================================================================= drag and drop
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override: a project or MIDI file
-        if drag_formats.file_from_mime(event.mimeData(), is_openable):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        drag_formats.answer(event, drag_formats.file_from_mime(event.mimeData(), is_openable))
 
     def dragMoveEvent(self, event) -> None:  # noqa: N802
         self.dragEnterEvent(event)
 
     def dropEvent(self, event) -> None:  # noqa: N802
-        path = drag_formats.file_from_mime(event.mimeData(), is_openable)
+        path = drag_formats.answer(event, drag_formats.file_from_mime(event.mimeData(), is_openable))
         if path:
-            event.acceptProposedAction()
             # Asking to save opens a modal dialog: do it after the drop has finished.
             QTimer.singleShot(0, lambda: self.open_path(path))
 

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (QComboBox, QFrame, QGridLayout, QHBoxLayout, QLab
 from core.session import Session
 from core.song import Note, Song
 from gui import piano_roll_style as style
-from gui.drag_formats import clip_id_from_mime
+from gui.drag_formats import answer, clip_id_from_mime
 from gui.edit_commands import DEFAULT_LENGTH, clipboard_from, plural
 from gui.piano_roll_keyboard import KeyboardWidget
 from gui.piano_roll_ruler import RulerWidget
@@ -279,21 +279,15 @@ class PianoRollEditor(QWidget):
 
     # ----------------------------------------------------------------- a clip dropped here
     def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if clip_id_from_mime(event.mimeData(), self.song):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        answer(event, clip_id_from_mime(event.mimeData(), self.song))
 
     def dragMoveEvent(self, event) -> None:  # noqa: N802
         self.dragEnterEvent(event)
 
     def dropEvent(self, event) -> None:  # noqa: N802
-        clip_id = clip_id_from_mime(event.mimeData(), self.song)
+        clip_id = answer(event, clip_id_from_mime(event.mimeData(), self.song))
         if clip_id:
-            event.acceptProposedAction()
             self.session.show_clip(clip_id)
-        else:
-            event.ignore()
 
     def set_playhead(self, beat: float) -> None:
         st = self.state

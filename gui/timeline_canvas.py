@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from core import arrangement as arr
 from core.song import Section, Song
 from gui import timeline_style as ts
-from gui.drag_formats import clip_id_from_mime
+from gui.drag_formats import answer, clip_id_from_mime
 from gui.track_list import track_color
 
 MIN_PX_PER_BEAT = 1.5
@@ -707,19 +707,12 @@ class TimelineCanvas(QWidget):
         return DropTarget(None, arr.nearest_boundary(self.song.sections, self.beat_at(pos.x())))
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802
-        if clip_id_from_mime(event.mimeData(), self.song):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        answer(event, clip_id_from_mime(event.mimeData(), self.song))
 
     def dragMoveEvent(self, event) -> None:  # noqa: N802
-        clip_id = clip_id_from_mime(event.mimeData(), self.song)
-        if not clip_id:
-            event.ignore()
-            return
-        self._drop = self.drop_target(event.position())
-        event.acceptProposedAction()
-        self.update()
+        if answer(event, clip_id_from_mime(event.mimeData(), self.song)):
+            self._drop = self.drop_target(event.position())
+            self.update()
 
     def dragLeaveEvent(self, event) -> None:  # noqa: N802
         self._drop = None
@@ -730,8 +723,5 @@ class TimelineCanvas(QWidget):
         target = self.drop_target(event.position())
         self._drop = None
         self.update()
-        if not clip_id:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.drop_requested.emit(clip_id, target)
+        if answer(event, clip_id):
+            self.drop_requested.emit(clip_id, target)

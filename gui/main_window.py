@@ -318,7 +318,10 @@ class MainWindow(QMainWindow):
     def _add_actions(menu, actions) -> None:
         """Add actions; None in the list becomes a separator."""
         for a in actions:
-            menu.addSeparator() if a is None else menu.addAction(a)
+            if a is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(a)
 
     def _build_toolbars(self) -> None:
         """The song toolbar (the clip chooser, undo and redo), the transport under it."""

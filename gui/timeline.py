@@ -261,7 +261,10 @@ class Timeline(QWidget):
                   self.act_delete, self.act_clear, self.act_unique, self.act_share, None,
                   self.act_move_left, self.act_move_right, self.act_longer, self.act_shorter, None,
                   self.act_loop_sel):
-            menu.addSeparator() if a is None else menu.addAction(a)
+            if a is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(a)
         return menu
 
     def _connect(self) -> None:
@@ -303,8 +306,10 @@ class Timeline(QWidget):
 
     def _show_model(self) -> None:
         index = self.model_combo.findData(self.session.model) if self.session.model else -1
+        if index < 0 and self.model_combo.itemData(0) is None:
+            index = 0  # "No model"
         self.model_combo.blockSignals(True)
-        self.model_combo.setCurrentIndex(index if index >= 0 else 0)
+        self.model_combo.setCurrentIndex(index)
         self.model_combo.blockSignals(False)
 
     def model_name(self) -> str | None:

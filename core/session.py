@@ -153,7 +153,9 @@ class Session:
         self.clips = Selection(self._selection_changed)
         self._model: str | None = None
         self._hidden: set[str] = set()
+        self._shown: list[str] | None = None  # the visible tracks last announced
         self._edit_track: str | None = None
+        self._shown = self.visible_tracks
         self._choose_edit_track()
         self._choose_current_clip()
         song.subscribe(self._on_song)
@@ -246,10 +248,11 @@ class Session:
             self._set_hidden(self._hidden | {track_id})
 
     def _set_hidden(self, hidden: set[str]) -> None:
-        before = self.visible_tracks
         self._hidden = hidden
-        if self.visible_tracks != before:
-            self._emit("visible_tracks", track_ids=self.visible_tracks)
+        now = self.visible_tracks
+        if now != self._shown:  # hidden, shown, or a track added or removed
+            self._shown = now
+            self._emit("visible_tracks", track_ids=now)
 
     @property
     def edit_track(self) -> str | None:
@@ -277,8 +280,8 @@ class Session:
     def _on_song(self, event: str, **details) -> None:
         if event == "reset":  # another song: its tracks all shown, its first pitched one edited
             self._edit_track = None
-            self._hidden = set()
-            self._emit("visible_tracks", track_ids=self.visible_tracks)
+            self._shown = None  # announced again, whatever they are
+            self._set_hidden(set())
             self._choose_edit_track()
             self.clips.discard([c for c in self.clips if c not in self.song.clips])
             self._choose_current_clip()

@@ -198,4 +198,8 @@ def test_visible_and_edited_tracks_follow_the_rules_of_the_track_list():
     song.remove_track(drums)
     assert session.edit_track == mel
     assert session.visible_tracks == [mel]
-    assert "edit_track" in rec.names()
+    assert rec.names() == ["visible_tracks", "edit_track"]
+    rec.events.clear()
+    other = song.add_track(Track("Keys", role="other"))  # a new track is shown
+    assert session.visible_tracks == [mel, other.id]
+    assert rec.events == [("visible_tracks", {"track_ids": [mel, other.id]})]

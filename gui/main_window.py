@@ -166,15 +166,6 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage("Ready", 3000)
 
-    @property
-    def current_clip_id(self) -> str | None:
-        """The clip shown in the piano roll: the session's current clip."""
-        return self.session.current_clip
-
-    @current_clip_id.setter
-    def current_clip_id(self, clip_id: str | None) -> None:
-        self.session.current_clip = clip_id
-
     # ================================================================= building
     def _build_centre(self) -> None:
         """The piano roll over the timeline, sharing the centre's width."""
@@ -495,7 +486,7 @@ class MainWindow(QMainWindow):
 
     def _adopt(self, song: Song, project_path: str | None) -> None:
         """Make `song` the open document (same Song object, new content), history cleared."""
-        self.current_clip_id = None
+        self.session.current_clip = None  # the new content picks its own clip to show
         self.project_path = project_path
         self.song.replace_with(song)
         self.undo_stack.clear()
@@ -555,7 +546,7 @@ class MainWindow(QMainWindow):
 
     def file_export_clip_audio(self) -> bool:
         """Render the clip shown in the piano roll to a WAV file on the job runner."""
-        clip_id = self.current_clip_id
+        clip_id = self.session.current_clip
         if clip_id not in self.song.clips:
             self.statusBar().showMessage("No clip to export", 4000)
             return False

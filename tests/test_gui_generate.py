@@ -100,7 +100,7 @@ def test_generate_loads_the_model_in_the_background_and_fills_library_and_map(qt
     assert all(set(c.notes) == {melody} for c in clips)
     assert set(w.clip_library.clip_ids()) >= {c.id for c in clips}
     assert all(w.latent_map.point_of(c.id) is not None for c in clips)
-    assert w.current_clip_id == clips[-1].id  # the new clips are selected and shown
+    assert w.session.current_clip == clips[-1].id  # the new clips are selected and shown
     assert w.job_status.device_label.text() == "CPU"
     # One undoable step.
     w.undo_stack.undo()
@@ -306,7 +306,7 @@ def test_drag_a_clip_from_the_library_onto_the_piano_roll(qtbot, make_window, me
     event = QDropEvent(QPointF(at), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                        Qt.KeyboardModifier.NoModifier)
     w.editor.dropEvent(event)
-    assert w.current_clip_id == b.id
+    assert w.session.current_clip == b.id
     assert w.clip_combo.currentData() == b.id
 
 

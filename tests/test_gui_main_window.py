@@ -514,7 +514,7 @@ def test_clip_chooser_follows_a_burst_of_new_clips_and_their_removal(qtbot, wind
     assert combo.itemText(combo.count() - 60).startswith("idea 4")
     assert combo.itemText(combo.count() - 60).endswith("5 notes")
     shown = combo.currentData()
-    assert shown == window.current_clip_id and shown in song.clips  # the shown clip stays
+    assert shown == window.session.current_clip and shown in song.clips  # the shown clip stays
     total = sum(c.note_count() for c in song.clips.values())
     qtbot.waitUntil(lambda: f"{total} notes" in window.song_info.text())
     for clip in added[::2]:
@@ -523,4 +523,4 @@ def test_clip_chooser_follows_a_burst_of_new_clips_and_their_removal(qtbot, wind
     for clip_id in list(song.clips)[:-32]:  # the shown clip goes too: another one is shown
         song.remove_clip(clip_id)
     assert rows() == [c.id for c in added[1::2]]
-    assert combo.currentData() == window.current_clip_id == added[1].id
+    assert combo.currentData() == window.session.current_clip == added[1].id

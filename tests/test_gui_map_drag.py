@@ -123,7 +123,7 @@ def test_dragging_a_point_carries_its_clip_to_the_timeline_and_the_piano_roll(wi
     at_editor = w.editor.rect().center()
     w.editor.dropEvent(QDropEvent(QPointF(at_editor), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                            Qt.KeyboardModifier.NoModifier))
-    assert w.current_clip_id == target.id
+    assert w.session.current_clip == target.id
 
 
 def test_dragging_empty_space_still_pans_and_starts_no_drag(window, monkeypatch):

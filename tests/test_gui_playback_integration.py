@@ -49,7 +49,7 @@ def window(qtbot, tmp_path, monkeypatch, errors):
 def test_play_on_the_null_output_moves_the_piano_roll_playhead(qtbot, window):
     w = window
     assert w.transport is not None and w.transport_bar.isVisibleTo(w)
-    assert w.current_clip_id == "clip_a"
+    assert w.session.current_clip == "clip_a"
     assert w.transport.clip_id is None  # the shown clip is in the arrangement: play the song
     w.editor.state.set_playhead(0.0)
     w.transport.play()
@@ -139,7 +139,7 @@ def test_clicking_a_clip_in_the_library_auditions_it(qtbot, window):
     w.transport.play()  # the song is playing when the musician clicks a clip
     qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton,
                      pos=tree.visualItemRect(item).center())
-    assert w.current_clip_id == "clip_b"  # selected, shown in the piano roll ...
+    assert w.session.current_clip == "clip_b"  # selected, shown in the piano roll ...
     assert w.transport.is_playing and w.transport.playing_clip == "clip_b"  # ... and heard
     w.transport.stop()
 
@@ -199,7 +199,7 @@ def test_removing_the_shown_clip_moves_the_piano_roll_too(window):
     w.session.show_clip("clip_b")
     assert w.editor.state.clip_id == "clip_b"
     w.song.remove_clip("clip_b")
-    assert w.current_clip_id == "clip_a"
+    assert w.session.current_clip == "clip_a"
     assert w.editor.state.clip_id == "clip_a"
     assert w.clip_combo.currentData() == "clip_a"
 
@@ -210,9 +210,9 @@ def test_first_clip_added_to_an_empty_song_is_shown_in_the_piano_roll(qtbot, tmp
     settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
     w = MainWindow(song=song, settings=settings)
     qtbot.addWidget(w)
-    assert w.current_clip_id is None
+    assert w.session.current_clip is None
     w.song.add_clip(Clip("New", 8.0, id="clip_new"))
-    assert w.current_clip_id == "clip_new"
+    assert w.session.current_clip == "clip_new"
     assert w.editor.state.clip_id == "clip_new"
     w.transport.close()
     w.runner.shutdown(5000)

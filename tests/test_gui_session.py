@@ -17,7 +17,7 @@ from gui.timeline_export import section_mime
 
 MODEL = "mel_2bar"
 OTHER = "trio_16bar"
-RELAYS = ("show_clip", "_set_current_clip", "_call_editor", "_sync_editor", "_refresh_clips",
+RELAYS = ("current_clip_id", "show_clip", "_set_current_clip", "_call_editor", "_sync_editor", "_refresh_clips",
           "_clip_chosen", "_visible_tracks_changed", "_edit_track_changed",
           "_editor_edit_track_changed", "_update_transport_focus", "_transport_playhead",
           "_library_clicked", "_audition")

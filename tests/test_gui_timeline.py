@@ -319,7 +319,7 @@ def test_a_linked_section_changes_with_its_clip_and_selecting_opens_it(qtbot, wi
     QTest.mouseClick(tl.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                      center_of(tl, last.id))
     assert tl.selected_ids() == [last.id]
-    assert w.current_clip_id == a.id
+    assert w.session.current_clip == a.id
     assert w.clip_combo.currentData() == a.id
     if hasattr(w.editor, "state"):
         assert w.editor.state.clip_id == a.id
@@ -332,7 +332,7 @@ def test_a_linked_section_changes_with_its_clip_and_selecting_opens_it(qtbot, wi
     tl.canvas.setFocus()
     QTest.keyClick(tl.canvas, Qt.Key.Key_Left)
     assert tl.selected_ids() == [w.song.sections[1].id]
-    assert w.current_clip_id == b.id
+    assert w.session.current_clip == b.id
     QTest.keyClick(tl.canvas, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
     assert [s.label for s in w.song.sections] == ["verse", "verse", "chorus"]
 

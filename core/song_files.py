@@ -1,7 +1,7 @@
 """Every kind of file the program reads or writes, and the one way to read, write and render them.
 
 This module is the only place that knows which extensions mean what: projects, MIDI files,
-WAV audio, model archives. Other modules ask it (the window's dialogs build their file
+WAV audio, model archives, SoundFonts. Other modules ask it (the window's dialogs build their file
 filters from FILE_KINDS, the data set lists MIDI files by MIDI.extensions).
 
     load_song(path, token)      a new Song and what was repaired while reading (LoadedSong)
@@ -49,7 +49,8 @@ PROJECT = FileKind("project", "Latent Studio projects", (".lstudio",))
 MIDI = FileKind("midi", "MIDI files", (".mid", ".midi", ".smf", ".kar", ".rmi"))
 WAV = FileKind("wav", "WAV audio", (".wav",))
 MODEL_ARCHIVE = FileKind("model archive", "Model archives", (".tar", ".tar.gz", ".tgz"))
-FILE_KINDS = (PROJECT, MIDI, WAV, MODEL_ARCHIVE)
+SOUNDFONT = FileKind("soundfont", "SoundFonts", (".sf2", ".sf3"))
+FILE_KINDS = (PROJECT, MIDI, WAV, MODEL_ARCHIVE, SOUNDFONT)
 OPENABLE = (PROJECT, MIDI)  # what Open (and a drop on the window) reads into a song
 
 

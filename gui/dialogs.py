@@ -19,6 +19,7 @@ PROJECT_FILTER = song_files.PROJECT.filter()
 OPENABLE_FILTER = song_files.file_filter("Projects and MIDI files", *song_files.OPENABLE)
 WAV_FILTER = song_files.WAV.filter()
 MODEL_ARCHIVE_FILTER = song_files.MODEL_ARCHIVE.filter()
+SOUNDFONT_FILTER = song_files.SOUNDFONT.filter()
 ALL_FILTER = "All files (*)"
 
 

@@ -25,6 +25,7 @@ from core import generation
 from core.attributes import attributes_for
 from core.arrangement import part_tracks
 from core.song import Clip, Song, Track
+from gui import dialogs
 from gui.clip_library import ClipLibrary
 from gui.commands import AddClipsCommand, SongCommand
 from gui.latent_map import LatentMap
@@ -451,7 +452,7 @@ class GeneratePanel(QWidget):
 
     def import_midi_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import MIDI into the map", "",
-                                              "MIDI files (*.mid *.midi)")
+                                              dialogs.MIDI_FILTER)
         if path:
             self.import_midi(path)
 

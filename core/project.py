@@ -23,8 +23,10 @@ import traceback
 
 from core.atomic_write import atomic_write_bytes
 from core.errors import ProjectFileError
-from core.song import (FORMAT, ORIGINS, ROLES, SCHEMA, Clip, Note, Section, Song,  # noqa: F401 - song_to_dict
-                       TempoChange, TimeSignature, Track, song_to_dict, sort_notes)  # is re-exported here
+# song_to_dict is used here and re-exported, so core.project still offers both directions
+from core.song import (FORMAT, ORIGINS, ROLES, SCHEMA, Clip, Note, Section, Song, TempoChange,
+                       TimeSignature, Track, song_to_dict, sort_notes)
+
 
 # ====================================================================== from dict
 class _Bad(Exception):

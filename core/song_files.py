@@ -52,6 +52,7 @@ MODEL_ARCHIVE = FileKind("model archive", "Model archives", (".tar", ".tar.gz", 
 SOUNDFONT = FileKind("soundfont", "SoundFonts", (".sf2", ".sf3"))
 FILE_KINDS = (PROJECT, MIDI, WAV, MODEL_ARCHIVE, SOUNDFONT)
 OPENABLE = (PROJECT, MIDI)  # what Open (and a drop on the window) reads into a song
+OPENABLE_EXTENSIONS = tuple(ext for kind in OPENABLE for ext in kind.extensions)
 
 
 def file_filter(label: str, *kinds: FileKind) -> str:
@@ -70,7 +71,7 @@ def kind_by_extension(path: str | os.PathLike) -> FileKind | None:
 
 def is_openable(path: str | os.PathLike) -> bool:
     """True when the extension names a file Open reads (a project or a MIDI file)."""
-    return kind_by_extension(path) in OPENABLE
+    return os.fspath(path).lower().endswith(OPENABLE_EXTENSIONS)
 
 
 def kind_of(path: str | os.PathLike) -> str:

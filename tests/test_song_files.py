@@ -76,6 +76,7 @@ def test_kinds_by_extension_and_by_content(tmp_path):
     assert song_files.kind_by_extension("notes.txt") is None
     assert song_files.is_openable("x.kar") and song_files.is_openable("x.lstudio")
     assert not song_files.is_openable("x.wav")
+    assert ".lstudio" in song_files.OPENABLE_EXTENSIONS and ".rmi" in song_files.OPENABLE_EXTENSIONS
     odd = tmp_path / "song.data"
     odd.write_text(json.dumps(song_to_dict(_song())))
     assert song_files.kind_of(odd) == "project"

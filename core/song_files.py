@@ -118,7 +118,7 @@ def load_song(path: str | os.PathLike, token: JobToken | None = None) -> LoadedS
     if kind == MIDI.name:
         from core.midi_io import import_midi
 
-        song = import_midi(path)  # lead: pass token=token once midi_io takes it
+        song = import_midi(path, token=token)
     else:
         from core.project import load_project
 

@@ -167,3 +167,18 @@ def test_render_job_writes_a_wav_of_the_snapshot(tmp_path):
     with pytest.raises(UserError, match="arrangement is empty"):
         song_files.render_wav_file(JobToken(), empty.snapshot(), str(tmp_path / "e.wav"))
     assert not os.path.exists(tmp_path / "e.wav")
+
+
+def test_load_song_hands_its_token_to_the_midi_reader(tmp_path):
+    path = song_files.save_song(_song(), tmp_path / "p.mid")
+    messages = []
+
+    def report(fraction, message):  # cancel once the MIDI reader itself reports
+        messages.append(message)
+        if message != "Reading p.mid":
+            token.cancel()
+
+    token = JobToken(report)
+    with pytest.raises(JobCancelled):
+        song_files.load_song(path, token)
+    assert messages[0] == "Reading p.mid" and len(messages) >= 2

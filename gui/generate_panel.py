@@ -26,6 +26,7 @@ from core.attributes import attributes_for
 from core.session import Session
 from core.arrangement import part_tracks
 from core.song import Clip, Song, Track
+from gui import dialogs
 from gui.commands import AddClipsCommand, SongCommand
 from gui.latent_map import LatentMap
 from gui.model_service import ModelService
@@ -472,7 +473,7 @@ class GeneratePanel(QWidget):
 
     def import_midi_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import MIDI into the map", "",
-                                              "MIDI files (*.mid *.midi)")
+                                              dialogs.MIDI_FILTER)
         if path:
             self.import_midi(path)
 

@@ -4,15 +4,12 @@ The panels do not talk through the window: what the musician has selected, shown
 lives in one core.session.Session that every panel reads and writes. The window builds the
 panels, puts them in docks, the centre and the menus, and links playback and status messages.
 
-The window holds one Song and one QUndoStack for its whole life. Open, Import and New never
-swap the Song object: a file is read into a fresh Song (on the job runner, so a large file
-does not freeze the window) and only a successful read is copied in with Song.replace_with,
-which keeps every view subscribed. A failed read leaves the open song exactly as it was.
+The window holds one Song and one QUndoStack for its whole life. Everything about the song
+on disk (new, open, import, save, export, recent files, autosave, recovery) is done by
+gui.document_files.DocumentFiles (`window.files`); the window only hooks up its actions.
 """
 from __future__ import annotations
 
-import os
-import traceback
 
 import shiboken6
 
@@ -21,12 +18,11 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QScrollArea, QSizePolicy, QSplitter,
                                QToolBar, QWidget)
 
-from core.errors import UserError
-from core.jobs import JobToken
 from core.session import Session
-from core.song import Clip, Song
+from core.song import Song
+from core.song_files import is_openable
 from gui import dialogs, drag_formats
-from gui import recovery as recovery_ui
+from gui.document_files import DocumentFiles, new_song
 from gui.clip_chooser import ClipChooser
 from gui.clip_library import ClipLibrary
 from gui.generate_panel import GeneratePanel
@@ -41,72 +37,6 @@ from gui.transport import Transport, TransportBar
 from gui.undo_buttons import UndoRedoButton
 
 APP_NAME = "Latent Studio"
-PROJECT_SUFFIX = ".lstudio"
-MIDI_SUFFIXES = (".mid", ".midi")
-OPENABLE_SUFFIXES = MIDI_SUFFIXES + (PROJECT_SUFFIX,)
-AUTOSAVE_MS = 2 * 60 * 1000
-MAX_RECENT = 8
-WAV_FILTER = "WAV audio (*.wav)"
-NEW_CLIP_BARS = 8
-
-
-def new_song() -> Song:
-    """A fresh song: melody, bass and drum tracks and one empty 8-bar clip to draw in."""
-    song = Song("Untitled")
-    for role in ("melody", "bass", "drums"):
-        song.ensure_track(role)
-    song.add_clip(Clip("Clip 1", NEW_CLIP_BARS * song.beats_per_bar))
-    return song
-
-
-def render_wav_file(token, document: dict, path: str, clip_id: str | None = None) -> str:
-    """A job: render a snapshot of the song (or one clip) with the built-in synth to a WAV."""
-    from core.audio.render import render_song, write_wav  # noqa: PLC0415
-    from core.project import song_from_dict  # noqa: PLC0415
-
-    check_writable(path)
-    song = song_from_dict(document)
-    audio = render_song(song, token=token, clip_id=clip_id)
-    if token.cancelled:
-        return ""
-    if not len(audio):
-        raise UserError(f"Nothing to write to {path}: the "
-                        f"{'clip' if clip_id else 'arrangement'} is empty.")
-    write_wav(path, audio)
-    return path
-
-
-def check_writable(path: str) -> None:
-    """A UserError naming the file when it cannot be written (before any rendering)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise UserError(f"Cannot write {path}: the folder {folder} does not exist.")
-    if not os.access(folder, os.W_OK):
-        raise UserError(f"Cannot write {path}: the folder {folder} is not writable.")
-    if os.path.isdir(path):
-        raise UserError(f"Cannot write {path}: it is a folder.")
-    if os.path.exists(path) and not os.access(path, os.W_OK):
-        raise UserError(f"Cannot write {path}: the file is read-only.")
-
-
-def read_song_file(token, path: str) -> Song:
-    """A job: read a project or MIDI file into a new Song (nothing else is touched)."""
-    token.progress(0.0, f"Reading {os.path.basename(path)}")
-    if path.lower().endswith(PROJECT_SUFFIX):
-        from core.project import load_project  # noqa: PLC0415 - keeps start-up light
-
-        song = load_project(path)
-    else:
-        from core.midi_io import import_midi  # noqa: PLC0415
-
-        song = import_midi(path)
-    token.progress(1.0, f"Read {os.path.basename(path)}")
-    return song
-
-
-def is_openable(path: str) -> bool:
-    """A project or MIDI file, by its name."""
-    return path.lower().endswith(OPENABLE_SUFFIXES)
 
 
 class MainWindow(QMainWindow):
@@ -121,9 +51,11 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else QSettings()
         self.undo_stack = QUndoStack(self)
         self.runner = runner if runner is not None else JobRunner(self)
-        self.project_path: str | None = None
         # what is selected, shown and chosen: every panel reads and writes it there
         self.session = Session(self.song)
+        self.files = DocumentFiles(self.song, self.undo_stack, self.settings, self.runner, self,
+                                   lambda text, ms: self.statusBar().showMessage(text, ms),
+                                   lambda: self.session.current_clip)
         self.setObjectName("mainWindow")
         self.setAcceptDrops(True)
         self.resize(1400, 900)
@@ -152,11 +84,6 @@ class MainWindow(QMainWindow):
         self._info_timer.setSingleShot(True)
         self._info_timer.setInterval(0)
         self._info_timer.timeout.connect(self._update_song_info)
-
-        self.autosave_timer = QTimer(self)
-        self.autosave_timer.setInterval(AUTOSAVE_MS)
-        self.autosave_timer.timeout.connect(self.autosave)
-        self.autosave_timer.start()
 
         self._update_title()
         self._update_song_info()
@@ -238,20 +165,20 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         k = QKeySequence.StandardKey
-        self.act_new = self._action("&New", self.file_new, k.New, "Start a new, empty song")
-        self.act_open = self._action("&Open...", self.file_open, k.Open,
+        self.act_new = self._action("&New", self.files.new, k.New, "Start a new, empty song")
+        self.act_open = self._action("&Open...", self.files.open, k.Open,
                                      "Open a Latent Studio project or a MIDI file")
-        self.act_save = self._action("&Save", self.file_save, k.Save, "Save the project")
-        self.act_save_as = self._action("Save &As...", self.file_save_as, k.SaveAs,
+        self.act_save = self._action("&Save", self.files.save, k.Save, "Save the project")
+        self.act_save_as = self._action("Save &As...", self.files.save_as, k.SaveAs,
                                         "Save the project under a new name")
-        self.act_import = self._action("&Import MIDI...", self.file_import_midi, "Ctrl+I",
+        self.act_import = self._action("&Import MIDI...", self.files.import_midi, "Ctrl+I",
                                        "Read a MIDI file as a new song (tracks, tempo, meter)")
-        self.act_export = self._action("&Export MIDI...", self.file_export_midi, "Ctrl+E",
+        self.act_export = self._action("&Export MIDI...", self.files.export_midi, "Ctrl+E",
                                        "Write the song as a type 1 MIDI file for your DAW")
-        self.act_export_audio = self._action("Export &Audio (WAV)...", self.file_export_audio, None,
+        self.act_export_audio = self._action("Export &Audio (WAV)...", self.files.export_audio, None,
                                              "Render the arrangement to a WAV file")
         self.act_export_clip_audio = self._action("Export &Clip Audio (WAV)...",
-                                                  self.file_export_clip_audio, None,
+                                                  self.files.export_clip_audio, None,
                                                   "Render the clip in the piano roll to a WAV file")
         self.act_quit = self._action("&Quit", self.close, k.Quit, "Quit Latent Studio")
         self.act_quit.setMenuRole(QAction.MenuRole.QuitRole)
@@ -283,8 +210,7 @@ class MainWindow(QMainWindow):
         for a in (self.act_new, self.act_open):
             self.file_menu.addAction(a)
         self.recent_menu = self.file_menu.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        self._fill_recent_menu()
+        self.files.attach_recent_menu(self.recent_menu)
         self._add_actions(self.file_menu, [
             None, self.act_save, self.act_save_as, None, self.act_import, self.act_export,
             self.timeline.act_export_section, self.timeline.act_export_clip, self.act_export_audio,
@@ -373,15 +299,15 @@ class MainWindow(QMainWindow):
         self.editor.status_message.connect(lambda text: message(text, 2000))
         self.timeline.status_message.connect(lambda text: message(text, 5000))
         self.generate_panel.status_message.connect(lambda text: message(text, 5000))
+        self.files.loaded.connect(self.file_loaded)
+        self.files.changed.connect(self._update_title)
 
     # ================================================================= document state
     def is_modified(self) -> bool:
-        return not self.undo_stack.isClean()
+        return self.files.is_modified()
 
     def document_name(self) -> str:
-        if self.project_path:
-            return os.path.basename(self.project_path)
-        return self.song.title or "Untitled"
+        return self.files.document_name()
 
     def _stack_changed(self, *_args) -> None:
         if shiboken6.isValid(self.undo_stack):  # not while the window is being torn down
@@ -409,248 +335,6 @@ class MainWindow(QMainWindow):
         if event == "reset":
             self._update_title()
         self._update_song_info()
-
-    # ================================================================= file menu
-    def maybe_save(self) -> bool:
-        """True when it is fine to drop the current song (saved, discarded, or unmodified)."""
-        if not self.is_modified():
-            return True
-        answer = dialogs.ask_save_changes(self, self.document_name())
-        if answer == "save":
-            return self.file_save()
-        return answer == "discard"
-
-    def file_new(self) -> None:
-        if not self.maybe_save():
-            return
-        self._adopt(new_song(), None)
-        self.statusBar().showMessage("New song", 3000)
-
-    def file_open(self) -> None:
-        if not self.maybe_save():
-            return
-        path = dialogs.ask_open_file(self, "Open", dialogs.OPENABLE_FILTER, self._last_dir())
-        if path:
-            self.open_path(path, ask=False)
-
-    def file_import_midi(self) -> None:
-        if not self.maybe_save():
-            return
-        path = dialogs.ask_open_file(self, "Import MIDI", dialogs.MIDI_FILTER, self._last_dir())
-        if path:
-            self.open_path(path, ask=False)
-
-    def open_path(self, path: str, ask: bool = True, background: bool = True) -> bool:
-        """Open a project or import a MIDI file into this window.
-
-        With background=True the file is read on the job runner and this returns at once
-        (True when the read was queued); otherwise it is read here and the return value says
-        whether the song was replaced. Errors show a dialog; the open song stays as it was.
-        """
-        path = os.fspath(path)
-        if ask and not self.maybe_save():
-            return False
-        name = os.path.basename(path)
-        verb = "Opening" if path.lower().endswith(PROJECT_SUFFIX) else "Importing"
-        if not background:
-            try:
-                song = read_song_file(JobToken(), path)
-            except UserError as exc:
-                dialogs.show_error(self, f"Could not open {name}", exc.message, exc.detail or "")
-                return False
-            except Exception as exc:  # noqa: BLE001 - never lose the open song to a bug
-                dialogs.show_error(self, f"Could not open {name}",
-                                   f"{name} could not be read: {exc}", traceback.format_exc())
-                return False
-            self._loaded(path, song)
-            return True
-        self.runner.submit(read_song_file, path, on_done=lambda song: self._loaded(path, song),
-                           description=f"{verb} {name}")
-        return True
-
-    def _loaded(self, path: str, song: Song) -> None:
-        project = path if path.lower().endswith(PROJECT_SUFFIX) else None
-        warnings = song.__dict__.pop("load_warnings", None) or []
-        self._adopt(song, project)
-        self._remember_recent(path)
-        summary = (f"{'Opened' if project else 'Imported'} {os.path.basename(path)}: "
-                   f"{len(song.tracks)} tracks, "
-                   f"{sum(c.note_count() for c in song.clips.values())} notes")
-        if warnings:  # repaired while reading: say what, and mark the song as changed
-            self.undo_stack.resetClean()
-            self._update_title()
-            self.statusBar().showMessage(f"{summary}. Repaired: {'; '.join(warnings)}", 15000)
-        else:
-            self.statusBar().showMessage(summary, 6000)
-        self.file_loaded.emit(path)
-
-    def _adopt(self, song: Song, project_path: str | None) -> None:
-        """Make `song` the open document (same Song object, new content), history cleared."""
-        self.session.current_clip = None  # the new content picks its own clip to show
-        self.project_path = project_path
-        self.song.replace_with(song)
-        self.undo_stack.clear()
-        self.undo_stack.setClean()
-        self._update_title()
-
-    def file_save(self) -> bool:
-        if not self.project_path:
-            return self.file_save_as()
-        return self._save_to(self.project_path)
-
-    def file_save_as(self) -> bool:
-        start = self.project_path or os.path.join(self._last_dir(), self.song.title + PROJECT_SUFFIX)
-        path = dialogs.ask_save_file(self, "Save Project As", dialogs.PROJECT_FILTER, start,
-                                     PROJECT_SUFFIX)
-        if not path:
-            return False
-        return self._save_to(path)
-
-    def _save_to(self, path: str) -> bool:
-        from core.project import save_project  # noqa: PLC0415
-
-        if not dialogs.write_or_report(self, "Could not save", path,
-                                       lambda: save_project(self.song, path)):
-            return False
-        self.project_path = path
-        self.undo_stack.setClean()
-        self._remember_recent(path)
-        self._clear_recovery()
-        self._update_title()
-        self.statusBar().showMessage(f"Saved {os.path.basename(path)}", 4000)
-        return True
-
-    def file_export_midi(self) -> bool:
-        base = os.path.splitext(self.document_name())[0]
-        start = os.path.join(self._last_dir(), base + ".mid")
-        path = dialogs.ask_save_file(self, "Export MIDI", dialogs.MIDI_FILTER, start, ".mid")
-        if not path:
-            return False
-        from core.midi_io import export_midi  # noqa: PLC0415
-
-        if not dialogs.write_or_report(self, "Could not export MIDI", path,
-                                       lambda: export_midi(self.song, path)):
-            return False
-        self._remember_dir(path)
-        self.statusBar().showMessage(f"Exported {os.path.basename(path)}", 4000)
-        return True
-
-    def file_export_audio(self) -> bool:
-        """Render the arrangement to a WAV file on the job runner."""
-        if not self.song.sections:
-            self.statusBar().showMessage("Nothing to export: the arrangement is empty. Add a "
-                                         "section, or use Export Clip Audio.", 6000)
-            return False
-        base = os.path.splitext(self.document_name())[0]
-        return self._export_wav(base, None)
-
-    def file_export_clip_audio(self) -> bool:
-        """Render the clip shown in the piano roll to a WAV file on the job runner."""
-        clip_id = self.session.current_clip
-        if clip_id not in self.song.clips:
-            self.statusBar().showMessage("No clip to export", 4000)
-            return False
-        return self._export_wav(self.song.clip(clip_id).name, clip_id)
-
-    def _export_wav(self, base: str, clip_id: str | None) -> bool:
-        start = os.path.join(self._last_dir(), base + ".wav")
-        path = dialogs.ask_save_file(self, "Export Audio", WAV_FILTER, start, ".wav")
-        if not path:
-            return False
-        try:
-            check_writable(path)
-        except UserError as exc:
-            dialogs.show_error(self, "Could not export audio", exc.message, exc.detail or "")
-            return False
-
-        def done(written: str) -> None:
-            if written:
-                self._remember_dir(written)
-                self.statusBar().showMessage(f"Exported {os.path.basename(written)}", 5000)
-
-        self.runner.submit(render_wav_file, self.song.snapshot(), path, clip_id, on_done=done,
-                           description=f"Rendering {os.path.basename(path)}")
-        return True
-
-    # ================================================================= recent files
-    def recent_files(self) -> list[str]:
-        value = self.settings.value("recent_files", [])
-        if isinstance(value, str):
-            value = [value]
-        return [p for p in (value or []) if isinstance(p, str)]
-
-    def _remember_recent(self, path: str) -> None:
-        path = os.path.abspath(path)
-        files = [path] + [p for p in self.recent_files() if p != path]
-        self.settings.setValue("recent_files", files[:MAX_RECENT])
-        self._remember_dir(path)
-
-    def _remember_dir(self, path: str) -> None:
-        self.settings.setValue("last_dir", os.path.dirname(os.path.abspath(path)))
-
-    def _last_dir(self) -> str:
-        value = self.settings.value("last_dir", "")
-        return value if isinstance(value, str) and os.path.isdir(value) else os.path.expanduser("~")
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        files = [p for p in self.recent_files() if os.path.exists(p)]
-        for i, path in enumerate(files):
-            action = self.recent_menu.addAction(f"&{i + 1}  {os.path.basename(path)}")
-            action.setStatusTip(path)
-            action.triggered.connect(lambda _c=False, p=path: self.open_path(p))
-        if not files:
-            empty = self.recent_menu.addAction("No recent files")
-            empty.setEnabled(False)
-        else:
-            self.recent_menu.addSeparator()
-            clear = self.recent_menu.addAction("Clear Menu")
-            clear.triggered.connect(lambda: self.settings.setValue("recent_files", []))
-
-    # ================================================================= recovery
-    def autosave(self) -> bool:
-        """Write the recovery file when there are unsaved changes; True when written."""
-        if not self.is_modified():
-            return False
-        try:
-            recovery_ui.write(self.song, self.project_path)
-        except Exception as exc:  # noqa: BLE001 - autosave must never interrupt the user
-            self.statusBar().showMessage(f"Autosave failed: {exc}", 8000)
-            return False
-        self.statusBar().showMessage("Autosaved a recovery copy", 3000)
-        return True
-
-    def _clear_recovery(self) -> None:
-        try:
-            recovery_ui.clear()
-        except Exception:  # noqa: BLE001 - a stale recovery file is harmless
-            pass
-
-    def offer_recovery(self) -> bool:
-        """Ask to restore a recovered project if there is one; True when restored."""
-        try:
-            found = recovery_ui.find()
-        except Exception as exc:  # noqa: BLE001 - a damaged recovery file must not stop start-up
-            self.statusBar().showMessage(f"A recovery file could not be read: {exc}", 8000)
-            return False
-        if found is None:
-            return False
-        if not dialogs.ask_restore_recovery(self, found.describe()):
-            recovery_ui.discard(found)
-            return False
-        self._adopt(found.song, found.project_path)
-        # The restored work is not saved anywhere yet: mark it modified, so the user is asked
-        # to save it, and move it into this process's recovery file until they do.
-        self.undo_stack.resetClean()
-        self._update_title()
-        try:
-            recovery_ui.adopt(found, self.song, self.project_path)
-        except Exception as exc:  # noqa: BLE001 - the song is restored; autosave retries later
-            self.statusBar().showMessage(f"Could not move the recovery file: {exc}", 8000)
-        else:
-            self.statusBar().showMessage("Restored the recovered project; save it to keep it",
-                                         8000)
-        return True
 
     # ================================================================= help
     def show_about(self) -> None:
@@ -688,7 +372,7 @@ class MainWindow(QMainWindow):
         path = drag_formats.answer(event, drag_formats.file_from_mime(event.mimeData(), is_openable))
         if path:
             # Asking to save opens a modal dialog: do it after the drop has finished.
-            QTimer.singleShot(0, lambda: self.open_path(path))
+            QTimer.singleShot(0, lambda: self.files.open_path(path))
 
     # ================================================================= layout and closing
     def _restore_layout(self) -> None:
@@ -704,13 +388,12 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/state", self.saveState())
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        if not self.maybe_save():
+        if not self.files.maybe_save():
             event.ignore()
             return
-        self.autosave_timer.stop()
         self.transport.close()
         self.runner.cancel_all()
         self.runner.shutdown(3000)
         self._save_layout()
-        self._clear_recovery()
+        self.files.close()  # stops autosaving and drops the recovery copy
         event.accept()

@@ -26,6 +26,7 @@ from core.audio import render, soundfont
 from core.audio.player import Player
 from core.errors import UserError
 from core.song import Song
+from gui import dialogs
 
 TICK_MS = 30
 CHOOSE = "<choose>"
@@ -424,7 +425,7 @@ class TransportBar(QWidget):
         data = self.sound.itemData(index)
         if data == CHOOSE:
             data, _ = QFileDialog.getOpenFileName(self, "Choose a SoundFont", "",
-                                                  "SoundFonts (*.sf2 *.sf3);;All files (*)")
+                                                  f"{dialogs.SOUNDFONT_FILTER};;{dialogs.ALL_FILTER}")
             if not data:
                 self._select_sound(self.transport.soundfont)
                 return

@@ -188,7 +188,7 @@ def test_export_audio_to_an_unwritable_place_is_a_clear_error(window, monkeypatc
                                                               errors):
     bad = tmp_path / "no such folder" / "song.wav"
     monkeypatch.setattr(dialogs, "ask_save_file", lambda *a, **k: str(bad))
-    assert window.file_export_audio() is False
+    assert window.files.export_audio() is False
     assert len(errors) == 1 and str(bad) in errors[0][1] and "does not exist" in errors[0][1]
     assert not bad.exists()
 
@@ -229,7 +229,7 @@ def test_removing_a_used_clip_is_one_undoable_step(window, tmp_path):
     assert "clip_a" not in w.song.clips
     assert [s.clip_id for s in w.song.sections] == [None]
     path = str(tmp_path / "after.lstudio")
-    assert w._save_to(path)
+    assert w.files.save_to(path)
     assert [s.clip_id for s in load_project(path).sections] == [None]
     w.undo_stack.undo()
     assert w.song.snapshot()["sections"] == before["sections"]
@@ -247,7 +247,7 @@ def test_opening_a_project_with_a_missing_clip_says_so(qtbot, window, tmp_path, 
     doc["clips"] = [c for c in doc["clips"] if c["id"] != "clip_a"]
     path = tmp_path / "old.lstudio"
     path.write_text(json.dumps(doc))
-    assert window.open_path(str(path), ask=False, background=False)
+    assert window.files.open_path(str(path), ask=False, background=False)
     assert errors == []
     assert [s.clip_id for s in window.song.sections] == [None]
     assert "Repaired" in window.statusBar().currentMessage()

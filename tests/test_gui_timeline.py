@@ -138,7 +138,7 @@ def test_build_a_song_of_eight_sections_from_generated_clips_and_export_it(qtbot
     assert w.song.tempo == 96.0
     # export the whole song through File > Export MIDI and read it back
     asked.save_path = str(tmp_path / "song.mid")
-    assert w.file_export_midi() is True and asked.errors == []
+    assert w.files.export_midi() is True and asked.errors == []
     path = asked.save_path
     expected_starts = [s.start for s in w.song.sections]
     assert markers(path) == list(zip(expected_starts, FORM))
@@ -416,7 +416,7 @@ def test_the_arrangement_is_saved_in_the_project(window, asked, tmp_path):
     tl.loop_selection()
     w.song.update_track(mel.id, volume=0.5, solo=True)
     asked.save_path = str(tmp_path / "song.lstudio")
-    assert w.file_save() is True
+    assert w.files.save() is True
     back = load_project(asked.save_path)
     assert [(s.label, s.clip_id, s.start, s.length) for s in back.sections] == \
         [(s.label, s.clip_id, s.start, s.length) for s in w.song.sections]

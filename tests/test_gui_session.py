@@ -195,7 +195,7 @@ def test_drops_take_only_the_formats_something_writes(window, monkeypatch):
     assert w.session.current_clip == ids[3]
     # a section dragged off the timeline carries a .mid file, but the window does not open it
     opened = []
-    monkeypatch.setattr(w, "open_path", lambda path, *a, **k: opened.append(path))
+    monkeypatch.setattr(w.files, "open_path", lambda path, *a, **k: opened.append(path))
     mime = section_mime(w.song, w.song.sections[0].id)
     assert mime.hasUrls() and drag_formats.section_id_from_mime(mime) == w.song.sections[0].id
     drop(w, mime)

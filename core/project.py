@@ -28,6 +28,9 @@ from core.song import ORIGINS, ROLES, Clip, Note, Section, Song, TempoChange, Ti
 FORMAT = "latent-studio-project"
 SCHEMA = 1
 EXTENSION = ".lstudio"
+# Limits that no real song reaches; beyond them a file is refused before it can stall the program.
+MAX_SECTIONS = 20_000  # 20,000 one-bar sections of 4/4 at 120 BPM last 11 hours
+MAX_FILE_BYTES = 512 * 1024 * 1024  # a project of a million notes is about 40 MB
 
 
 # ====================================================================== to dict
@@ -91,7 +94,10 @@ def _get(d: dict, key: str, kind, where: str, optional: bool = False):
         return None
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if float in kinds and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # an integer with hundreds of digits
+            raise _Bad(f"{where}: '{key}' is not a finite number") from None
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
         raise _Bad(f"{where}: '{key}' has the wrong type")
     if isinstance(value, float) and not math.isfinite(value):
@@ -111,7 +117,7 @@ def song_from_dict(d: dict) -> Song:
         raise
     except _Bad as exc:
         raise ProjectFileError(f"The project is damaged: {exc}.") from None
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
         raise ProjectFileError(f"The project is damaged: {exc}.", traceback.format_exc()) from None
 
 
@@ -201,7 +207,10 @@ def _song_from_dict(d) -> Song:
 
     sections = []
     warnings: list[str] = []
-    for i, s in enumerate(_list(d, "sections", "the song")):
+    raw_sections = _list(d, "sections", "the song")
+    if len(raw_sections) > MAX_SECTIONS:
+        raise _Bad(f"it has {len(raw_sections):,} sections, more than the {MAX_SECTIONS:,} a song can hold")
+    for i, s in enumerate(raw_sections):
         where = f"section {i + 1}"
         clip_id = _get(s, "clip_id", str, where, optional=True)
         if clip_id is not None and clip_id not in song.clips:
@@ -234,9 +243,15 @@ def _is_int(x) -> bool:
 
 
 def _num(x, where: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
         raise _Bad(f"{where} holds something that is not a number")
-    return float(x)
+    try:
+        value = float(x)
+    except OverflowError:  # an integer too large for a float
+        value = math.inf
+    if not math.isfinite(value):
+        raise _Bad(f"{where} holds a number that is not finite")
+    return value
 
 
 def _note(row, where: str) -> Note:
@@ -278,6 +293,10 @@ def read_project_document(path: str | os.PathLike) -> dict:
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > MAX_FILE_BYTES:
+                raise ProjectFileError(f'Cannot open project "{path}": it is {size / 1e6:,.0f} MB, more than '
+                                       f"a project can be ({MAX_FILE_BYTES / 1e6:,.0f} MB).")
             raw = f.read()
     except FileNotFoundError:
         raise ProjectFileError(f'Cannot open project "{path}": the file does not exist.') from None
@@ -285,6 +304,8 @@ def read_project_document(path: str | os.PathLike) -> dict:
         raise ProjectFileError(f'Cannot open project "{path}": it is a folder.') from None
     except OSError as exc:
         raise ProjectFileError(f'Cannot open project "{path}": {exc.strerror or exc}.') from None
+    except MemoryError:
+        raise ProjectFileError(f'Cannot open project "{path}": it is too large to read.') from None
     if not raw.strip():
         raise ProjectFileError(f'Cannot open project "{path}": the file is empty.')
     try:

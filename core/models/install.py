@@ -138,6 +138,8 @@ def read_all(token, cfg, source) -> dict:
         token.progress(i / len(names), f"checking weights ({i + 1} of {len(names)})")
         try:
             weights[name] = source.get(name)
+        except CheckpointError:
+            raise
         except Exception as exc:  # TF raises DataLossError and friends for damaged data files
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CheckpointError(f"{source.path}: the weights of {name} cannot be read (damaged file?): {first}",
@@ -212,7 +214,7 @@ def install_from_path(token, path: str, config: str | None = None, name: str | N
             step = Span(token, 0.0, 0.4)
             step.progress(0.0, f"extracting {os.path.basename(path)}")
             src = os.path.join(tmp, "extracted")
-            extract(path, src, token, progress=lambda done, total: step.progress(
+            extract(path, src, token, links=False, progress=lambda done, total: step.progress(
                 done / total if total else 1.0, f"extracting {os.path.basename(path)}: "
                 f"{done / 1e6:.1f} of {total / 1e6:.1f} MB"))
         token.progress(0.4, f"checking the checkpoint against config {config or '(from model.json)'}")

@@ -196,7 +196,12 @@ def embedded_models() -> list[ModelEntry]:
 
 def installed_models() -> list[ModelEntry]:
     """Installed models; folders whose name starts with a dot are unfinished installs and are left out."""
-    return [_entry_from_folder(f, "installed") for f in _folders(installed_dir(create=False))]
+    from core.models.install import restore_interrupted  # install imports this module
+
+    root = installed_dir(create=False)
+    if os.path.isdir(root):
+        restore_interrupted(root)  # a model moved aside by a replacing install that was killed
+    return [_entry_from_folder(f, "installed") for f in _folders(root)]
 
 
 def weights_bytes(config) -> int:

@@ -1,0 +1,59 @@
+"""Killed saves and full disks (benchmarks/bench_kill_save.py, a few runs of each).
+
+A child process writing a project, a MIDI or WAV export, a model install or an autosave in a loop
+is killed with SIGKILL at random moments: what the next start reads is always the old or the new
+version, whole. Every writer meeting a full disk (ENOSPC after a byte budget) keeps the previous
+file, leaves no temporary file and raises a UserError that says so.
+"""
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+
+import bench_kill_save as bench  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the kill runs fork a child to kill")
+
+
+@pytest.fixture(autouse=True)
+def data(tmp_path, monkeypatch):
+    monkeypatch.setenv("LATENT_STUDIO_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("LATENT_STUDIO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(bench, "NOTES", 2_000)  # smaller songs than the benchmark's 20,000 notes
+
+
+@pytest.mark.parametrize("target", bench.KILL_TARGETS)
+def test_killed_writer_leaves_old_or_new(target):
+    res = bench.kill_runs(target, kills=6, seed=7)
+    c = res["counts"]
+    assert c["old"] + c["new"] == 6, res
+    assert c["child ended by itself"] == 0, res  # every kill landed while it was still writing
+
+
+@pytest.mark.parametrize("target", bench.FULL_DISK_TARGETS)
+def test_full_disk_keeps_the_previous_file_and_says_so(target):
+    res = bench.full_disk_runs(target, budgets=5)
+    c = res["counts"]
+    assert c["told the user"] == 5, res  # budgets 0 .. 80% of one save all fail
+    assert c["previous file lost"] == 0 and c["temporary files left"] == 0, res
+    assert not res["problems"], res
+
+
+def test_the_checks_can_fail(tmp_path):
+    """A writer that writes in place (no temporary file) is caught losing the file."""
+    class InPlace(bench.ProjectTarget):
+        def write(self, version):
+            from core.project import project_bytes
+
+            with open(self.path, "wb") as f:
+                f.write(project_bytes(self.songs[version]))
+
+    bench.TARGETS["in-place"] = InPlace
+    try:
+        res = bench.full_disk_runs("in-place", budgets=3)
+    finally:
+        del bench.TARGETS["in-place"]
+    assert res["counts"]["previous file lost"] == 3 and res["counts"]["uncaught OSError"] == 3, res

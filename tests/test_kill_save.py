@@ -57,3 +57,26 @@ def test_the_checks_can_fail(tmp_path):
     finally:
         del bench.TARGETS["in-place"]
     assert res["counts"]["previous file lost"] == 3 and res["counts"]["uncaught OSError"] == 3, res
+
+
+def test_install_killed_between_its_renames_gets_the_old_model_back(tmp_path):
+    """The state a replacing install leaves when killed after moving the old model aside and before
+    placing the new one: the model list (what the next start reads) puts the old one back."""
+    from core.models import catalogue
+    from core.models.install import install_from_path
+    from core.jobs import JobToken
+
+    src = bench.tiny_model(str(tmp_path / "src"), seed=3)
+    installed = install_from_path(JobToken(), src, name="my-model.v2")
+    digest = bench.weights_digest(installed.path)
+    root = os.path.dirname(installed.path)
+    aside = tmp_path / "data" / "models" / ".install-my-model.v2-k3j9x0aa"
+    aside.mkdir()
+    os.rename(installed.path, aside / "old")
+    (aside / "model").mkdir()  # the new copy, never placed
+    assert [e.name for e in catalogue.installed_models()] == ["my-model.v2"]
+    assert bench.weights_digest(installed.path) == digest
+    # an install of another model also restores first, before clearing old temporary folders
+    os.rename(installed.path, aside / "old")
+    install_from_path(JobToken(), src, name="other")
+    assert sorted(n for n in os.listdir(root) if not n.startswith(".")) == ["my-model.v2", "other"]

@@ -47,15 +47,15 @@ def check_members(tar_path: str, members: list[tarfile.TarInfo], dest: str, link
                 raise CheckpointError(f"{tar_path}: refusing the archive: member {name!r} is a link")
         elif not (m.isfile() or m.isdir()):
             raise CheckpointError(f"{tar_path}: refusing the archive: member {name!r} is not a file or folder")
-        if m.size > MAX_BYTES:
-            raise CheckpointError(f"{tar_path}: refusing the archive: member {name!r} declares "
-                                  f"{m.size / 1e9:,.0f} GB, more than any model ({MAX_BYTES / 1e9:.0f} GB)")
 
 
 def list_members(tar_path: str, tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
     """The archive's members, read one header at a time so that a flood of them is refused early."""
     members = []
     while (m := tar.next()) is not None:
+        if m.size > MAX_BYTES:  # said at once: the data behind such a header is rarely all there
+            raise CheckpointError(f"{tar_path}: refusing the archive: member {m.name!r} declares "
+                                  f"{m.size / 1e9:,.0f} GB, more than any model ({MAX_BYTES / 1e9:.0f} GB)")
         members.append(m)
         if len(members) > MAX_MEMBERS:
             raise CheckpointError(f"{tar_path}: refusing the archive: it holds more than {MAX_MEMBERS:,} "

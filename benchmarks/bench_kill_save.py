@@ -29,7 +29,6 @@ import builtins
 import collections
 import contextlib
 import errno
-import json
 import random
 import shutil
 import signal

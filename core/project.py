@@ -23,14 +23,15 @@ import traceback
 
 from core.atomic_write import atomic_write_bytes
 from core.errors import ProjectFileError
-from core.song import ORIGINS, ROLES, Clip, Note, Section, Song, TempoChange, TimeSignature, Track, sort_notes
+from core.song import (ORIGINS, ROLES, Clip, Note, Section, Song, TempoChange, TimeSignature, Track, new_id,
+                       sort_notes)
 
 FORMAT = "latent-studio-project"
 SCHEMA = 1
 EXTENSION = ".lstudio"
 # Limits that no real song reaches; beyond them a file is refused before it can stall the program.
 MAX_SECTIONS = 20_000  # 20,000 one-bar sections of 4/4 at 120 BPM last 11 hours
-MAX_FILE_BYTES = 512 * 1024 * 1024  # a project of a million notes is about 40 MB
+MAX_FILE_BYTES = 128 * 1024 * 1024  # a project of a million notes is about 45 MB and takes ~0.5 GB loaded
 
 
 # ====================================================================== to dict
@@ -210,6 +211,7 @@ def _song_from_dict(d) -> Song:
     raw_sections = _list(d, "sections", "the song")
     if len(raw_sections) > MAX_SECTIONS:
         raise _Bad(f"it has {len(raw_sections):,} sections, more than the {MAX_SECTIONS:,} a song can hold")
+    section_ids = set()
     for i, s in enumerate(raw_sections):
         where = f"section {i + 1}"
         clip_id = _get(s, "clip_id", str, where, optional=True)
@@ -223,8 +225,12 @@ def _song_from_dict(d) -> Song:
         start, length = _get(s, "start", float, where), _get(s, "length", float, where)
         if start < 0 or length < 0:
             raise _Bad(f"{where} has a negative start or length")
-        sections.append(Section(_get(s, "label", str, where), clip_id, start, length,
-                                id=_get(s, "id", str, where)))
+        label, sid = _get(s, "label", str, where), _get(s, "id", str, where)
+        if sid in section_ids:  # two sections with one id would edit each other: the second gets its own
+            warnings.append(f"{where} ('{label}') repeated the id of another section; it has a new one")
+            sid = new_id("sec")
+        section_ids.add(sid)
+        sections.append(Section(label, clip_id, start, length, id=sid))
     song.sections = sorted(sections, key=lambda s: s.start)
     loop = _get(d, "loop", list, "the song", optional=True)
     if loop is not None:

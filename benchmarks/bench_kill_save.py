@@ -398,8 +398,11 @@ def kill_runs(name: str, kills: int, seed: int, slow: bool = True) -> dict:
             counts[found] += 1
             if found not in ("old", "new"):
                 problems.append(f"kill {k}: {found}")
-            for p in left:  # the next kill starts from a clean folder, as after a restart
-                shutil.rmtree(p, ignore_errors=True) if os.path.isdir(p) else os.unlink(p)
+            for p in left:  # the next kill starts from a clean folder (reading may have cleared some)
+                if os.path.isdir(p):
+                    shutil.rmtree(p, ignore_errors=True)
+                elif os.path.exists(p):
+                    os.unlink(p)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return {"target": name, "kills": kills, "one_save_s": one_save, "counts": counts, "problems": problems}

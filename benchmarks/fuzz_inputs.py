@@ -656,10 +656,12 @@ def finish_child(pid: int, fd: int, work: str, index: int, killed: bool) -> dict
             break
         chunks.append(block)
     os.close(fd)
-    _, status = os.waitpid(pid, 0)
+    _, status, usage = os.wait4(pid, 0)
     shutil.rmtree(work, ignore_errors=True)
     text = b"".join(chunks).decode(errors="replace").strip()
     last = json.loads(text.splitlines()[-1]) if text else {"index": index}
+    # what the whole child cost, making the input included (ru_maxrss is in KB on Linux)
+    last["cpu_s"], last["max_rss_mb"] = usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
     if last.get("outcome", "started") != "started":
         return last
     if killed:
@@ -680,6 +682,7 @@ def fuzz(n: int, seed: int, jobs: int = 2, start: int = 0, quiet: bool = False) 
     by_kind = collections.Counter()
     uncaught = collections.Counter()
     failures = []
+    costliest = {"cpu_s": (0.0, None), "max_rss_mb": (0.0, None)}
     running = {}
     next_index = start
     t0 = time.monotonic()
@@ -701,6 +704,9 @@ def fuzz(n: int, seed: int, jobs: int = 2, start: int = 0, quiet: bool = False) 
                 del running[fd]
                 res = finish_child(pid, fd, work, index, killed)
                 counts[res["outcome"]] += 1
+                for key, (worst, _) in costliest.items():
+                    if res.get(key, 0.0) > worst:
+                        costliest[key] = (res[key], f"input {res['index']}: {res.get('label', '?')}")
                 by_kind[res.get("kind", "?")] += 1
                 if res["outcome"] == "uncaught":
                     uncaught[res.get("type", "?")] += 1
@@ -715,7 +721,7 @@ def fuzz(n: int, seed: int, jobs: int = 2, start: int = 0, quiet: bool = False) 
             os.waitpid(pid, 0)
         shutil.rmtree(scratch, ignore_errors=True)
     return {"inputs": n, "seconds": time.monotonic() - t0, "counts": counts, "by_kind": by_kind,
-            "uncaught": uncaught, "failures": failures}
+            "uncaught": uncaught, "failures": failures, "costliest": costliest}
 
 
 def report(result: dict, seed: int) -> str:
@@ -730,6 +736,9 @@ def report(result: dict, seed: int) -> str:
              f"  over time (> {CPU_SECONDS} s CPU): {c['time']}",
              f"  over memory (> {MEMORY_MARGIN >> 30} GiB more address space): {c['memory']}",
              f"  unsafe installs (wrote outside, or left a partial model): {c['broken']}"]
+    cpu, rss = result["costliest"]["cpu_s"], result["costliest"]["max_rss_mb"]
+    lines.append(f"  most CPU in one child (making the input included): {cpu[0]:.1f} s ({cpu[1]})")
+    lines.append(f"  most memory in one child (peak RSS): {rss[0]:.0f} MB ({rss[1]})")
     return "\n".join(lines)
 
 

@@ -13,6 +13,9 @@ at its next start and checks that it is whole and equal to one of the two versio
 them (a slow disk), so that many kills land in the middle of writing rather than while the
 data is being prepared; the count of kills that left a temporary file shows how many did.
 
+With --tmpfs DIR (root only) the same writers also meet a real full disk: a 64 MB tmpfs mounted
+at DIR is filled with a preallocated file until only part of one save's size is free.
+
 Full disk. Each writer (project save, MIDI and WAV export, autosave, a training checkpoint, a
 model install) is run with every write failing with ENOSPC once a byte budget is spent, for
 budgets spread over the size of what it writes; each time the previous file must be intact, no
@@ -452,6 +455,75 @@ def full_disk_runs(name: str, budgets: int) -> dict:
     return {"target": name, "budgets": budgets, "bytes": size, "counts": counts, "problems": problems}
 
 
+def real_full_disk_runs(name: str, fills: int, mount_point: str, size_mb: int = 64) -> dict | None:
+    """Like full_disk_runs, with a real full disk: a tmpfs of `size_mb` MB (root only), filled up
+    until only a part of one save's bytes is free. None when the tmpfs cannot be mounted."""
+    import subprocess
+
+    os.makedirs(mount_point, exist_ok=True)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", mount_point],
+                      capture_output=True).returncode != 0:
+        return None
+    counts = collections.Counter()
+    problems = []
+    size = 0
+    try:
+        work = os.path.join(mount_point, name)
+        os.makedirs(work)
+        target = TARGETS[name](work)
+        target.write(0)
+        unlimited = [1 << 62]
+        with intercepted_writes(unlimited):
+            target.write(1)
+        size = (1 << 62) - unlimited[0]
+        target.write(0)
+        filler = os.path.join(mount_point, "filler")
+        for i in range(fills):
+            st = os.statvfs(mount_point)
+            leave = int(size * i / fills)
+            with open(filler, "wb") as f:
+                try:
+                    os.posix_fallocate(f.fileno(), 0, max(st.f_bavail * st.f_frsize - leave, 1))
+                except OSError:
+                    pass  # as full as it gets
+            try:
+                target.write(1)
+                outcome = "wrote it (the space sufficed)"
+            except UserError as exc:
+                outcome = "told the user" if "space" in str(exc) else "unclear message"
+                if outcome == "unclear message":
+                    problems.append(f"{leave} bytes free: {str(exc)[:200]}")
+            except Exception as exc:  # noqa: BLE001 - what is being counted
+                outcome = f"uncaught {type(exc).__name__}"
+                problems.append(f"{leave} bytes free: {type(exc).__name__}: {exc}"[:300])
+            counts[outcome] += 1
+            os.unlink(filler)
+            if not outcome.startswith("wrote"):
+                after = _which(target)
+                if after != "old":
+                    counts["previous file lost"] += 1
+                    problems.append(f"{leave} bytes free: the previous file is {after}")
+                if target.leftovers():
+                    counts["temporary files left"] += 1
+                    problems.append(f"{leave} bytes free: left {target.leftovers()}")
+            target.write(0)
+    finally:
+        subprocess.run(["umount", "-l", mount_point], capture_output=True)
+    return {"target": name, "budgets": fills, "bytes": size, "counts": counts, "problems": problems}
+
+
+def _print_full_disk(res: dict) -> int:
+    c = res["counts"]
+    failures = sum(v for k, v in c.items() if k.startswith("uncaught") or k == "unclear message") \
+        + c["previous file lost"] + c["temporary files left"]
+    print(f"  {res['target']:10s} ({res['bytes'] / 1e6:.2f} MB per save): runs {res['budgets']}, user told "
+          f"{c['told the user']}, previous file lost {c['previous file lost']}, temporary files left "
+          f"{c['temporary files left']}, other errors {failures - c['previous file lost'] - c['temporary files left']}")
+    for p in res["problems"][:5]:
+        print("     ", p)
+    return failures
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--kills", type=int, default=200)
@@ -459,11 +531,12 @@ def main(argv=None) -> int:
     parser.add_argument("--targets", default=",".join(KILL_TARGETS))
     parser.add_argument("--full-disk", type=int, default=12, help="ENOSPC budgets per writer (0: skip)")
     parser.add_argument("--real-speed", action="store_true", help="do not slow the child's writes down")
+    parser.add_argument("--tmpfs", metavar="DIR", help="also fill a real tmpfs mounted at DIR (root only)")
     args = parser.parse_args(argv)
     bad = 0
     print(f"kills: SIGKILL after a random delay, {args.kills} per target, seed {args.seed}, "
           f"{'real-speed' if args.real_speed else 'slow-disk'} writes")
-    for name in args.targets.split(","):
+    for name in args.targets.split(",") if args.kills else ():
         res = kill_runs(name, args.kills, args.seed, slow=not args.real_speed)
         c = res["counts"]
         lost = res["kills"] - c["old"] - c["new"]
@@ -476,16 +549,16 @@ def main(argv=None) -> int:
     if args.full_disk:
         print(f"full disk: ENOSPC after a byte budget, {args.full_disk} budgets per writer")
         for name in FULL_DISK_TARGETS:
-            res = full_disk_runs(name, args.full_disk)
-            c = res["counts"]
-            failures = sum(v for k, v in c.items() if k.startswith("uncaught") or k == "unclear message") \
-                + c["previous file lost"] + c["temporary files left"]
-            bad += failures
-            print(f"  {name:10s} ({res['bytes'] / 1e6:.2f} MB per save): runs {res['budgets']}, user told "
-                  f"{c['told the user']}, previous file lost {c['previous file lost']}, temporary files left "
-                  f"{c['temporary files left']}, other errors {failures - c['previous file lost'] - c['temporary files left']}")
-            for p in res["problems"][:5]:
-                print("     ", p)
+            bad += _print_full_disk(full_disk_runs(name, args.full_disk))
+    if args.tmpfs:
+        print(f"really full disk: a 64 MB tmpfs at {args.tmpfs} filled up to a part of one save, "
+              f"{args.full_disk or 12} fills per writer")
+        for name in FULL_DISK_TARGETS:
+            res = real_full_disk_runs(name, args.full_disk or 12, args.tmpfs)
+            if res is None:
+                print("  (cannot mount a tmpfs here: needs root)")
+                break
+            bad += _print_full_disk(res)
     return 1 if bad else 0
 
 

@@ -18,7 +18,7 @@ CHUNK = 1 << 20
 # Magenta's archives hold a handful of files and under 3 GB; anything far beyond is refused
 # before a byte is written (a header can declare any size, and headers alone can fill memory).
 MAX_MEMBERS = 10_000
-MAX_BYTES = 16 * 1024 ** 3
+MAX_BYTES = 16 * 10 ** 9
 
 
 def _inside(root: str, path: str) -> bool:

@@ -27,8 +27,9 @@ a bad state); and the limits are per input, which is what the counts claim. CPU 
 than wall time decides "over time" because the machines this runs on are shared and busy.
 
 Outcomes: ok (loaded), clean (a core.errors.UserError subclass), uncaught (any other exception,
-by type), over time, over memory, and broken (the installer wrote outside its target folder or
-left a partial install behind). Exit status 1 when any of the last four is not zero.
+by type), over time, over memory, and broken: a MIDI file or project that loaded into a song
+which cannot be saved as a project and read back unchanged, or an install that wrote outside its
+target folder or left a partial model behind. Exit status 1 when any of the last four is not zero.
 """
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ from core.models.install import install_from_path  # noqa: E402
 from core.musicvae.checkpoint import load_weights, random_weights, save_model  # noqa: E402
 from core.musicvae.code_prior import CodePrior  # noqa: E402
 from core.musicvae.configs import CONFIGS  # noqa: E402
-from core.project import load_project, project_bytes, song_to_dict  # noqa: E402
+from core.project import load_project, project_bytes, song_from_dict, song_to_dict  # noqa: E402
 from core.jobs import JobToken  # noqa: E402
 
 CPU_SECONDS = 10
@@ -326,11 +327,7 @@ def project_input(rng: random.Random, work: str):
     with open(path, "wb") as f:
         f.write(data)
 
-    def run():
-        song = load_project(path)
-        project_bytes(song)  # what was loaded can be saved again
-        return song
-    return f"project {label}", run
+    return f"project {label}", lambda: load_project(path)
 
 
 # ====================================================================== models
@@ -526,6 +523,13 @@ def archive_input(rng: random.Random, work: str):
     return f"archive {label}", lambda: install_from_path(JobToken(), path, name="fuzzed")
 
 
+def verify_song(song) -> None:
+    """What a loaded song must allow: being saved as a project and read back unchanged."""
+    again = song_from_dict(json.loads(project_bytes(song)))
+    if again.snapshot() != song.snapshot():
+        raise AssertionError("the song changes when saved and read back")
+
+
 def check_install(work: str, error: BaseException | None) -> str | None:
     """Why the installer's result is unsafe, or None: nothing outside data/models, and there either a
     complete model (on success) or nothing at all (on failure)."""
@@ -577,7 +581,7 @@ def run_one(seed: int, index: int, work: str, announce=None, limit=None) -> dict
         limit()  # the limits count from here: making the input is not the loader's cost
     error = None
     try:
-        call()
+        loaded = call()
         out["outcome"] = "ok"
     except UserError as exc:
         error = exc
@@ -591,6 +595,12 @@ def run_one(seed: int, index: int, work: str, announce=None, limit=None) -> dict
         error = exc
         out["outcome"], out["type"] = "uncaught", type(exc).__name__
         out["message"], out["trace"] = str(exc)[:300], traceback.format_exc()[-3000:]
+    if kind in ("midi", "project") and out["outcome"] == "ok":
+        try:
+            verify_song(loaded)
+        except Exception as exc:  # noqa: BLE001 - the loader accepted something it should not have
+            out["outcome"], out["type"] = "broken", "song"
+            out["message"], out["trace"] = f"{type(exc).__name__}: {exc}"[:300], traceback.format_exc()[-3000:]
     if kind == "archive" and out["outcome"] in ("ok", "clean"):
         why = check_install(work, error)
         if why:
@@ -735,7 +745,8 @@ def report(result: dict, seed: int) -> str:
                 if result["uncaught"] else ""),
              f"  over time (> {CPU_SECONDS} s CPU): {c['time']}",
              f"  over memory (> {MEMORY_MARGIN >> 30} GiB more address space): {c['memory']}",
-             f"  unsafe installs (wrote outside, or left a partial model): {c['broken']}"]
+             f"  broken results (a loaded song that cannot be saved and read back; an install that "
+             f"wrote outside its folder or left a partial model): {c['broken']}"]
     cpu, rss = result["costliest"]["cpu_s"], result["costliest"]["max_rss_mb"]
     lines.append(f"  most CPU in one child (making the input included): {cpu[0]:.1f} s ({cpu[1]})")
     lines.append(f"  most memory in one child (peak RSS): {rss[0]:.0f} MB ({rss[1]})")

@@ -2,7 +2,8 @@
 archives, each read in a forked child with CPU and memory limits (benchmarks/fuzz_inputs.py).
 
 Every input must give a loaded file or a clean UserError: no other exception, no input over its
-time or memory limit, no install that writes outside its folder or leaves half a model behind.
+time or memory limit, no loaded song that cannot be saved and read back, no install that writes
+outside its folder or leaves half a model behind.
 """
 import os
 import sys
@@ -36,15 +37,25 @@ def _maker(call):
     return lambda rng, work: ("planted", call)
 
 
+def _unsavable_song():
+    from core.song import Song, TempoChange
+
+    song = Song(title="planted")
+    song.tempos = [TempoChange(0.0, float("nan"))]
+    return song
+
+
 @pytest.mark.parametrize("call, outcome, kind", [
     (lambda: {}["missing"], "uncaught", "KeyError"),
     (lambda: next(x for x in iter(int, 1) if x), "time", None),  # spins for ever
     (lambda: np.ones(6 << 30, np.uint8), "memory", None),  # 6 GB, over the 2 GB margin
+    (_unsavable_song, "broken", None),  # a "loaded" song whose tempo is NaN
 ])
 def test_the_harness_counts_what_it_claims(monkeypatch, call, outcome, kind):
     """A loader that raises, spins or blows its memory is counted as such (the suite can fail)."""
     monkeypatch.setattr(fuzz_inputs, "CPU_SECONDS", 1)
     monkeypatch.setattr(fuzz_inputs, "MAKERS", {k: _maker(call) for k in fuzz_inputs.MAKERS})
+    monkeypatch.setattr(fuzz_inputs, "pick_kind", lambda rng: "midi")
     result = fuzz_inputs.fuzz(1, seed=1, jobs=1, quiet=True)
     assert result["counts"][outcome] == 1, result
     if kind:

@@ -161,17 +161,22 @@ def damage_bytes(data: bytes, other: bytes, rng: random.Random) -> tuple[str, by
 
 # ====================================================================== MIDI
 def hostile_midi(rng: random.Random) -> tuple[str, bytes]:
-    what = rng.choice(["tempo_storm", "meter_storm", "hanging_notes", "running_status", "huge_length",
+    what = rng.choice(["tempo_storm", "meter_storm", "tempo_meter_storm", "hanging_notes", "running_status", "huge_length",
                        "many_tracks", "sysex", "division", "huge_delta", "zero_tracks"])
     tpb = rng.choice([1, 96, 480, 0x7FFF])
-    if what in ("tempo_storm", "meter_storm"):
+    if what in ("tempo_storm", "meter_storm", "tempo_meter_storm"):
         count = rng.choice([100, 1000, 2000, 10_000])
+        wild = rng.random() < 0.25  # any value at all; otherwise values a real file could hold, so it loads
         ev = bytearray()
-        for i in range(count):
-            if what == "tempo_storm":
-                ev += _vlq(1) + b"\xff\x51\x03" + rng.randrange(1, 1 << 24).to_bytes(3, "big")
-            else:
-                ev += _vlq(1) + b"\xff\x58\x04" + bytes([rng.randrange(0, 256), rng.randrange(0, 8), 24, 8])
+        for i in range(count):  # one change every tick (both kinds: the file of issue 20)
+            if what != "meter_storm":
+                us = rng.randrange(1, 1 << 24) if wild else rng.randrange(60_100, 2_000_000)
+                ev += _vlq(1) + b"\xff\x51\x03" + us.to_bytes(3, "big")
+            if what != "tempo_storm":
+                num, den = (rng.randrange(0, 256), rng.randrange(0, 8)) if wild else (rng.randrange(1, 16),
+                                                                                   rng.randrange(0, 5))
+                ev += _vlq(0 if what == "tempo_meter_storm" else 1) + b"\xff\x58\x04" + bytes([num, den, 24, 8])
+        what += " wild" if wild else ""
         ev += _vlq(0) + b"\x90\x3c\x40" + _vlq(tpb) + b"\x80\x3c\x00" + b"\x00\xff\x2f\x00"
         return f"{what} x{count}", _header(0, 1, tpb) + _chunk(b"MTrk", bytes(ev))
     if what == "hanging_notes":

@@ -80,3 +80,17 @@ def test_install_killed_between_its_renames_gets_the_old_model_back(tmp_path):
     os.rename(installed.path, aside / "old")
     install_from_path(JobToken(), src, name="other")
     assert sorted(n for n in os.listdir(root) if not n.startswith(".")) == ["my-model.v2", "other"]
+
+
+def test_checkpoint_cut_off_by_a_kill_is_cleared_by_the_next_one(tmp_path):
+    from core.musicvae.training import checkpoint_dirs
+
+    target = bench.CheckpointTarget(str(tmp_path))
+    target.write(0)
+    cut = os.path.join(target.out, "checkpoints", "step-0000150.partial")
+    os.makedirs(cut)
+    open(os.path.join(cut, "weights.npz"), "wb").write(b"half")
+    assert [s for s, _ in checkpoint_dirs(target.out)] == [100]  # not counted as a checkpoint
+    target.write(1)
+    assert [s for s, _ in checkpoint_dirs(target.out)] == [200]
+    assert not os.path.exists(cut)

@@ -399,6 +399,10 @@ def save_checkpoint(trainer: Trainer, out_dir: str, step: int, state: dict, keep
     folder = final
     for _, old in checkpoint_dirs(out_dir)[:-keep] if keep > 0 else []:
         shutil.rmtree(old, ignore_errors=True)
+    root = os.path.join(out_dir, CHECKPOINTS)
+    for name in os.listdir(root):  # checkpoints cut off by a killed run: a whole model's size each
+        if name.startswith("step-") and name.endswith(".partial"):
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
     return folder
 
 

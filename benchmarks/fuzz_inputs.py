@@ -43,6 +43,7 @@ import collections
 import io
 import json
 import random
+import re
 import resource
 import select
 import shutil
@@ -559,6 +560,8 @@ def check_install(work: str, error: BaseException | None) -> str | None:
 
 
 # ====================================================================== running
+# "the data is damaged (KeyError: ...)": core.midi_io's catch-all names the exception it caught
+MASKED = re.compile(r"damaged \((\w+(?:Error|Exception|Warning)\w*):")
 MAKERS = {"midi": midi_input, "project": project_input, "model": model_input, "archive": archive_input}
 
 
@@ -696,6 +699,7 @@ def fuzz(n: int, seed: int, jobs: int = 2, start: int = 0, quiet: bool = False) 
     counts = collections.Counter()
     by_kind = collections.Counter()
     uncaught = collections.Counter()
+    masked = collections.Counter()  # clean errors that a loader's catch-all made out of another exception
     failures = []
     costliest = {"cpu_s": (0.0, None), "max_rss_mb": (0.0, None)}
     running = {}
@@ -725,6 +729,10 @@ def fuzz(n: int, seed: int, jobs: int = 2, start: int = 0, quiet: bool = False) 
                 by_kind[res.get("kind", "?")] += 1
                 if res["outcome"] == "uncaught":
                     uncaught[res.get("type", "?")] += 1
+                if res["outcome"] == "clean":
+                    m = MASKED.search(res.get("message", ""))
+                    if m:
+                        masked[f"{res.get('kind')} {m.group(1)}"] += 1
                 if res["outcome"] in ("uncaught", "time", "memory", "broken"):
                     failures.append(res)
                     if not quiet:
@@ -736,7 +744,7 @@ def fuzz(n: int, seed: int, jobs: int = 2, start: int = 0, quiet: bool = False) 
             os.waitpid(pid, 0)
         shutil.rmtree(scratch, ignore_errors=True)
     return {"inputs": n, "seconds": time.monotonic() - t0, "counts": counts, "by_kind": by_kind,
-            "uncaught": uncaught, "failures": failures, "costliest": costliest}
+            "uncaught": uncaught, "failures": failures, "costliest": costliest, "masked": masked}
 
 
 def report(result: dict, seed: int) -> str:
@@ -752,6 +760,9 @@ def report(result: dict, seed: int) -> str:
              f"  over memory (> {MEMORY_MARGIN >> 30} GiB more address space): {c['memory']}",
              f"  broken results (a loaded song that cannot be saved and read back; an install that "
              f"wrote outside its folder or left a partial model): {c['broken']}"]
+    if result["masked"]:
+        lines.append("  of the clean errors, made by a catch-all from: "
+                     + ", ".join(f"{t} {k}" for t, k in result["masked"].most_common()))
     cpu, rss = result["costliest"]["cpu_s"], result["costliest"]["max_rss_mb"]
     lines.append(f"  most CPU in one child (making the input included): {cpu[0]:.1f} s ({cpu[1]})")
     lines.append(f"  most memory in one child (peak RSS): {rss[0]:.0f} MB ({rss[1]})")

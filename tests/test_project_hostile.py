@@ -61,7 +61,8 @@ def test_deep_nesting_is_refused(tmp_path):
 def test_repeated_section_ids_are_repaired_with_a_warning(tmp_path):
     doc = song_to_dict(rich_song())
     doc["sections"][1]["id"] = doc["sections"][0]["id"]
-    song = load_project(write(tmp_path, doc))
+    warnings = []
+    song = load_project(write(tmp_path, doc), warnings)
     ids = [s.id for s in song.sections]
     assert len(ids) == len(set(ids)) == len(doc["sections"])
-    assert any("repeated the id" in w for w in song.load_warnings)
+    assert any("repeated the id" in w for w in warnings)

@@ -19,10 +19,9 @@ import os
 import sys
 import time
 
+from core import song_files
 from core.errors import MidiFileError, UserError
 
-MIDI_SUFFIXES = (".mid", ".midi")
-PROJECT_SUFFIX = ".lstudio"
 
 
 def register(subparsers) -> None:
@@ -87,13 +86,14 @@ def midi_paths(items) -> list[str]:
             for root, dirs, files in os.walk(path):
                 dirs.sort()
                 found.extend(os.path.join(root, f) for f in sorted(files)
-                             if f.lower().endswith(MIDI_SUFFIXES + (PROJECT_SUFFIX,)))
+                             if song_files.MIDI.matches(f) or song_files.PROJECT.matches(f))
         elif os.path.isfile(path):
             found.append(path)
         else:
             raise UserError(f"--clips {item}: no such file or folder")
     if not found:
-        raise UserError(f"no MIDI files (.mid, .midi) or projects (.lstudio) in {', '.join(items)}")
+        raise UserError(f"no MIDI files ({', '.join(song_files.MIDI.extensions)}) or projects "
+                        f"({song_files.PROJECT.suffix}) in {', '.join(items)}")
     return found
 
 
@@ -108,7 +108,7 @@ def read_clips(paths, label: str = "") -> tuple[list, list, list[tuple[str, str]
     clips, songs, bad = [], [], []
     for path in paths:
         name = os.path.basename(path)
-        if path.lower().endswith(PROJECT_SUFFIX):
+        if song_files.PROJECT.matches(path):
             from core.project import load_project
 
             try:

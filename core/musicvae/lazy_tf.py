@@ -16,7 +16,12 @@ class _LazyModule:
 
     def __getattr__(self, attr):
         if self._module is None:
-            self._module = importlib.import_module(self._name)
+            if self._name == "tensorflow":  # without its start-up chatter on stderr
+                from core.tf_setup import import_tensorflow
+
+                self._module = import_tensorflow()
+            else:
+                self._module = importlib.import_module(self._name)
         return getattr(self._module, attr)
 
     @property

@@ -36,4 +36,9 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    import multiprocessing
+
+    # The models run in a child process (core/model_host.py); in the bundle that child is this
+    # same program, which must hand over to multiprocessing here instead of opening a window.
+    multiprocessing.freeze_support()
     sys.exit(main())

@@ -11,6 +11,10 @@ without a GPU. They alarm a user and say nothing useful, so unless debugging is 
   filtered out of file descriptor 2 while the import runs; any other output passes through;
 - TensorFlow's and absl's Python loggers only show errors.
 
+It also skips what `import tensorflow` does eagerly for Keras (importing keras.src.optimizers,
+which pulls in all of Keras and matplotlib: about a second on a 2-core laptop, with the GIL held
+much of it). Latent Studio does not use Keras; `tf.keras` still loads on first use.
+
 `import_tensorflow()` is the one place the model code imports TensorFlow (core.musicvae.lazy_tf
 calls it). No Qt here; nothing is printed unless `configure(announce=True)` asked for the
 device line.
@@ -112,6 +116,24 @@ def quiet_python_loggers() -> None:
         pass
 
 
+# What tensorflow/__init__.py imports eagerly "so that Keras registers its optimizers"; a None
+# entry in sys.modules makes that import fail at once (TensorFlow catches the ImportError).
+KERAS_EAGER = ("keras.src.optimizers", "tf_keras.src.optimizers")
+
+
+@contextlib.contextmanager
+def keras_not_loaded_eagerly():
+    blocked = [name for name in KERAS_EAGER if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None
+    try:
+        yield
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
+
+
 def import_tensorflow():
     """TensorFlow, imported without its start-up chatter (see the module docstring)."""
     if _state.get("imported"):
@@ -120,10 +142,11 @@ def import_tensorflow():
         if "tensorflow" in sys.modules:
             import tensorflow as tf
         elif debug_enabled():
-            import tensorflow as tf
+            with keras_not_loaded_eagerly():
+                import tensorflow as tf
         else:
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-            with native_log_filtered():
+            with native_log_filtered(), keras_not_loaded_eagerly():
                 import tensorflow as tf
             quiet_python_loggers()
         _state["imported"] = True

@@ -125,6 +125,9 @@ def serve(conn, nice: int = 0) -> None:
             elif op == "run":
                 _, _, name, load_args, fn, args, kwargs = msg
                 result = fn(token, ensure(token, name, load_args), *args, **kwargs)
+            elif op == "call":
+                _, _, fn, args, kwargs = msg
+                result = fn(token, *args, **kwargs)
             elif op == "drop":
                 for name in msg[2] if msg[2] is not None else list(models):
                     models.pop(name, None)
@@ -203,6 +206,11 @@ class ModelHost:
     def run(self, token, model: RemoteModel, fn, *args, **kwargs):
         """fn(token, <the real model>, *args, **kwargs) in the process; its result."""
         return self._call(token, "run", model.name, model.load_args, fn, args, kwargs)
+
+    def call(self, token, fn, *args, **kwargs):
+        """fn(token, *args, **kwargs) in the process, for model work without a loaded model
+        (installing a checkpoint reads it with TensorFlow); its result."""
+        return self._call(token, "call", fn, args, kwargs)
 
     def drop(self, names: list[str] | None = None) -> None:
         """Forget loaded models (all when names is None); nothing to do when the process is not running."""

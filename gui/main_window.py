@@ -385,6 +385,8 @@ class MainWindow(QMainWindow):
         self.models_menu = bar.addMenu("&Models")
         self._add_actions(self.models_menu, [self.act_generate, self.act_import_map, None,
                                              self.act_force_cpu])
+        from gui.model_catalogue import add_catalogue_action  # noqa: PLC0415 - issue 16.11
+        add_catalogue_action(self, self.models_menu)
 
         self.help_menu = bar.addMenu("&Help")
         self.help_menu.addAction(self.act_shortcuts)

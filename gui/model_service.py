@@ -261,6 +261,16 @@ class ModelService(QObject):
 
         self.with_model(name, submit, on_fail=on_finish)
 
+    def submit(self, fn: Callable, *args, on_done: Callable | None = None, description: str = "",
+               **kwargs) -> Job:
+        """Run fn(token, *args) as a job that needs no loaded model but may use TensorFlow
+        (installing a checkpoint): in the model process when models run there. on_error and
+        on_cancel pass on to the JobRunner; returns the Job (its token cancels it)."""
+        host = self._host()
+        if host is None:
+            return self.runner.submit(fn, *args, on_done=on_done, description=description, **kwargs)
+        return self.runner.submit(host.call, fn, *args, on_done=on_done, description=description, **kwargs)
+
     def attributes(self, name: str, then: Callable[[dict], None], on_finish: Callable | None = None,
                    samples: int | None = None) -> None:
         """then(vectors) once the model's attribute vectors are known (computed or from the cache)."""

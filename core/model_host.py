@@ -66,8 +66,12 @@ def _describe(exc: BaseException) -> tuple[BaseException | None, str]:
         return None, text
 
 
-def serve(conn, nice: int = 0) -> None:
-    """The model process: load models and run jobs as the parent asks, one at a time."""
+def serve(conn, nice: int = 0, announce: bool = False) -> None:
+    """The model process: load models and run jobs as the parent asks, one at a time.
+    announce: say on stderr which device it uses once TensorFlow is imported (core.tf_setup)."""
+    from core import tf_setup
+
+    tf_setup.configure(announce=announce)
     if nice:
         try:
             os.nice(nice)  # the window's process keeps the upper hand for the CPU
@@ -174,7 +178,10 @@ class ModelHost:
         self._stop_locked()
         ctx = multiprocessing.get_context("spawn")  # never fork a process that runs Qt threads
         parent, child = ctx.Pipe()
-        process = ctx.Process(target=serve, args=(child, self.nice), name="latent-studio-models",
+        from core import tf_setup
+
+        process = ctx.Process(target=serve, args=(child, self.nice, tf_setup.announcing()),
+                              name="latent-studio-models",
                               daemon=True)
         process.start()
         child.close()

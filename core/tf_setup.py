@@ -58,6 +58,11 @@ def configure(debug: bool | None = None, announce: bool = False) -> None:
     _state["announce"] = announce
 
 
+def announcing() -> bool:
+    """Whether configure() asked for the device line (a model process is told the same)."""
+    return bool(_state["announce"])
+
+
 @contextlib.contextmanager
 def native_log_filtered(pattern=NATIVE_LOG_LINE):
     """While the block runs, lines written to file descriptor 2 that match `pattern` are dropped;

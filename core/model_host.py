@@ -24,12 +24,17 @@ import multiprocessing
 import os
 import queue
 import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 
 from core.errors import JobCancelled, UserError
 
 POLL_S = 0.05  # how often a waiting call looks at its token for a cancel
+# A job checks its token at least every quarter second (core/generation.py decodes in chunks),
+# but importing TensorFlow or reading weights cannot stop half-way: a cancel not answered within
+# this long ends the process instead (the next job starts a fresh one).
+CANCEL_GRACE_S = 1.0
 
 
 class ModelProcessError(UserError):
@@ -129,6 +134,12 @@ def serve(conn, nice: int = 0, announce: bool = False) -> None:
             elif op == "run":
                 _, _, name, load_args, fn, args, kwargs = msg
                 result = fn(token, ensure(token, name, load_args), *args, **kwargs)
+            elif op == "warm":  # import what every load needs while the window is being built
+                from core.musicvae import model as _model  # noqa: F401
+                from core.tf_setup import import_tensorflow
+
+                import_tensorflow()
+                result = None
             elif op == "call":
                 _, _, fn, args, kwargs = msg
                 result = fn(token, *args, **kwargs)
@@ -167,10 +178,17 @@ class ModelHost:
     def running(self) -> bool:
         return self._process is not None and self._process.is_alive()
 
-    def start(self) -> None:
-        """Start the process now (it imports nothing heavy until the first load)."""
+    def start(self, warm: bool = False) -> None:
+        """Start the process now. warm: have it import TensorFlow and the model code straight
+        away (the app does this before it builds the window, so the import runs alongside);
+        a load asked for meanwhile waits its turn behind it."""
         with self._lock:
             self._start_locked()
+            if warm:
+                try:
+                    self._conn.send(("warm", 0))  # its answer (job 0) is skipped by _call
+                except (OSError, ValueError):
+                    pass
 
     def _start_locked(self) -> None:
         if self.running:
@@ -188,9 +206,16 @@ class ModelHost:
         self._process, self._conn = process, parent
 
     def close(self, timeout: float = 2.0) -> None:
-        """End the process (a job running there is abandoned)."""
-        with self._lock:
-            self._stop_locked(timeout)
+        """End the process (a job running there is abandoned: its call raises at once)."""
+        if self._lock.acquire(timeout=0.1):
+            try:
+                self._stop_locked(timeout)
+            finally:
+                self._lock.release()
+            return
+        process = self._process  # a call is waiting on it: ending the process ends the call
+        if process is not None and process.is_alive():
+            process.kill()
 
     def _stop_locked(self, timeout: float = 2.0) -> None:
         if self._conn is not None:
@@ -237,11 +262,14 @@ class ModelHost:
             except (OSError, ValueError) as exc:
                 self._stop_locked()
                 raise ModelProcessError(f"could not send the job to the model process: {exc}") from None
-            asked_to_stop = False
+            asked_to_stop = None  # when the cancel was passed on
             while True:
-                if token.cancelled and not asked_to_stop:
-                    asked_to_stop = True
+                if token.cancelled and asked_to_stop is None:
+                    asked_to_stop = time.monotonic()
                     conn.send(("cancel", job_id))
+                elif asked_to_stop is not None and time.monotonic() - asked_to_stop > CANCEL_GRACE_S:
+                    self._stop_locked(0.5)
+                    raise JobCancelled()
                 try:
                     if not conn.poll(POLL_S):
                         if not self._process.is_alive():
@@ -251,7 +279,7 @@ class ModelHost:
                 except (EOFError, OSError):
                     code = self._process.exitcode if self._process is not None else None
                     self._stop_locked()
-                    if asked_to_stop:
+                    if asked_to_stop is not None:
                         raise JobCancelled() from None
                     raise ModelProcessError(
                         f"the model process stopped unexpectedly (exit code {code}); "

@@ -87,7 +87,9 @@ def run_app(argv: list[str] | None = None, settings=None) -> int:
     from gui.main_window import MainWindow  # noqa: PLC0415
     from gui.model_service import use_model_process  # noqa: PLC0415
 
-    use_model_process(True)  # TensorFlow stays out of the window's process (issue 16.4)
+    # TensorFlow stays out of the window's process (issue 16.4); the model process starts
+    # importing it now, on the other core, while this one builds the window.
+    use_model_process(True, start=True)
     window = MainWindow(settings=settings)
     app.aboutToQuit.connect(window.models.close)
     window.show()

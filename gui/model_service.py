@@ -31,12 +31,19 @@ from gui.job_runner import WORKER_NICE, Job, JobRunner
 
 FORCE_CPU_KEY = "models/force_cpu"
 PRELOAD_KEY = "models/preload"  # load the Generate panel's model at start-up (default: yes)
-_MODEL_PROCESS = {"on": False}
+_MODEL_PROCESS = {"on": False, "host": None}
 
 
-def use_model_process(on: bool) -> None:
-    """Load models in a separate process from now on (the app does; see the module docstring)."""
+def use_model_process(on: bool, start: bool = False) -> None:
+    """Load models in a separate process from now on (the app does; see the module docstring).
+
+    start: start that process now and have it import TensorFlow straight away; the next
+    ModelService made takes it over (the app calls this before it builds the window)."""
     _MODEL_PROCESS["on"] = bool(on)
+    if on and start:
+        host = ModelHost(nice=WORKER_NICE)
+        host.start(warm=True)
+        _MODEL_PROCESS["host"] = host
 
 
 @dataclass
@@ -217,7 +224,9 @@ class ModelService(QObject):
         if not _MODEL_PROCESS["on"]:
             return None
         if self.host is None:
-            self.host = ModelHost(nice=WORKER_NICE)
+            self.host, _MODEL_PROCESS["host"] = _MODEL_PROCESS["host"], None  # started early by the app
+            if self.host is None:
+                self.host = ModelHost(nice=WORKER_NICE)
         return self.host
 
     def close(self) -> None:

@@ -21,6 +21,10 @@ def slow_job(token, model, seconds):
         time.sleep(0.02)
     return "finished"
 
+def deaf_job(token, model, seconds):
+    time.sleep(seconds)  # like importing TensorFlow: never looks at its token
+    return "finished"
+
 if __name__ == "__main__":
     host = ModelHost()
     seen = []
@@ -46,6 +50,15 @@ if __name__ == "__main__":
     except JobCancelled:
         print("cancelled after %.1f s" % (time.monotonic() - t0))
 
+    token = JobToken()
+    threading.Timer(0.3, token.cancel).start()
+    t0 = time.monotonic()
+    try:
+        host.run(token, model, deaf_job, 60)
+    except JobCancelled:
+        print("deaf job stopped after %.1f s" % (time.monotonic() - t0))
+    print("after stopping it:", len(host.run(JobToken(), model, generation.sample, 2, 0.5, 1)), "clips")
+
     host._process.kill()  # a crash: the next call starts a new process and loads the model again
     host._process.join()
     print("after a crash:", len(host.run(JobToken(), model, generation.sample, 2, 0.5, 1)), "clips")
@@ -67,6 +80,9 @@ def test_models_load_and_run_in_their_own_process(tmp_path):
     assert "error: checkpoint not found: /no/such/model" in lines
     cancelled = [line for line in lines if line.startswith("cancelled after")]
     assert cancelled and float(cancelled[0].split()[2]) < 5.0
+    deaf = [line for line in lines if line.startswith("deaf job stopped after")]
+    assert deaf and float(deaf[0].split()[4]) < 5.0, lines
+    assert "after stopping it: 2 clips" in lines
     assert "after a crash: 2 clips" in lines
     assert "closed: True" in lines
     assert "cuInit" not in proc.stderr and "oneDNN" not in proc.stderr

@@ -41,6 +41,20 @@ def test_preloaded_default_model_generates_from_the_model_process(qtbot, tmp_pat
         assert len(ids) == panel.count_spin.value() and len(w.song.clips) == before + len(ids)
         assert any(w.song.clips[i].note_count() > 0 for i in ids)
         assert not preload_default_model(w)  # loaded: nothing to do
+
+        # the other model jobs travel to the model process too (clips, tracks and codes pickled)
+        a, b = ids[0], ids[1]
+        panel.library.select([a])
+        with qtbot.waitSignal(panel.clips_added, timeout=120000) as similar:
+            panel.similar()
+        assert len(similar.args[0]) == panel.similar_count.value()
+        panel.library.select([a, b])
+        with qtbot.waitSignal(panel.clips_added, timeout=120000) as blend:
+            panel.interpolate()
+        assert len(blend.args[0]) >= 1
+        with qtbot.waitSignal(panel.clips_added, timeout=120000) as spot:
+            panel.decode_code(w.song.clips[a].latent)
+        assert len(spot.args[0]) == 1
     finally:
         w.runner.shutdown(5000)
         w.models.close()

@@ -74,8 +74,13 @@ def _describe(exc: BaseException) -> tuple[BaseException | None, str]:
 def serve(conn, nice: int = 0, announce: bool = False) -> None:
     """The model process: load models and run jobs as the parent asks, one at a time.
     announce: say on stderr which device it uses once TensorFlow is imported (core.tf_setup)."""
+    import signal
+
     from core import tf_setup
 
+    # Ctrl+C in the terminal reaches the whole process group: the window decides when this
+    # process ends (it closes the pipe), so it neither dies half-way nor prints a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     tf_setup.configure(announce=announce)
     if nice:
         try:

@@ -136,7 +136,7 @@ def check_project(folder: str) -> str:
 
 
 def check_window(folder: str) -> str:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"  # never on the user's screen (no QApplication exists yet)
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 

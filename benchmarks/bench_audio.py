@@ -90,16 +90,18 @@ def cpu_hog(stop: threading.Event, counter: list) -> None:
 
 def generation_job(model_dir: str):
     """A loop that samples 8 trios at a time with the engine, like the Generate panel's job."""
+    from core import generation
+    from core.jobs import run_job
     from core.musicvae import load_model
 
     config = None if os.path.exists(os.path.join(model_dir, "model.json")) else "hierdec-trio_16bar"
     model = load_model(config, model_dir)
-    model.sample(1, temperature=0.5, seed=0)  # trace the graphs before the clock starts
+    run_job(generation.sample, model, 1, 0.5, seed=0)  # trace the graphs before the clock starts
 
     def run(stop: threading.Event, counter: list) -> None:
         seed = 1
         while not stop.is_set():
-            model.sample(8, temperature=0.5, seed=seed)
+            run_job(generation.sample, model, 8, 0.5, seed=seed)
             seed += 1
             counter[0] += 1
 

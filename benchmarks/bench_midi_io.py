@@ -9,21 +9,24 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from core import smf  # noqa: E402
+import mido  # noqa: E402
+
 from core.midi_io import export_midi, import_midi  # noqa: E402
 from core.project import load_project, save_project  # noqa: E402
 
 
 def build(path, per_track):
-    chunks = []
+    """8 tracks of per_track notes each, an eighth note every quarter, written by mido."""
+    mid = mido.MidiFile(type=1, ticks_per_beat=480)
     for t in range(8):
-        events = [(0, bytes((0xC0 | t, t * 8)))]
+        track = mido.MidiTrack([mido.Message("program_change", channel=t, program=t * 8)])
         for i in range(per_track):
-            events.append((i * 120, bytes((0x90 | t, 40 + i % 40, 90))))
-            events.append((i * 120 + 60, bytes((0x80 | t, 40 + i % 40, 0))))
-        chunks.append(smf.track_chunk(events, per_track * 120))
-    with open(path, "wb") as f:
-        f.write(smf.file_bytes(chunks, 480))
+            pitch = 40 + i % 40
+            track.append(mido.Message("note_on", channel=t, note=pitch, velocity=90, time=0 if i == 0 else 60))
+            track.append(mido.Message("note_off", channel=t, note=pitch, velocity=0, time=60))
+        track.append(mido.MetaMessage("end_of_track", time=60))
+        mid.tracks.append(track)
+    mid.save(path)
 
 
 def timed(label, fn):

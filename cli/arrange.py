@@ -69,6 +69,7 @@ def build_song(model, labels: list[str], bars: int, temperature: float, seed, te
                title: str, on_progress=None, vary: float | None = None):
     """A new Song laid out from `labels` and filled from `model` (one clip per label)."""
     from core import arrangement as arr
+    from core import generation
     from core.jobs import JobToken
     from core.song import Song
 
@@ -78,7 +79,7 @@ def build_song(model, labels: list[str], bars: int, temperature: float, seed, te
                         f"{model_bars} or less (asked for {bars})")
     song = Song(title=title, tempo=tempo)
     song.set_sections(arr.template_sections(labels, song.beats_per_bar, bars))
-    arr.fill(song, model, temperature=temperature, seed=seed, token=JobToken(on_progress), vary=vary)
+    generation.fill(song, model, temperature=temperature, seed=seed, token=JobToken(on_progress), vary=vary)
     return song
 
 

@@ -13,22 +13,29 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+MAX_LISTED = 50  # tempo and time-signature changes listed one by one; the rest are counted
+
+
 def describe(song) -> list[str]:
     """The lines `info` prints for a song."""
-    from core.quantize import bars_at
+    from core.timemap import MeterMap, TempoMap
 
+    meter, tempo = MeterMap(song.time_signatures), TempoMap(song.tempos)  # built once: O(log n) a question
     rendered = song.rendered_notes()
     lines = [f"title: {song.title}"]
     first, *changes = song.tempos
     lines.append(f"tempo: {first.bpm:.2f} BPM" + (f" ({len(changes)} changes)" if changes else ""))
-    for tc in changes:
-        lines.append(f"  beat {tc.beat:g} (bar {bars_at(song.time_signatures, tc.beat) + 1:g}): {tc.bpm:.2f} BPM")
+    for tc in changes[:MAX_LISTED]:
+        lines.append(f"  beat {tc.beat:g} (bar {meter.bars_at(tc.beat) + 1:g}): {tc.bpm:.2f} BPM")
+    if len(changes) > MAX_LISTED:
+        lines.append(f"  ... and {len(changes) - MAX_LISTED} more tempo changes")
     sigs = ", ".join(f"{ts.numerator}/{ts.denominator}" + (f" from beat {ts.beat:g}" if ts.beat else "")
-                     for ts in song.time_signatures)
-    lines.append(f"time signature: {sigs}")
+                     for ts in song.time_signatures[:MAX_LISTED + 1])
+    more = len(song.time_signatures) - (MAX_LISTED + 1)
+    lines.append(f"time signature: {sigs}" + (f" and {more} more changes" if more > 0 else ""))
     length = song.length_beats()
-    lines.append(f"length: {bars_at(song.time_signatures, length):g} bars ({length:g} beats, "
-                 f"{song.beat_to_seconds(length):.1f} s)")
+    lines.append(f"length: {meter.bars_at(length):g} bars ({length:g} beats, "
+                 f"{tempo.seconds_at(length):.1f} s)")
     lines.append(f"tracks: {len(song.tracks)}")
     for i, t in enumerate(song.tracks, 1):
         count = len(rendered.get(t.id, []))

@@ -4,7 +4,8 @@
 
 Both files are encoded (their mu), the codes are joined by spherical interpolation with both
 ends included, and every point is decoded (argmax unless --temperature is given). Like Magenta's
-music_vae_generate in interpolate mode. Notes the model cannot represent are reported.
+music_vae_generate in interpolate mode. Notes the model cannot represent are reported. The
+clips come from core.generation.interpolate, the job the window runs.
 """
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import time
 import numpy as np
 
 from core.errors import UserError
-from cli.sample import add_model_arguments, file_stem, open_model, song_for, write_clips
+from cli.sample import add_model_arguments, file_stem, generate, open_model, song_for, write_clips
+
+MAX_STEPS = 66  # generation.interpolate's 64 codes between, and the two ends
 
 
 def register(subparsers) -> None:
@@ -48,9 +51,9 @@ def assign_trio_parts(song) -> None:
 
 
 def run(args) -> int:
-    if args.steps < 2:
-        raise UserError("--steps must be at least 2 (the two ends)")
-    from core.musicvae import latent
+    if not 2 <= args.steps <= MAX_STEPS:
+        raise UserError(f"--steps must be within 2 (the two ends) and {MAX_STEPS}")
+    from core import generation
 
     song_a, clip_a = read_clip(args.source)
     song_b, clip_b = read_clip(args.target)
@@ -58,20 +61,17 @@ def run(args) -> int:
     if model.kind == "trio":
         assign_trio_parts(song_a)
         assign_trio_parts(song_b)
-    inputs, lengths, reports = model.clips_to_inputs([clip_a, clip_b], [song_a, song_b])
+    _, _, reports = model.clips_to_inputs([clip_a, clip_b], [song_a, song_b])
     for path, rep in zip((args.source, args.target), reports):
         if not rep.clean:
             print(f"note: {path}: {rep.summary()}")
     t0 = time.perf_counter()
-    _, mu, _ = model.encode_tensors(inputs, lengths)
-    z = latent.interpolation(mu[0], mu[1], args.steps)
-    tempo = song_a.tempo
-    song, ids = song_for(model, tempo)
-    clips = model.decode(z, temperature=args.temperature, seed=args.seed, track_ids=ids, origin="interpolated")
-    for i, clip in enumerate(clips):
-        clip.name = f"Interpolation {i + 1}/{len(clips)}"
+    song, ids = song_for(model, song_a.tempo)
+    clips = generate(model, ids, generation.interpolate, clip_a, clip_b, args.steps - 2, tracks=song_a,
+                     tracks_b=song_b, temperature=args.temperature, seed=args.seed, ends=True)
+    distance = float(np.linalg.norm(np.subtract(clips[0].latent, clips[-1].latent)))
     print(f"encoded, interpolated and decoded {len(clips)} clip(s) in {time.perf_counter() - t0:.1f} s; "
-          f"distance between the codes {float(np.linalg.norm(mu[0] - mu[1])):.2f}")
+          f"distance between the codes {distance:.2f}")
     for path, clip in zip(write_clips(song, clips, args.out, file_stem(model, "interp")), clips):
         print(f"wrote {path} ({clip.note_count()} notes)")
     return 0

@@ -2,7 +2,9 @@
 
     python main.py sample --model NAME_OR_PATH [--config CONFIG] -n 8 --temperature 0.5 --out DIR [--seed S]
 
-Like Magenta's music_vae_generate in sample mode. One MIDI file per sample.
+Like Magenta's music_vae_generate in sample mode. One MIDI file per sample. The clips come
+from core.generation.sample, the job the window runs, decoded in fixed chunks so that a seed
+gives the same files on every run.
 """
 from __future__ import annotations
 
@@ -90,7 +92,18 @@ def write_clips(song, clips, out_dir: str, stem: str) -> list[str]:
     return written
 
 
+def generate(model, track_ids: dict, job, *args, **kwargs):
+    """Run a core.generation job here (reproducibly, see decode_chunked) and put its clips on
+    the song's tracks."""
+    from core.arrangement import assign_tracks
+    from core.jobs import run_job
+
+    return assign_tracks(run_job(job, model, *args, reproducible=True, **kwargs), track_ids)
+
+
 def run(args) -> int:
+    from core import generation
+
     if args.num < 1:
         raise UserError("-n must be at least 1")
     if args.temperature < 0:
@@ -98,7 +111,7 @@ def run(args) -> int:
     model = open_model(args)
     song, ids = song_for(model, args.tempo)
     t0 = time.perf_counter()
-    clips = model.sample(args.num, temperature=args.temperature, seed=args.seed, track_ids=ids)
+    clips = generate(model, ids, generation.sample, args.num, args.temperature, args.seed)
     print(f"sampled {len(clips)} clip(s) of {model.config.bars} bars at temperature {args.temperature:g} "
           f"in {time.perf_counter() - t0:.1f} s" + (f" (seed {args.seed})" if args.seed is not None else ""))
     stem = file_stem(model, "sample")

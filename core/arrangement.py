@@ -13,13 +13,13 @@ section by the same amount, so sections never overlap and the gaps a song alread
 Filling slots with a model:
 
     plan = plan_fill(song)                         # which labels need a new clip, which reuse one
-    clips = generate_clips(token, model, plan.requests, temperature=0.5, seed=1)   # a Job step
-    change = fill_change(song, plan, clips)        # new tracks, new clips, new sections
+    clips, parts = generation.fill_job(token, model, plan.requests, 0.5, 1)   # the model, a Job
+    change = fill_change(song, plan, clips, parts) # new tracks, new clips, new sections
     apply_change(song, change)                     # (the GUI wraps this in an undo command)
 
-`generate_clips` runs the model only; it never touches the song, so the GUI can run it on the
-job runner and apply the result on its own thread. Generated clips are keyed by part name
-("melody", "bass", "drums") until `fill_change` maps the parts onto the song's tracks.
+The model runs in core.generation; this module imports no model code at all, so the document
+side never loads the ML engine. Generated clips are keyed by part name ("melody", "bass",
+"drums") until `fill_change` maps the parts onto the song's tracks (`assign_tracks`).
 """
 from __future__ import annotations
 
@@ -441,98 +441,6 @@ def plan_fill(song: Song, section_ids: Iterable[str] | None = None, regenerate: 
     return FillPlan(requests, reuse, targets, replaced)
 
 
-def model_parts(model) -> tuple[str, ...]:
-    from core.musicvae.converters import PARTS  # numpy only
-
-    return tuple(PARTS[model.kind])
-
-
-def generate_clips(token, model, requests: Mapping[str, int], temperature: float = 0.5,
-                   seed: int | None = None, vary: float | None = None) -> dict[str, Clip]:
-    """A Job step: one new clip per requested label, from the model, keyed by part name.
-
-    `requests` maps label -> length in model bars. Without `vary` a request is cut to the
-    model's length (the clip then repeats to fill its sections). With `vary` (a similarity in
-    0..1), a label asking for more bars than a flat (2-bar) model makes gets a longer clip of
-    phrases: the first phrase, then a variation of it (a code near the first one), the first
-    again, another variation and so on, so an 8-bar verse goes A A' A A''. Labels are sampled
-    in the order given; the same seed gives the same clips. The song is not touched.
-    """
-    import numpy as np  # noqa: PLC0415
-
-    if temperature < 0:
-        raise UserError(f"The temperature must be 0 or more (got {temperature}).")
-    if vary is not None and not 0.0 <= vary <= 1.0:
-        raise UserError(f"The variation similarity must be within 0 and 1 (got {vary}).")
-    model_bars = int(model.config.bars)
-    steps_per_bar = int(model.config.steps) // model_bars
-    parts = model_parts(model)
-    track_ids = {p: p for p in parts}
-    labels = list(requests)
-    by_length: dict[int, list[str]] = {}
-    longer: list[str] = []
-    for label in labels:
-        want = max(int(requests[label]), 1)
-        if vary is not None and want > model_bars and not model.config.hierarchical:
-            longer.append(label)
-        else:
-            by_length.setdefault(min(want, model_bars), []).append(label)
-    rng = np.random.default_rng(seed)
-    out: dict[str, Clip] = {}
-    done = 0
-
-    def report(group, bars):
-        if token is not None:
-            token.progress(done / max(len(labels), 1),
-                           f"Generating {', '.join(group)} ({bars} bar{'s' if bars != 1 else ''})")
-
-    for bars, group in by_length.items():
-        report(group, bars)
-        clips = model.sample(len(group), temperature=temperature, seed=rng, track_ids=track_ids,
-                             length=bars * steps_per_bar)
-        for label, clip in zip(group, clips):
-            out[label] = clip
-        done += len(group)
-    for label in longer:
-        bars = int(requests[label])
-        report([label], bars)
-        out[label] = _varied_clip(model, bars, temperature, vary, rng, track_ids)
-        done += 1
-    for label, clip in out.items():
-        clip.name = label_title(label)
-        clip.label = label
-    if token is not None:
-        token.progress(1.0, f"Generated {len(out)} clip{'s' if len(out) != 1 else ''}")
-    return {label: out[label] for label in labels}
-
-
-def _varied_clip(model, bars: int, temperature: float, similarity: float, rng, track_ids) -> Clip:
-    """`bars` bars of phrases A A' A A'' ... from a flat model (see generate_clips)."""
-    from core.musicvae import latent as latent_ops  # noqa: PLC0415 - numpy only
-
-    model_bars = int(model.config.bars)
-    phrases = int(math.ceil(bars / model_bars))
-    z0 = model.random_z(1, rng)[0]
-    variations = latent_ops.similar(z0, phrases // 2, similarity, rng, noise=model.random_z(phrases // 2, rng))
-    decoded = model.decode([z0] + list(variations), temperature=temperature, seed=rng,
-                           track_ids=track_ids)
-    base, rest = decoded[0], decoded[1:]
-    phrase_beats = model_bars * MODEL_BAR_BEATS
-    length = bars * MODEL_BAR_BEATS
-    notes: dict[str, list] = {}
-    for k in range(phrases):
-        piece = base if k % 2 == 0 else rest[k // 2]
-        offset = k * phrase_beats
-        for part, ns in piece.notes.items():
-            for n in ns:
-                if n.start + offset < length - EPS:
-                    notes.setdefault(part, []).append(
-                        n._replace(start=n.start + offset, end=min(n.end + offset, length)))
-    return Clip(name="Varied", length=length, notes=notes,
-                latent=None if base.latent is None else list(base.latent), model=base.model,
-                origin="sampled")
-
-
 def label_title(label: str) -> str:
     return label[:1].upper() + label[1:]
 
@@ -553,16 +461,24 @@ def part_tracks(song: Song, parts: Iterable[str]) -> tuple[dict[str, str], list[
     return mapping, new
 
 
-def rekey_clip(clip: Clip, mapping: Mapping[str, str]) -> Clip:
-    """The clip with its notes moved from part names onto track ids (unknown parts dropped)."""
-    notes: dict[str, list] = {}
-    for part, ns in clip.notes.items():
-        tid = mapping.get(part)
-        if tid is not None and ns:
-            notes.setdefault(tid, []).extend(ns)
-    out = copy.copy(clip)
-    out.notes = notes
-    return out
+def assign_tracks(clips: Iterable[Clip], mapping: Mapping[str, str]) -> list[Clip]:
+    """Re-key generated clips' notes from part names to track ids, in place; returns the clips.
+
+    The one rule for every path that brings model output into a song (Fill, Generate,
+    Steer): a part the mapping names moves to its track; a part it does not name keeps its
+    key, and empty note lists are left out. Keeping, not dropping, because dropping would
+    throw notes away without a word; a key that is no track of the song is refused by
+    Song.add_clip (a KeyError naming it), so a mapping that misses a part fails loudly, and
+    re-keying clips already keyed by track ids changes nothing.
+    """
+    clips = list(clips)
+    for clip in clips:
+        notes: dict[str, list] = {}
+        for part, ns in clip.notes.items():
+            if ns:
+                notes.setdefault(mapping.get(part, part), []).extend(ns)
+        clip.notes = notes
+    return clips
 
 
 def fill_change(song: Song, plan: FillPlan, clips: Mapping[str, Clip],
@@ -577,7 +493,8 @@ def fill_change(song: Song, plan: FillPlan, clips: Mapping[str, Clip],
     mapping, new_tracks = part_tracks(song, parts) if clips else ({}, [])
     new_clips: dict[str, Clip] = {}
     for label, clip in clips.items():
-        c = rekey_clip(clip, mapping)
+        c = copy.copy(clip)  # the caller's clip stays keyed by part
+        (c,) = assign_tracks([c], mapping)
         c.name = unique_clip_name(song, c.name)
         new_clips[label] = c
     present = {s.id for s in song.sections}
@@ -594,33 +511,3 @@ def fill_change(song: Song, plan: FillPlan, clips: Mapping[str, Clip],
             sections.append(replace(s))
     # every part gets its track, even one this sample left silent, so later fills land there too
     return ArrangementChange(sections, list(new_clips.values()), new_tracks)
-
-
-def fill(song: Song, model, section_ids: Iterable[str] | None = None, temperature: float = 0.5,
-         seed: int | None = None, token=None, regenerate: bool = False,
-         vary: float | None = None) -> ArrangementChange:
-    """Plan, generate and apply a fill in one go (the CLI and tests); returns the change.
-
-    `vary`: see generate_clips (longer sections get varied phrases instead of a repeat).
-    """
-    cap = None if vary is not None and not model.config.hierarchical else int(model.config.bars)
-    plan = plan_fill(song, section_ids, regenerate=regenerate, max_bars=cap)
-    clips = generate_clips(token, model, plan.requests, temperature, seed, vary) if plan.requests else {}
-    change = fill_change(song, plan, clips, parts=model_parts(model))
-    apply_change(song, change)
-    return change
-
-
-def fill_job(token, model, requests: Mapping[str, int], temperature: float = 0.5,
-             seed: int | None = None, vary: float | None = None) -> tuple[dict[str, Clip], tuple[str, ...]]:
-    """The Job the timeline runs with a loaded model: one new clip per requested label.
-
-    Without `vary`, requests longer than the model's clips are cut to its length (the clip then
-    repeats to fill its sections). Returns (clips keyed by label, notes keyed by part name; the
-    model's parts).
-    """
-    if vary is None or model.config.hierarchical:
-        max_bars = int(model.config.bars)
-        requests = {k: min(int(v), max_bars) for k, v in requests.items()}
-        vary = None
-    return generate_clips(token, model, requests, temperature, seed, vary), model_parts(model)

@@ -14,6 +14,7 @@ import os
 import numpy as np
 
 from core.atomic_write import atomic_write_with
+from core.generation import decode_chunked
 from core.musicvae import converters as cv
 from core.musicvae import latent as latent_ops
 
@@ -26,7 +27,6 @@ MELODY_ATTRIBUTES = {
 }
 DRUM_ATTRIBUTES = {"hit_density": ("Hit density", "drums")}
 DEFAULT_SAMPLES = 256
-CHUNK = 32  # codes decoded between two cancel checks
 CACHE_VERSION = 1
 
 
@@ -102,11 +102,7 @@ def compute_vectors(token, model, n: int = DEFAULT_SAMPLES, seed: int = 0,
     """A job: attribute name -> vector [z_size], from n argmax decodes of random codes."""
     names = attributes_for(model.kind)
     z = model.random_z(n, seed)  # where the model's own samples come from
-    tokens = []
-    for a in range(0, n, CHUNK):
-        token.progress(a / n, f"Measuring {model.name}'s attributes ({a} of {n} samples)")
-        tokens.append(model.decode_tokens(z[a:a + CHUNK]))
-    tokens = np.concatenate(tokens)
+    tokens = decode_chunked(token, model, z, message=f"Measuring {model.name}'s attributes")
     scores = measure_batch(tokens, model.kind)
     token.progress(1.0, f"Measured {model.name}'s attributes")
     out = {}

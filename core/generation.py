@@ -1,24 +1,39 @@
-"""Model jobs for the explorer: plain functions `(token, model, ...) -> clips`, no Qt.
+"""Model operations as jobs: plain functions `(token, model, ...) -> clips`, no Qt.
 
 The GUI runs them on its job worker (gui/model_service.py); the CLI or a test can call them
 with `core.jobs.run_job`. Decoding happens in chunks sized so that one chunk takes about
 CHUNK_SECONDS; the token is checked between chunks, so a cancel lands well within half a
 second even for a big trio model on a CPU.
 
+Every model operation the app runs lives here: the window's jobs, the timeline's Fill,
+Regenerate and Vary (`fill_job`), and every CLI command (sample, interpolate, arrange) call
+these functions, never the engine's decode directly, so each of them is chunked and
+cancellable the same way. The engine (core.musicvae.model) only encodes and decodes tensors.
+
 Clips come back with their notes keyed by part name ("melody", "bass", "drums"); the caller
-maps them onto the song's tracks (`assign_tracks`) on its own thread. Every clip keeps its
-code (`latent`) and the model's name, so it can be placed on the latent map.
+maps them onto the song's tracks (`core.arrangement.assign_tracks`) on its own thread. Every
+clip keeps its code (`latent`) and the model's name, so it can be placed on the latent map.
+
+Naming: a batch of generated clips is named "<what> 1", "<what> 2", ... and a lone clip just
+"<what>" (`clip_names`); the window numbers sampled clips on from the song's last "Sample N"
+(`number_on`).
 """
 from __future__ import annotations
 
 import contextlib
 import gc
 import os
+import re
 import time
+from typing import Iterable, Mapping
 
 import numpy as np
 
+from core.arrangement import (MODEL_BAR_BEATS, ArrangementChange, apply_change, fill_change,
+                              label_title, plan_fill)
+from core.arrangement import assign_tracks  # noqa: F401 - the re-keying rule, for callers of generation
 from core.errors import UserError
+from core.jobs import JobToken
 from core.musicvae import converters as cv
 from core.musicvae import latent as latent_ops
 from core.song import Clip, Note
@@ -65,26 +80,35 @@ def describe_device(model=None) -> str:
 
 # ------------------------------------------------------------------ decoding in chunks
 def decode_chunked(token, model, z, temperature=None, seed=None, message: str = "Decoding",
-                   start: float = 0.0, span: float = 1.0) -> np.ndarray:
-    """Tokens for codes z, decoded in chunks that each take at most about CHUNK_SECONDS.
+                   start: float = 0.0, span: float = 1.0, length: int | None = None,
+                   reproducible: bool = False) -> np.ndarray:
+    """Tokens for codes z (`length` steps each, default the model's), decoded in chunks.
 
-    The first chunk is one code; a chunk that took under 80 % of the budget doubles the next
-    one, one that took over 150 % halves it. A decode call has a large fixed cost (the step
-    loop), so doubling rarely doubles the time, and chunks grow quickly to the whole batch on a
-    fast device; no chunk should take much more than twice the budget, so a cancel lands
-    within half a second.
+    By default each chunk takes at most about CHUNK_SECONDS: the first chunk is one code; a
+    chunk that took under 80 % of the budget doubles the next one, one that took over 150 %
+    halves it. A decode call has a large fixed cost (the step loop), so doubling rarely
+    doubles the time, and chunks grow quickly to the whole batch on a fast device; no chunk
+    should take much more than twice the budget, so a cancel lands within half a second.
+
+    The random draws of a decode above temperature 0 depend on how the codes are grouped into
+    calls, and that grouping follows the device's speed. `reproducible=True` groups them in
+    fixed chunks of MAX_CHUNK codes instead, so a seed gives the same notes on every run (a
+    cancel then waits for a whole chunk); the CLI, which has no cancel button, uses it.
     """
     z = np.atleast_2d(np.asarray(z, np.float32))
     rng = np.random.default_rng(seed)
     n = len(z)
-    out, done, size = [], 0, 1
+    out, done = [], 0
+    size = MAX_CHUNK if reproducible else 1
     while done < n:
         token.progress(start + span * done / max(n, 1), f"{message} ({done} of {n})")
         part = z[done:done + size]
         t0 = time.monotonic()
-        out.append(model.decode_tokens(part, None, temperature, rng))
+        out.append(model.decode_tokens(part, length, temperature, rng))
         took = time.monotonic() - t0
         done += len(part)
+        if reproducible:
+            continue
         if took < CHUNK_SECONDS * 0.8:
             size = min(MAX_CHUNK, size * 2)
         elif took > CHUNK_SECONDS * 1.5:
@@ -92,7 +116,7 @@ def decode_chunked(token, model, z, temperature=None, seed=None, message: str = 
     token.check()
     token.progress(start + span, f"{message} ({n} of {n})")
     if not out:
-        shape = (0, model.config.steps) + ((3,) if model.kind == "trio" else ())
+        shape = (0, length or model.config.steps) + ((3,) if model.kind == "trio" else ())
         return np.zeros(shape, np.int64)
     return np.concatenate(out)
 
@@ -120,28 +144,46 @@ def no_collection_while_building():
             gc.enable()
 
 
+def clip_names(name: str, count: int) -> list[str]:
+    """The one naming rule for generated clips: "<name> 1" .. "<name> N", a lone one "<name>"."""
+    return [name] if count == 1 else [f"{name} {i + 1}" for i in range(count)]
+
+
+def number_on(clips: list[Clip], taken_names, name: str = "Sample") -> list[Clip]:
+    """Name sampled clips "<name> N" numbered on from the highest such name already taken (the
+    song's library), so a second batch goes on from "Sample 6" instead of starting again at 1.
+    In place; returns the clips. Other clips keep their names."""
+    pattern = re.compile(re.escape(name) + r" (\d+)")
+    n = max((int(m.group(1)) for t in taken_names for m in [pattern.fullmatch(t)] if m), default=0)
+    for clip in clips:
+        if clip.origin == "sampled" and clip.name.startswith(name):
+            n += 1
+            clip.name = f"{name} {n}"
+    return clips
+
+
 def clips_from_tokens(model, tokens, codes, origin: str, name: str, label: str | None = None) -> list[Clip]:
-    """Clips named "<name> · 1", "<name> · 2" ... (a lone clip is just "<name>")."""
-    ids = {p: p for p in cv.PARTS[model.kind]}
+    """Clips from decoded tokens, keyed by part name and named by `clip_names`."""
+    ids = {p: p for p in model_parts(model)}
     out = []
     with no_collection_while_building():
-        for i, tok in enumerate(tokens):
-            title = name if len(tokens) == 1 else f"{name} · {i + 1}"
+        for tok, title, code in zip(tokens, clip_names(name, len(tokens)), codes):
             clip = cv.tensors_to_clip(np.asarray(tok, np.int64), model.kind, ids, name=title,
-                                      origin=origin, model=model.name, latent=codes[i], label=label)
+                                      origin=origin, model=model.name, latent=code, label=label)
             out.append(clip)
             time.sleep(0)  # let a waiting GUI thread have the GIL between clips
     return out
 
 
 # ------------------------------------------------------------------ jobs
-def sample(token, model, n: int, temperature: float = 0.5, seed=None) -> list[Clip]:
-    """A job: n new clips from random codes."""
+def sample(token, model, n: int, temperature: float = 0.5, seed=None, reproducible: bool = False) -> list[Clip]:
+    """A job: n new clips from random codes ("Sample 1" ..)."""
     if not 1 <= n <= 256:
         raise UserError(f"ask for 1 to 256 variations, not {n}")
     rng = np.random.default_rng(seed)
     z = model.random_z(n, rng)  # the model's code prior when it has one, else N(0, I)
-    tokens = decode_chunked(token, model, z, temperature, rng, f"Generating with {model.name}")
+    tokens = decode_chunked(token, model, z, temperature, rng, f"Generating with {model.name}",
+                            reproducible=reproducible)
     return clips_from_tokens(model, tokens, z, "sampled", "Sample")
 
 
@@ -163,28 +205,40 @@ def clip_code(model, clip: Clip, tracks=None) -> np.ndarray:
     return mu[0]
 
 
-def interpolation_codes(model, clip_a: Clip, clip_b: Clip, steps: int, tracks=None):
-    """(path [steps + 2, z]: both ends and the codes in between)."""
-    if not 1 <= steps <= 64:
-        raise UserError(f"an interpolation takes 1 to 64 steps between the clips, not {steps}")
+def interpolation_codes(model, clip_a: Clip, clip_b: Clip, steps: int, tracks=None, tracks_b=None,
+                        ends: bool = False):
+    """(path [steps + 2, z]: both ends and the codes in between).
+
+    `tracks` says which track plays which part (see MusicVAE.encode); `tracks_b`, when clip_b
+    comes from another song, says it for clip_b. With `ends`, 0 steps (just the ends) is allowed.
+    """
+    low = 0 if ends else 1
+    if not low <= steps <= 64:
+        raise UserError(f"an interpolation takes {low} to 64 steps between the clips, not {steps}")
     a = clip_code(model, clip_a, tracks)
-    b = clip_code(model, clip_b, tracks)
+    b = clip_code(model, clip_b, tracks if tracks_b is None else tracks_b)
     return latent_ops.interpolation(a, b, steps + 2)
 
 
 def interpolate(token, model, clip_a: Clip, clip_b: Clip, steps: int, tracks=None,
-                temperature=None, seed=None) -> list[Clip]:
-    """A job: `steps` clips along the slerp from clip_a to clip_b, in order (the ends left out)."""
+                temperature=None, seed=None, tracks_b=None, ends: bool = False,
+                reproducible: bool = False) -> list[Clip]:
+    """A job: `steps` clips along the slerp from clip_a to clip_b, in order.
+
+    The ends are left out unless `ends` (then steps + 2 clips, the first and last decoded from
+    the two clips' own codes). A clip's code is its stored latent when this model made it, else
+    the encoder's mu.
+    """
     token.progress(0.0, f"Encoding {clip_a.name} and {clip_b.name}")
-    path = interpolation_codes(model, clip_a, clip_b, steps, tracks)
-    inner = path[1:-1]
-    tokens = decode_chunked(token, model, inner, temperature, seed, "Interpolating", 0.1, 0.9)
-    clips = clips_from_tokens(model, tokens, inner, "interpolated", f"{clip_a.name} → {clip_b.name}")
-    return clips
+    path = interpolation_codes(model, clip_a, clip_b, steps, tracks, tracks_b, ends)
+    codes = path if ends else path[1:-1]
+    tokens = decode_chunked(token, model, codes, temperature, seed, "Interpolating", 0.1, 0.9,
+                            reproducible=reproducible)
+    return clips_from_tokens(model, tokens, codes, "interpolated", f"{clip_a.name} → {clip_b.name}")
 
 
 def similar(token, model, clip: Clip, n: int, similarity: float, tracks=None, temperature=0.5,
-            seed=None) -> list[Clip]:
+            seed=None, reproducible: bool = False) -> list[Clip]:
     """A job: n clips around a clip; similarity 1 keeps its code, 0 ignores it."""
     if not 0.0 <= similarity <= 1.0:
         raise UserError(f"similarity must be within 0 and 1, not {similarity}")
@@ -192,7 +246,8 @@ def similar(token, model, clip: Clip, n: int, similarity: float, tracks=None, te
     rng = np.random.default_rng(seed)
     mu = clip_code(model, clip, tracks)
     z = latent_ops.similar(mu, n, similarity, rng, noise=model.random_z(n, rng))
-    tokens = decode_chunked(token, model, z, temperature, rng, f"Variations of {clip.name}", 0.1, 0.9)
+    tokens = decode_chunked(token, model, z, temperature, rng, f"Variations of {clip.name}", 0.1, 0.9,
+                            reproducible=reproducible)
     return clips_from_tokens(model, tokens, z, "similar", f"Like {clip.name}")
 
 
@@ -253,20 +308,135 @@ def import_windows(token, model, path: str, max_windows: int = MAX_IMPORT_WINDOW
     return out
 
 
-# ------------------------------------------------------------------ tracks
-def assign_tracks(clips: list[Clip], track_ids: dict[str, str]) -> list[Clip]:
-    """Re-key the clips' notes from part names to track ids (in place; returns the clips)."""
-    for clip in clips:
-        notes: dict[str, list[Note]] = {}
-        for part, ns in clip.notes.items():
-            notes.setdefault(track_ids.get(part, part), []).extend(ns)
-        clip.notes = notes
-    return clips
-
-
 def steer_clip(token, model, clip: Clip, vectors: dict, amounts: dict, tracks=None,
                name: str | None = None, temperature=None) -> Clip:
     """A job: a clip moved along attribute vectors (its code from the clip, encoded if need be)."""
     token.progress(0.0, f"Steering {clip.name}")
     z = clip_code(model, clip, tracks)
     return steer(token, model, z, vectors, amounts, name or f"{clip.name} (steered)", temperature)
+
+
+# ------------------------------------------------------------------ filling song sections
+def model_parts(model) -> tuple[str, ...]:
+    """The parts a model's clips are keyed by before they meet a song ("melody", ...)."""
+    return tuple(cv.PARTS[model.kind])
+
+
+def generate_clips(token, model, requests: Mapping[str, int], temperature: float = 0.5,
+                   seed: int | None = None, vary: float | None = None,
+                   reproducible: bool = False) -> dict[str, Clip]:
+    """A job step: one new clip per requested label, from the model, keyed by part name.
+
+    `requests` maps label -> length in model bars. Without `vary` a request is cut to the
+    model's length (the clip then repeats to fill its sections). With `vary` (a similarity in
+    0..1), a label asking for more bars than a flat (2-bar) model makes gets a longer clip of
+    phrases: the first phrase, then a variation of it (a code near the first one), the first
+    again, another variation and so on, so an 8-bar verse goes A A' A A''. Labels are sampled
+    in the order given; the same seed gives the same clips (with `reproducible`, see
+    decode_chunked). Every decode goes through decode_chunked, so a cancel lands within a
+    chunk, not only between labels. The song is not touched. A clip is named after its label.
+    """
+    if token is None:
+        token = JobToken()
+    if temperature < 0:
+        raise UserError(f"The temperature must be 0 or more (got {temperature}).")
+    if vary is not None and not 0.0 <= vary <= 1.0:
+        raise UserError(f"The variation similarity must be within 0 and 1 (got {vary}).")
+    model_bars = int(model.config.bars)
+    steps_per_bar = int(model.config.steps) // model_bars
+    labels = list(requests)
+    by_length: dict[int, list[str]] = {}
+    longer: list[str] = []
+    for label in labels:
+        want = max(int(requests[label]), 1)
+        if vary is not None and want > model_bars and not model.config.hierarchical:
+            longer.append(label)
+        else:
+            by_length.setdefault(min(want, model_bars), []).append(label)
+    rng = np.random.default_rng(seed)
+    total = max(len(labels), 1)
+    out: dict[str, Clip] = {}
+    done = 0
+    for bars, group in by_length.items():
+        z = model.random_z(len(group), rng)
+        tokens = decode_chunked(token, model, z, temperature, rng,
+                                f"Generating {', '.join(group)} ({bars} bar{'s' if bars != 1 else ''})",
+                                done / total, len(group) / total, length=bars * steps_per_bar,
+                                reproducible=reproducible)
+        for i, label in enumerate(group):
+            (out[label],) = clips_from_tokens(model, tokens[i:i + 1], z[i:i + 1], "sampled",
+                                              label_title(label), label)
+        done += len(group)
+    for label in longer:
+        out[label] = _varied_clip(token, model, label, int(requests[label]), temperature, vary, rng,
+                                  done / total, 1 / total, reproducible)
+        done += 1
+    token.progress(1.0, f"Generated {len(out)} clip{'s' if len(out) != 1 else ''}")
+    return {label: out[label] for label in labels}
+
+
+def _varied_clip(token, model, label: str, bars: int, temperature: float, similarity: float, rng,
+                 start: float, span: float, reproducible: bool) -> Clip:
+    """`bars` bars of phrases A A' A A'' ... from a flat model (see generate_clips)."""
+    model_bars = int(model.config.bars)
+    phrases = int(np.ceil(bars / model_bars))
+    z0 = model.random_z(1, rng)[0]
+    variations = latent_ops.similar(z0, phrases // 2, similarity, rng,
+                                    noise=model.random_z(phrases // 2, rng))
+    codes = np.concatenate([z0[None], np.reshape(variations, (-1, model.z_size))]).astype(np.float32)
+    tokens = decode_chunked(token, model, codes, temperature, rng, f"Generating {label} ({bars} bars)",
+                            start, span, reproducible=reproducible)
+    base, *rest = clips_from_tokens(model, tokens, codes, "sampled", "Varied")
+    phrase_beats = model_bars * MODEL_BAR_BEATS
+    length = bars * MODEL_BAR_BEATS
+    notes: dict[str, list[Note]] = {}
+    for k in range(phrases):
+        piece = base if k % 2 == 0 else rest[k // 2]
+        offset = k * phrase_beats
+        for part, ns in piece.notes.items():
+            for n in ns:
+                if n.start + offset < length - 1e-6:
+                    notes.setdefault(part, []).append(
+                        n._replace(start=n.start + offset, end=min(n.end + offset, length)))
+    return Clip(name=label_title(label), length=length, notes=notes, latent=base.latent,
+                model=base.model, origin="sampled", label=label)
+
+
+def _fill_requests(model, requests: Mapping[str, int], vary: float | None):
+    """(requests, vary) as a fill of this model runs them: without variations (or with a
+    hierarchical model, which makes long clips itself) a request is cut to the model's length."""
+    if vary is None or model.config.hierarchical:
+        max_bars = int(model.config.bars)
+        return {k: min(int(v), max_bars) for k, v in requests.items()}, None
+    return dict(requests), vary
+
+
+def fill_job(token, model, requests: Mapping[str, int], temperature: float = 0.5,
+             seed: int | None = None, vary: float | None = None,
+             reproducible: bool = False) -> tuple[dict[str, Clip], tuple[str, ...]]:
+    """The job the timeline runs for Fill, Regenerate and Vary with a loaded model.
+
+    Returns (clips keyed by label, with notes keyed by part name; the model's parts), which
+    core.arrangement.fill_change turns into a change of the song on the GUI thread.
+    """
+    requests, vary = _fill_requests(model, requests, vary)
+    return generate_clips(token, model, requests, temperature, seed, vary, reproducible), model_parts(model)
+
+
+def fill(song, model, section_ids: Iterable[str] | None = None, temperature: float = 0.5,
+         seed: int | None = None, token=None, regenerate: bool = False,
+         vary: float | None = None, reproducible: bool = True) -> ArrangementChange:
+    """Plan, generate and apply a fill in one go (the CLI and tests); returns the change.
+
+    The song changes only once every clip is made: a cancelled fill leaves it as it was.
+    Reproducible by default (a seed gives the same song on every run; see decode_chunked).
+    """
+    cap = None if vary is not None and not model.config.hierarchical else int(model.config.bars)
+    plan = plan_fill(song, section_ids, regenerate=regenerate, max_bars=cap)
+    clips: dict[str, Clip] = {}
+    if plan.requests:
+        clips, _ = fill_job(token if token is not None else JobToken(), model, plan.requests,
+                            temperature, seed, vary, reproducible)
+    change = fill_change(song, plan, clips, parts=model_parts(model))
+    apply_change(song, change)
+    return change

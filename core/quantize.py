@@ -10,6 +10,7 @@ import math
 from typing import Iterable
 
 from core.song import STEPS_PER_QUARTER, Note, sort_notes
+from core.timemap import MeterMap
 
 # Grid names a user picks from, in beats.
 GRIDS: dict[str, float] = {
@@ -104,38 +105,15 @@ def steps_to_notes(steps: Iterable[tuple[int, int, int, int]],
 
 
 # ----------------------------------------------------------------- bars
-def _segments(time_signatures):
-    """(start beat, beats per bar) per time signature, sorted; a 4/4 bar when there is none."""
-    segs = sorted(((float(ts.beat), ts.beats_per_bar) for ts in time_signatures),
-                  key=lambda s: s[0])
-    if not segs or segs[0][0] > 0:
-        segs.insert(0, (0.0, 4.0))
-    return segs
-
-
 def bars_at(time_signatures, beat: float) -> float:
     """How many bars (a fraction for a partial bar) lie between beat 0 and `beat`.
 
-    Each time signature change starts a new bar, as a score would show it.
+    Each time signature change starts a new bar, as a score would show it. One question
+    costs a pass over the list; to ask many, build a core.timemap.MeterMap once.
     """
-    segs = _segments(time_signatures)
-    bars = 0.0
-    for i, (start, bpb) in enumerate(segs):
-        nxt = segs[i + 1][0] if i + 1 < len(segs) else None
-        if nxt is not None and beat > nxt:
-            bars += math.ceil((nxt - start) / bpb - _EPS)
-        else:
-            return bars + max(beat - start, 0.0) / bpb
-    return bars
+    return MeterMap(time_signatures).bars_at(beat)
 
 
 def round_up_to_bar(time_signatures, beat: float) -> float:
     """The first bar line at or after `beat` (each time signature change starts a bar)."""
-    segs = _segments(time_signatures)
-    for i, (start, bpb) in enumerate(segs):
-        nxt = segs[i + 1][0] if i + 1 < len(segs) else None
-        if nxt is None or beat < nxt - _EPS:
-            bars = max(math.ceil((beat - start) / bpb - _EPS), 0)
-            line = start + bars * bpb
-            return line if nxt is None else min(line, nxt)
-    return float(beat)
+    return MeterMap(time_signatures).round_up_to_bar(beat)

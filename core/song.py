@@ -340,7 +340,10 @@ class Song:
         return max((c.length for c in self.clips.values()), default=0.0)
 
     def length_bars(self) -> float:
-        return self.length_beats() / self.beats_per_bar
+        """Bars up to the end, counted across every time-signature change."""
+        from core.timemap import MeterMap
+
+        return MeterMap(self.time_signatures).bars_at(self.length_beats())
 
     def rendered_notes(self) -> dict[str, list[Note]]:
         """Every note of the arrangement in song time, per track id (clips repeated to fill)."""

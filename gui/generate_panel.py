@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 from typing import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -382,13 +381,7 @@ class GeneratePanel(QWidget):
 
     def _number_samples(self, clips: list[Clip]) -> None:
         """Sampled clips are numbered on from the song's last "Sample N"."""
-        taken = [int(m.group(1)) for c in self.song.clips.values()
-                 for m in [re.fullmatch(r"Sample (\d+)", c.name)] if m]
-        n = max(taken, default=0)
-        for clip in clips:
-            if clip.origin == "sampled" and clip.name.startswith("Sample"):
-                n += 1
-                clip.name = f"Sample {n}"
+        generation.number_on(clips, [c.name for c in self.song.clips.values()])
 
     def _job(self, fn, *args, on_done, description: str, **kwargs) -> None:
         name = self.model_name()

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDoubleSpinBox,
                                QSplitter, QToolBar, QToolButton, QVBoxLayout, QWidget)
 
 from core import arrangement as arr
+from core import generation
 from core.errors import UserError
 from core.song import Section, Song
 from gui import dialogs
@@ -644,7 +645,7 @@ class Timeline(QWidget):
         labels = ", ".join(plan.requests)
         self._fill_job = True
         vary = VARY_SIMILARITY if self.vary.isChecked() else None
-        self.models.run(name, arr.fill_job, dict(plan.requests), float(self.temperature.value()), seed, vary,
+        self.models.run(name, generation.fill_job, dict(plan.requests), float(self.temperature.value()), seed, vary,
                         on_done=lambda result: self._apply_fill(plan, result, regenerate),
                         on_finish=self._fill_over, description=f"Filling {labels} with {name}")
         self._update_actions()

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core import arrangement as arr
+from core import generation as g
 from core.errors import UserError
 from core.jobs import JobToken
 from core.project import load_project, save_project
@@ -34,6 +35,20 @@ def contiguous(sections) -> bool:
             return False
         at = s.end
     return True
+
+
+# ---------------------------------------------------------------- the document side only
+def test_importing_the_arrangement_loads_no_model_code():
+    import subprocess
+    import sys
+
+    script = ("import sys, core.arrangement\n"
+              "bad = [m for m in ('tensorflow', 'core.musicvae.model', 'core.musicvae.converters',\n"
+              "                   'core.generation') if m in sys.modules]\n"
+              "assert not bad, bad\n")
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
 
 
 # ---------------------------------------------------------------- forms
@@ -252,7 +267,7 @@ def section_notes(song, sec, track_id):
 def test_fill_generates_one_clip_per_label_and_reuses_it(drums_model):
     song = song_with_form("intro verse chorus verse chorus outro", bars=4)
     messages = []
-    change = arr.fill(song, drums_model, temperature=0.5, seed=7,
+    change = g.fill(song, drums_model, temperature=0.5, seed=7,
                       token=JobToken(lambda f, m: messages.append((f, m))))
     assert messages[-1][0] == 1.0
     assert [c.label for c in change.new_clips] == ["intro", "verse", "chorus", "outro"]
@@ -272,30 +287,30 @@ def test_fill_generates_one_clip_per_label_and_reuses_it(drums_model):
     assert len(song.clips) == 4
     # the same seed gives the same song; a fill with no empty slot changes nothing
     again = song_with_form("intro verse chorus verse chorus outro", bars=4)
-    arr.fill(again, drums_model, temperature=0.5, seed=7)
+    g.fill(again, drums_model, temperature=0.5, seed=7)
     assert [c.notes[again.tracks[0].id] for c in again.clips.values()] == \
         [c.notes[drums] for c in song.clips.values()]
-    nothing = arr.fill(song, drums_model, seed=1)
+    nothing = g.fill(song, drums_model, seed=1)
     assert nothing.new_clips == [] and nothing.new_tracks == []
 
 
 def test_fill_job_caps_requests_to_the_model(drums_model):
     messages = []
-    clips, parts = arr.fill_job(JobToken(lambda f, m: messages.append(m)), drums_model,
-                                {"verse": 8, "chorus": 1}, 0.5, 3)
+    clips, parts = g.fill_job(JobToken(lambda f, m: messages.append(m)), drums_model,
+                              {"verse": 8, "chorus": 1}, 0.5, 3)
     assert parts == ("drums",) and list(clips) == ["verse", "chorus"]
     assert clips["verse"].length == 8.0 and clips["chorus"].length == 4.0
     assert set(clips["verse"].notes) <= {"drums"} and clips["verse"].note_count() > 0
     assert any("verse" in m for m in messages)
     with pytest.raises(UserError, match="temperature"):
-        arr.generate_clips(None, drums_model, {"verse": 2}, temperature=-1)
+        g.generate_clips(None, drums_model, {"verse": 2}, temperature=-1)
 
 
 def test_regenerate_replaces_the_label_everywhere(drums_model):
     song = song_with_form("verse chorus verse", bars=2)
-    arr.fill(song, drums_model, seed=1)
+    g.fill(song, drums_model, seed=1)
     old = song.sections[0].clip_id
-    arr.fill(song, drums_model, [song.sections[2].id], seed=2, regenerate=True)
+    g.fill(song, drums_model, [song.sections[2].id], seed=2, regenerate=True)
     v1, chorus, v2 = song.sections
     assert v1.clip_id == v2.clip_id != old and chorus.clip_id != v1.clip_id
     assert len(song.tracks) == 1  # the drum track is reused, not added again
@@ -332,7 +347,7 @@ def test_a_slot_whose_clip_was_deleted_counts_as_empty():
 
 def test_vary_fills_long_sections_with_phrase_variations(drums_model):
     song = song_with_form("verse chorus verse", bars=8)
-    arr.fill(song, drums_model, seed=5, vary=0.7)
+    g.fill(song, drums_model, seed=5, vary=0.7)
     drums = song.tracks[0].id
     verse = song.clips[song.sections[0].clip_id]
     assert verse.length == 32.0  # the whole 8-bar section, not a 2-bar loop
@@ -345,4 +360,4 @@ def test_vary_fills_long_sections_with_phrase_variations(drums_model):
     assert phrase(1) != phrase(0) and phrase(3) != phrase(1)  # A' and A'' are new
     assert all(n.end <= 32.0 for n in verse.notes[drums])
     with pytest.raises(UserError, match="similarity"):
-        arr.generate_clips(None, drums_model, {"verse": 4}, vary=1.5)
+        g.generate_clips(None, drums_model, {"verse": 4}, vary=1.5)

@@ -10,10 +10,13 @@ import os
 import numpy as np
 import pytest
 
+from core import generation as g
 from core.errors import CheckpointError
+from core.jobs import run_job
 from core.musicvae import CONFIGS, load_model
 from core.musicvae.checkpoint import random_weights, save_model
 from core.musicvae.code_prior import PRIOR_FILE, CodePrior, fit_to_codes
+from core.song import Clip
 
 
 def tiny_folder(path, z=8):
@@ -52,9 +55,10 @@ def test_a_model_with_a_prior_samples_from_it(tmp_path):
     z = model.random_z(4000, 0)
     np.testing.assert_allclose(z.mean(0), mean, atol=0.02)
     np.testing.assert_allclose(z.std(0), 0.1, atol=0.01)
-    clips = model.sample(3, temperature=0.5, seed=2)
+    clips = run_job(g.sample, model, 3, 0.5, seed=2)
     assert all(np.abs(np.asarray(c.latent) - mean).max() < 0.6 for c in clips)
-    near = model.similar(clips[0], 4, 0.5, seed=1)  # half the clip's code (mu), half a random code
+    plain = Clip(clips[0].name, clips[0].length, notes=dict(clips[0].notes))  # no stored code: encoded
+    near = run_job(g.similar, model, plain, 4, 0.5, temperature=None, seed=1)  # half the clip's code (mu), half a random code
     mu = model.encode([clips[0]])[1][0]
     for c in near:
         np.testing.assert_allclose(c.latent, 0.5 * mu + 0.5 * mean, atol=0.3)

@@ -181,3 +181,59 @@ def test_assign_tracks_rekeys_parts():
     clip = Clip("x", 8.0, notes={"melody": [Note(60, 0, 1)], "drums": [Note(36, 0, 0.25)]})
     g.assign_tracks([clip], {"melody": "trk-1", "drums": "trk-9"})
     assert set(clip.notes) == {"trk-1", "trk-9"}
+
+
+class CancelAfterFirstChunk:
+    """A model whose first decode call cancels the job, as a musician pressing Cancel would."""
+
+    def __init__(self, inner, token):
+        self.inner, self.token, self.calls = inner, token, []
+        self.z_size, self.kind, self.name, self.config = inner.z_size, inner.kind, inner.name, inner.config
+        self.random_z = inner.random_z
+
+    def decode_tokens(self, z, length=None, temperature=None, seed=None):
+        self.calls.append(len(z))
+        out = self.inner.decode_tokens(z, length, temperature, seed)
+        self.token.cancel()
+        return out
+
+
+@pytest.mark.parametrize("vary", [None, 0.8])
+def test_a_fill_cancelled_after_its_first_chunk_stops_there_and_changes_nothing(drums, vary):
+    from core import arrangement as arr
+
+    song = Song("cancel me")
+    song.set_sections(arr.template_sections("intro verse chorus bridge outro", 4.0, 4))
+    before = (song.snapshot(), list(song.sections), dict(song.clips), list(song.tracks))
+    token = JobToken()
+    model = CancelAfterFirstChunk(drums, token)
+    with pytest.raises(JobCancelled):
+        g.fill(song, model, seed=1, token=token, vary=vary, reproducible=False)
+    assert model.calls == [1]  # one chunk of one code, not the whole group or the whole fill
+    assert (song.snapshot(), list(song.sections), dict(song.clips), list(song.tracks)) == before
+
+
+def test_fill_job_decodes_in_chunks_like_every_other_model_operation(drums):
+    token = JobToken()
+    calls = []
+
+    class Counting(CancelAfterFirstChunk):
+        def decode_tokens(self, z, length=None, temperature=None, seed=None):
+            calls.append(len(z))
+            return self.inner.decode_tokens(z, length, temperature, seed)
+
+    clips, parts = g.fill_job(token, Counting(drums, token), {"a": 2, "b": 2, "c": 2, "d": 2}, 0.5, 3)
+    assert list(clips) == ["a", "b", "c", "d"] and parts == ("drums",)
+    assert calls[0] == 1 and sum(calls) == 4  # the first chunk is one code; then they grow
+    assert [c.name for c in clips.values()] == ["A", "B", "C", "D"]
+
+
+def test_one_naming_rule_for_generated_clips(mel):
+    assert g.clip_names("Sample", 1) == ["Sample"]
+    assert g.clip_names("Like x", 3) == ["Like x 1", "Like x 2", "Like x 3"]
+    clips = run_job(g.sample, mel, 3, 0.5, seed=1)
+    assert [c.name for c in clips] == ["Sample 1", "Sample 2", "Sample 3"]
+    g.number_on(clips, ["Sample 4", "Sample 12x", "Verse", "Sample 2"])
+    assert [c.name for c in clips] == ["Sample 5", "Sample 6", "Sample 7"]
+    other = Clip("Verse", 8.0, origin="sampled")
+    assert g.number_on([other], ["Sample 9"])[0].name == "Verse"

@@ -9,6 +9,9 @@ from PySide6.QtGui import QColor, QDropEvent
 from PySide6.QtTest import QTest
 
 from core import arrangement as arr
+from core import generation
+from core.arrangement import assign_tracks
+from core.jobs import run_job
 from core.project import load_project
 from core.song import Clip, Note
 from gui import dialogs
@@ -98,7 +101,7 @@ def test_build_a_song_of_eight_sections_from_generated_clips_and_export_it(qtbot
     melody = w.song.track_for_role("melody")
     # generated clips in the song's library, one per distinct label
     labels = list(dict.fromkeys(FORM))
-    clips = mel_model.sample(len(labels), temperature=0.5, seed=4, track_ids={"melody": melody.id})
+    clips = assign_tracks(run_job(generation.sample, mel_model, len(labels), 0.5, seed=4), {"melody": melody.id})
     for label, clip in zip(labels, clips):
         clip.name = label.title()
         w.song.add_clip(clip)

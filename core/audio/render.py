@@ -25,6 +25,7 @@ from typing import Callable
 
 import numpy as np
 
+from core import timemap
 from core.audio import SAMPLE_RATE
 from core.audio import synth
 from core.atomic_write import atomic_write_bytes
@@ -44,8 +45,8 @@ class TempoMap:
 
     def __init__(self, song: Song):
         changes = sorted(song.tempos, key=lambda t: t.beat)
-        beats = [c.beat for c in changes]
-        secs = [song.beat_to_seconds(b) for b in beats]
+        exact = timemap.TempoMap(changes)  # seconds at every change in one pass, not one walk each
+        beats, secs = exact.beats, exact.seconds
         far = 1e7
         self._beats = np.array([beats[0] - far] + beats + [beats[-1] + far], dtype=np.float64)
         self._secs = np.array([secs[0] - far * 60.0 / changes[0].bpm] + secs

@@ -1,5 +1,8 @@
-"""A loaded MusicVAE: encode and decode tensors, and sample, encode, decode, interpolate and
-find similar clips. TensorFlow is imported on first use (lazy_tf), when a model is built.
+"""A loaded MusicVAE, the engine: encode clips and tensors, decode codes to tokens, draw random
+codes. TensorFlow is imported on first use (lazy_tf), when a model is built.
+
+Sampling, interpolating, finding similar clips and filling sections are not here: they live
+in core.generation (chunked and cancellable), which every caller goes through.
 
 Names follow Magenta's TrainedModel. Everything is batched; the encoder and the whole decode
 loop each run as one compiled tf.function (temperature and seed are graph inputs, so changing
@@ -11,7 +14,6 @@ import numpy as np
 from core.musicvae.lazy_tf import tf
 
 from core.errors import UserError
-from core.musicvae import latent as latent_ops
 from core.musicvae.configs import MusicVAEConfig
 from core.musicvae.layers import BidirectionalEncoder, Decoder, Weights, small_batch_graph
 
@@ -164,16 +166,6 @@ class MusicVAE:
     def _parts(self):
         return self._converters().PARTS[self.kind]
 
-    def _clips_from_tokens(self, tokens, track_ids, origin, latents, name):
-        conv = self._converters()
-        track_ids = dict(track_ids or {p: p for p in self._parts()})
-        clips = []
-        for i, tok in enumerate(tokens):
-            clips.append(conv.tensors_to_clip(np.asarray(tok, np.int64), self.kind, track_ids,
-                                              name=f"{name} {i + 1}", origin=origin, model=self.name,
-                                              latent=None if latents is None else latents[i]))
-        return clips
-
     def clips_to_inputs(self, clips, tracks=None):
         """(inputs [n, steps, depth], lengths [n], reports) for clips, as the encoder reads them.
 
@@ -200,40 +192,10 @@ class MusicVAE:
             return x, ln, []
         return np.concatenate(inputs), np.concatenate(lengths), reports
 
-    def sample(self, n: int, temperature: float = 0.5, seed=None, track_ids=None, length=None):
-        """n new clips from random codes (random_z); each clip keeps its z."""
-        rng = np.random.default_rng(seed)
-        z = self.random_z(n, rng)
-        tokens = self.decode_tokens(z, length, temperature, rng)
-        return self._clips_from_tokens(tokens, track_ids, "sampled", z, "Sample")
-
     def encode(self, clips, tracks=None, seed=None):
         """(z, mu, sigma) for clips; `tracks` (a Song, or track id -> role) says who plays what."""
         inputs, lengths, _ = self.clips_to_inputs(clips, tracks)
         return self.encode_tensors(inputs, lengths, seed=seed)
-
-    def decode(self, z, temperature=None, seed=None, track_ids=None, length=None, origin="sampled"):
-        """Clips from codes [n, z_size]."""
-        z = np.atleast_2d(np.asarray(z, np.float32))
-        tokens = self.decode_tokens(z, length, temperature, seed)
-        return self._clips_from_tokens(tokens, track_ids, origin, z, "Decoded")
-
-    def interpolate(self, clip_a, clip_b, steps: int, tracks=None, temperature=None, seed=None,
-                    track_ids=None):
-        """`steps` clips along the slerp between the two clips' mu, both ends included."""
-        _, mu, _ = self.encode([clip_a, clip_b], tracks)
-        z = latent_ops.interpolation(mu[0], mu[1], steps)
-        tokens = self.decode_tokens(z, None, temperature, seed)
-        return self._clips_from_tokens(tokens, track_ids, "interpolated", z, "Interpolation")
-
-    def similar(self, clip, n: int, similarity: float, tracks=None, temperature=None, seed=None,
-                track_ids=None):
-        """n clips near `clip`: codes s * mu + (1 - s) * a random code (random_z)."""
-        rng = np.random.default_rng(seed)
-        _, mu, _ = self.encode([clip], tracks)
-        z = latent_ops.similar(mu[0], n, similarity, rng, noise=self.random_z(n, rng))
-        tokens = self.decode_tokens(z, None, temperature, rng)
-        return self._clips_from_tokens(tokens, track_ids, "similar", z, "Similar")
 
     def __repr__(self) -> str:
         c = self.config

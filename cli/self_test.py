@@ -75,7 +75,7 @@ def check_model(entry, folder: str) -> str:
     _z, mu, _sigma = model.encode([clip])
     if mu.shape != (1, model.z_size) or not np.all(np.isfinite(mu)):
         raise AssertionError(f"encoding gave a code of shape {mu.shape} (expected (1, {model.z_size}))")
-    decoded = model.decode(mu)
+    decoded = run_job(generation.decode_codes, model, mu)
     if len(decoded) != 1 or decoded[0].note_count() == 0:
         raise AssertionError("decoding the sample's code gave no notes")
     return (f"{model.kind}, samples of {notes[0]} and {notes[1]} notes, "

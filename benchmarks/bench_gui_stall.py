@@ -276,13 +276,12 @@ def main() -> int:
     if args.verbose:  # time the GUI-thread work a batch of new clips sets off, to name the stalls
         import pyqtgraph as pg
 
-        from gui import clip_library, latent_map, main_window, piano_roll, timeline_canvas
+        from gui import clip_chooser, clip_library, latent_map, piano_roll, timeline_canvas
 
-        for cls, attr in ((latent_map.LatentMap, "refresh"), (latent_map.LatentMap, "set_selected"),
-                          (clip_library.ClipLibrary, "refresh"), (clip_library.ClipLibrary, "select"),
-                          (main_window.MainWindow, "_refresh_clips"),
-                          (main_window.MainWindow, "_set_current_clip"),
-                          (piano_roll.PianoRollEditor, "set_clip"),
+        for cls, attr in ((latent_map.LatentMap, "refresh"), (latent_map.LatentMap, "_restyle"),
+                          (clip_library.ClipLibrary, "refresh"), (clip_library.ClipLibrary, "_on_session"),
+                          (clip_chooser.ClipChooser, "refresh"),
+                          (piano_roll.PianoRollEditor, "_clip_shown"),
                           (timeline_canvas.TimelineCanvas, "paintEvent"),
                           (pg.GraphicsView, "paintEvent")):
             if hasattr(cls, attr):

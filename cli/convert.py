@@ -6,6 +6,7 @@ output format follows OUT's extension (.mid/.midi: MIDI, .lstudio: project).
 from __future__ import annotations
 
 import os
+import sys
 
 from core.errors import UserError
 
@@ -25,7 +26,10 @@ def run(args) -> int:
 
     if os.path.abspath(args.input) == os.path.abspath(args.output):
         raise UserError(f'Refusing to convert "{args.input}" onto itself; choose another OUT.')
-    song = load_song(args.input)
+    loaded = load_song(args.input)
+    song = loaded.song
+    for warning in loaded.warnings:
+        print(f"repaired while reading: {warning}", file=sys.stderr)
     written = save_song(song, args.output)
     notes = sum(len(v) for v in song.rendered_notes().values())
     print(f"wrote {written}: {len(song.tracks)} tracks, {notes} notes, "

@@ -5,6 +5,8 @@ signature(s), sections and the length in bars.
 """
 from __future__ import annotations
 
+import sys
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("info", help="show the tracks, tempo and length of a MIDI file or project",
@@ -51,6 +53,8 @@ def describe(song) -> list[str]:
 def run(args) -> int:
     from core.song_files import load_song
 
-    song = load_song(args.file)
-    print("\n".join(describe(song)))
+    loaded = load_song(args.file)
+    print("\n".join(describe(loaded.song)))
+    for warning in loaded.warnings:
+        print(f"repaired while reading: {warning}", file=sys.stderr)
     return 0

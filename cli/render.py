@@ -15,10 +15,11 @@ from core.errors import UserError
 def _load(path: str):
     if not os.path.isfile(path):
         raise UserError(f"No such file: {path}")
-    from core.song_files import kind_of, load_song
+    from core.song_files import MIDI, load_song
 
-    song = load_song(path)  # MIDI or project, chosen as `convert` and `info` choose
-    if kind_of(path) == "midi" and not song.sections and song.clips:
+    loaded = load_song(path)  # MIDI or project, chosen as `convert` and `info` choose
+    song = loaded.song
+    if loaded.kind == MIDI.name and not song.sections and song.clips:
         from core.song import Section  # an imported file is one clip; play it whole
 
         clip = next(iter(song.clips.values()))

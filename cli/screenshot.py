@@ -78,7 +78,7 @@ def render_screenshot(open_path: str | None, out_path: str,
         window.resize(*size)
         window.show()
         if open_path:
-            if not window.open_path(open_path, ask=False, background=False):
+            if not window.files.open_path(open_path, ask=False, background=False):
                 message, detail = errors[0] if errors else (f"{open_path} could not be opened", "")
                 raise UserError(message, detail)
         for _ in range(5):
@@ -93,7 +93,7 @@ def render_screenshot(open_path: str | None, out_path: str,
         dialogs.show_error = original_show_error
         # Not window.close(): a close clears the user's crash-recovery file, and this
         # window never offered it.
-        window.autosave_timer.stop()
+        window.files.autosave_timer.stop()
         window.runner.shutdown(3000)
         window.hide()
         window.deleteLater()

@@ -158,7 +158,7 @@ def check_window(folder: str) -> str:
             raise AssertionError("the window drew nothing")
         return f"{image.width()}x{image.height()} on Qt's {app.platformName()} platform"
     finally:
-        window.autosave_timer.stop()
+        window.files.autosave_timer.stop()
         window.runner.shutdown(3000)
         window.hide()
         window.deleteLater()

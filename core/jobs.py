@@ -36,6 +36,10 @@ class JobToken:
         if self._cancel.is_set():
             raise JobCancelled()
 
+    def report_to(self, on_progress: Callable[[float, str], None] | None) -> None:
+        """Send progress to this callback from now on (set where progress is reported from)."""
+        self._on_progress = on_progress
+
     def progress(self, fraction: float, message: str = "") -> None:
         self.fraction = min(max(float(fraction), 0.0), 1.0)
         self.message = message

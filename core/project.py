@@ -6,9 +6,9 @@
 
 "loop" (the loop region in beats) is present only when the song has one.
 
-`song_to_dict` is deterministic: two songs with equal content give equal dicts (clips sorted
-by id, note lists sorted, empty note lists left out), so it doubles as `Song.snapshot()` for
-undo checks. Track order and section order are part of the content and are kept.
+The plain-data form itself (`song_to_dict`, the header FORMAT and SCHEMA) is defined with the
+document in core.song, where it doubles as `Song.snapshot()`; this module checks it on the way
+back in (`song_from_dict`) and handles the bytes on disk.
 
 Saving writes a temporary file next to the target, fsyncs it and renames it over the target
 (core.atomic_write), so a killed save leaves the previous file whole. Loading never writes.
@@ -23,55 +23,9 @@ import traceback
 
 from core.atomic_write import atomic_write_bytes
 from core.errors import ProjectFileError
-from core.song import ORIGINS, ROLES, Clip, Note, Section, Song, TempoChange, TimeSignature, Track, sort_notes
-
-FORMAT = "latent-studio-project"
-SCHEMA = 1
-EXTENSION = ".lstudio"
-
-
-# ====================================================================== to dict
-def _note_row(n: Note) -> list:
-    return [int(n.pitch), float(n.start), float(n.end), int(n.velocity)]
-
-
-def _clip_dict(c: Clip) -> dict:
-    notes = {tid: [_note_row(n) for n in sort_notes(ns)] for tid, ns in sorted(c.notes.items()) if ns}
-    return {
-        "id": c.id,
-        "name": c.name,
-        "length": float(c.length),
-        "origin": c.origin,
-        "label": c.label,
-        "model": c.model,
-        "latent": None if c.latent is None else [float(x) for x in c.latent],
-        "notes": notes,
-    }
-
-
-def song_to_dict(song: Song) -> dict:
-    """The song's whole content as plain JSON-ready data (see the module docstring)."""
-    doc = {
-        "format": FORMAT,
-        "schema": SCHEMA,
-        "title": song.title,
-        "tempos": [[float(t.beat), float(t.bpm)] for t in sorted(song.tempos, key=lambda t: t.beat)],
-        "time_signatures": [[float(t.beat), int(t.numerator), int(t.denominator)]
-                            for t in sorted(song.time_signatures, key=lambda t: t.beat)],
-        "tracks": [{
-            "id": t.id, "name": t.name, "role": t.role, "program": int(t.program),
-            "is_drum": bool(t.is_drum), "volume": float(t.volume), "mute": bool(t.mute),
-            "solo": bool(t.solo),
-        } for t in song.tracks],
-        "clips": [_clip_dict(c) for _cid, c in sorted(song.clips.items())],
-        "sections": [{
-            "id": s.id, "label": s.label, "clip_id": s.clip_id, "start": float(s.start),
-            "length": float(s.length),
-        } for s in sorted(song.sections, key=lambda s: (s.start, s.id))],
-    }
-    if getattr(song, "loop", None) is not None:  # written only when set (older files have none)
-        doc["loop"] = [float(song.loop[0]), float(song.loop[1])]
-    return doc
+# song_to_dict is used here and re-exported, so core.project still offers both directions
+from core.song import (FORMAT, ORIGINS, ROLES, SCHEMA, Clip, Note, Section, Song, TempoChange,
+                       TimeSignature, Track, song_to_dict, sort_notes)
 
 
 # ====================================================================== from dict
@@ -103,10 +57,13 @@ def _list(d, key, where):
     return _get(d, key, list, where)
 
 
-def song_from_dict(d: dict) -> Song:
-    """A Song from `song_to_dict` output. Raises ProjectFileError when it is not one."""
+def song_from_dict(d: dict, warnings: list[str] | None = None) -> Song:
+    """A Song from `song_to_dict` output. Raises ProjectFileError when it is not one.
+
+    Small damage that loses nothing else is repaired (a section naming a missing clip keeps
+    its place with an empty slot); each repair is described in `warnings` when a list is given."""
     try:
-        return _song_from_dict(d)
+        return _song_from_dict(d, [] if warnings is None else warnings)
     except ProjectFileError:
         raise
     except _Bad as exc:
@@ -127,7 +84,7 @@ def _check_header(d) -> None:
             f"version reads schema {SCHEMA} and older). Update Latent Studio to open it.")
 
 
-def _song_from_dict(d) -> Song:
+def _song_from_dict(d, warnings: list[str]) -> Song:
     _check_header(d)
     song = Song(title=_get(d, "title", str, "the song"))
 
@@ -200,7 +157,6 @@ def _song_from_dict(d) -> Song:
             label=_get(c, "label", str, where, optional=True), id=cid)
 
     sections = []
-    warnings: list[str] = []
     for i, s in enumerate(_list(d, "sections", "the song")):
         where = f"section {i + 1}"
         clip_id = _get(s, "clip_id", str, where, optional=True)
@@ -225,7 +181,6 @@ def _song_from_dict(d) -> Song:
         if not 0 <= start < end:
             raise _Bad(f"the loop region {start} to {end} is invalid")
         song.loop = (start, end)
-    song.load_warnings = warnings  # what was repaired while reading (shown by the caller)
     return song
 
 
@@ -295,15 +250,15 @@ def read_project_document(path: str | os.PathLike) -> dict:
     return doc
 
 
-def load_project(path: str | os.PathLike) -> Song:
+def load_project(path: str | os.PathLike, warnings: list[str] | None = None) -> Song:
     """Read a project file into a new Song. Raises ProjectFileError naming the file.
 
-    Small damage that loses nothing else is repaired and listed in `song.load_warnings`
-    (a section naming a missing clip keeps its place with an empty slot)."""
+    Repairs made while reading are described in `warnings` (see `song_from_dict`);
+    core.song_files.load_song returns them beside the song."""
     path = os.fspath(path)
     doc = read_project_document(path)
     try:
-        return song_from_dict(doc)
+        return song_from_dict(doc, warnings)
     except ProjectFileError as exc:
         raise ProjectFileError(f'Cannot open project "{path}". {exc.message}', exc.detail) from None
 

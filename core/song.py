@@ -127,6 +127,62 @@ def sort_notes(notes: Iterable[Note]) -> list[Note]:
     return sorted(notes, key=lambda n: (n.start, n.pitch, n.end, n.velocity))
 
 
+# ====================================================================== as plain data
+# The song's content as JSON-ready data. It is both Song.snapshot() (undo checks, tests)
+# and the body of a project file: core.project reads it back, checking every field, and
+# writes it to disk. It lives here, with the classes it describes, so that the document
+# needs nothing from the file layer.
+FORMAT = "latent-studio-project"
+SCHEMA = 1
+
+
+def _note_row(n: Note) -> list:
+    return [int(n.pitch), float(n.start), float(n.end), int(n.velocity)]
+
+
+def _clip_dict(c: "Clip") -> dict:
+    notes = {tid: [_note_row(n) for n in sort_notes(ns)] for tid, ns in sorted(c.notes.items()) if ns}
+    return {
+        "id": c.id,
+        "name": c.name,
+        "length": float(c.length),
+        "origin": c.origin,
+        "label": c.label,
+        "model": c.model,
+        "latent": None if c.latent is None else [float(x) for x in c.latent],
+        "notes": notes,
+    }
+
+
+def song_to_dict(song: "Song") -> dict:
+    """The song's whole content as plain data, with the project header (format, schema).
+
+    Deterministic: equal content gives equal dicts (clips sorted by id, note lists sorted,
+    empty note lists left out); track order and section order are content and are kept.
+    "loop" is present only when the song has a loop region."""
+    doc = {
+        "format": FORMAT,
+        "schema": SCHEMA,
+        "title": song.title,
+        "tempos": [[float(t.beat), float(t.bpm)] for t in sorted(song.tempos, key=lambda t: t.beat)],
+        "time_signatures": [[float(t.beat), int(t.numerator), int(t.denominator)]
+                            for t in sorted(song.time_signatures, key=lambda t: t.beat)],
+        "tracks": [{
+            "id": t.id, "name": t.name, "role": t.role, "program": int(t.program),
+            "is_drum": bool(t.is_drum), "volume": float(t.volume), "mute": bool(t.mute),
+            "solo": bool(t.solo),
+        } for t in song.tracks],
+        "clips": [_clip_dict(c) for _cid, c in sorted(song.clips.items())],
+        "sections": [{
+            "id": s.id, "label": s.label, "clip_id": s.clip_id, "start": float(s.start),
+            "length": float(s.length),
+        } for s in sorted(song.sections, key=lambda s: (s.start, s.id))],
+    }
+    if getattr(song, "loop", None) is not None:  # written only when set (older files have none)
+        doc["loop"] = [float(song.loop[0]), float(song.loop[1])]
+    return doc
+
+
 class Song:
     """Tempo, time signature, tracks, the clip library and the arrangement.
 
@@ -375,8 +431,6 @@ class Song:
 
     def snapshot(self) -> dict:
         """A deep, comparable copy of the content (for tests and undo checks)."""
-        from core.project import song_to_dict  # local import: project imports song
-
         return song_to_dict(self)
 
     def __repr__(self) -> str:

@@ -97,9 +97,9 @@ def run_app(argv: list[str] | None = None, settings=None) -> int:
 
     def start() -> None:
         # After the event loop starts, so the window is on screen behind any dialog.
-        restored = window.offer_recovery()
+        restored = window.files.offer_recovery()
         if path and not restored:
-            window.open_path(path, ask=False)
+            window.files.open_path(path, ask=False)
         QTimer.singleShot(PRELOAD_AFTER_MS, lambda: preload_default_model(window))
 
     QTimer.singleShot(0, start)

@@ -1,22 +1,24 @@
 """The clip library: every clip of the song in a list (name, origin, length, model, notes).
 
-Selecting a row selects the clip everywhere (the map, the piano roll); several rows can be
-selected (two for an interpolation). Rows can be dragged onto the piano roll. The list is
-rebuilt from the Song on its change events; it holds no musical data of its own.
+Selecting rows selects the clips in the session (the map highlights them, the piano roll shows
+the last one picked); several rows can be selected (two for an interpolation), and the session
+keeps the order they were picked in. A plain click also asks to hear the clip. Rows can be
+dragged onto the piano roll or the timeline. The list is rebuilt from the Song on its change
+events; it holds no musical data and no selection of its own.
 
 Also here: the colours of the clip origins (shared with the map) and `clip_pixmap`, a small
 piano-roll picture of a clip used as the map's hover preview.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem,
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
+from core.session import Session
 from core.song import Clip, Song
-
-CLIP_MIME = "application/x-latent-studio-clip"
+from gui.drag_formats import CLIP_MIME, clip_mime
 
 ORIGIN_COLORS = {
     "sampled": "#e8a33d",
@@ -102,18 +104,6 @@ def clip_pixmap(song: Song, clip: Clip, width: int = 220, height: int = 90) -> Q
     return pm
 
 
-def clip_mime(clip_ids: list[str], names: list[str]) -> QMimeData:
-    """What a clip drag carries: the ids one a line under CLIP_MIME, the names as plain text.
-
-    The library rows and the latent map's points both drag this, so the timeline and the piano
-    roll take a clip from either the same way.
-    """
-    mime = QMimeData()
-    mime.setData(CLIP_MIME, "\n".join(clip_ids).encode())
-    mime.setText(", ".join(names))
-    return mime
-
-
 class _ClipTree(QTreeWidget):
     """A QTreeWidget whose rows drag out as clip ids."""
 
@@ -127,13 +117,12 @@ class _ClipTree(QTreeWidget):
 class ClipLibrary(QWidget):
     """The list of the song's clips."""
 
-    selection_changed = Signal(list)  # clip ids, in the order they were selected
-    clip_activated = Signal(str)  # double-click or Enter: open in the piano roll
+    audition_requested = Signal(str)  # a plain click on a row: play that clip
 
-    def __init__(self, song: Song, parent=None):
+    def __init__(self, song: Song, session: Session, parent=None):
         super().__init__(parent)
         self.song = song
-        self._order: list[str] = []  # selected ids in the order the musician picked them
+        self.session = session
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         self.tree = _ClipTree(self)
@@ -154,7 +143,8 @@ class ClipLibrary(QWidget):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.itemSelectionChanged.connect(self._on_selection)
         self.tree.itemActivated.connect(
-            lambda item, _col: self.clip_activated.emit(item.data(0, Qt.ItemDataRole.UserRole)))
+            lambda item, _col: session.show_clip(item.data(0, Qt.ItemDataRole.UserRole)))
+        self.tree.itemClicked.connect(self._clicked)
         self.tree.setMinimumHeight(150)
         layout.addWidget(self.tree)
         self.hint = QLabel("Ctrl-click two clips to interpolate; drag a clip onto the piano roll.")
@@ -169,6 +159,7 @@ class ClipLibrary(QWidget):
         self._added: list[str] = []  # clips added since the last refresh
         self._full = True  # the next refresh rebuilds every row
         song.subscribe(self._on_song)
+        session.subscribe(self._on_session, events=["selection"])
         self.refresh()
 
     # ------------------------------------------------------------------ contents
@@ -195,7 +186,7 @@ class ClipLibrary(QWidget):
         self._refresh_timer.stop()
         added, self._added = self._added, []
         full, self._full = self._full, False
-        selected = set(self._order)
+        selected = set(self.session.selected_clips)
         self.tree.blockSignals(True)
         if full:
             self.tree.clear()
@@ -206,7 +197,6 @@ class ClipLibrary(QWidget):
             if item.data(0, Qt.ItemDataRole.UserRole) in selected:
                 item.setSelected(True)
         self.tree.blockSignals(False)
-        self._order = [cid for cid in self._order if cid in self.song.clips]
 
     def _on_song(self, event: str, **details) -> None:
         if event == "clip_added" and not self._full:
@@ -224,30 +214,39 @@ class ClipLibrary(QWidget):
 
     # ------------------------------------------------------------------ selection
     def selected_ids(self) -> list[str]:
-        return list(self._order)
+        return self.session.selected_clips
 
     def select(self, clip_ids, additive: bool = False) -> None:
-        """Select these clips (after the ones already selected when additive)."""
+        """Select these clips in the session (after the ones already selected when additive)."""
+        self.session.select_clips(clip_ids, additive)
+
+    def _on_session(self, _event: str, clip_ids: list[str]) -> None:
+        """Mark the session's selection in the rows."""
         self.flush()
-        ids = [c for c in clip_ids if c in self.song.clips]
-        order = [c for c in self._order if c not in ids] + ids if additive else ids
+        chosen = set(clip_ids)
         self.tree.blockSignals(True)
         self.tree.clearSelection()
         last = None
         for i in range(self.tree.topLevelItemCount()):
             item = self.tree.topLevelItem(i)
-            if item.data(0, Qt.ItemDataRole.UserRole) in order:
+            if item.data(0, Qt.ItemDataRole.UserRole) in chosen:
                 item.setSelected(True)
                 last = item
         self.tree.blockSignals(False)
         if last is not None:
             self.tree.scrollToItem(last)
-        self._order = order
-        self.selection_changed.emit(list(order))
 
     def _on_selection(self) -> None:
+        """Rows picked by the musician: keep the earlier picks' order, then the new ones."""
         now = {it.data(0, Qt.ItemDataRole.UserRole) for it in self.tree.selectedItems()}
-        order = [c for c in self._order if c in now]
+        order = [c for c in self.session.selected_clips if c in now]
         order += [c for c in self.clip_ids() if c in now and c not in order]
-        self._order = order
-        self.selection_changed.emit(list(order))
+        self.session.select_clips(order)
+
+    def _clicked(self, item, _column: int = 0) -> None:
+        """A plain click auditions the clip (ctrl/shift-clicking to pick clips stays quiet)."""
+        if QApplication.keyboardModifiers() != Qt.KeyboardModifier.NoModifier:
+            return
+        clip_id = item.data(0, Qt.ItemDataRole.UserRole)
+        if clip_id:
+            self.audition_requested.emit(clip_id)

@@ -11,9 +11,15 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QHeaderVi
                                QMessageBox, QPlainTextEdit, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-MIDI_FILTER = "MIDI files (*.mid *.midi)"
-PROJECT_FILTER = "Latent Studio projects (*.lstudio)"
-OPENABLE_FILTER = "Projects and MIDI files (*.lstudio *.mid *.midi)"
+from core import song_files
+
+# File dialog filters, built from the file kinds core.song_files defines (the one list).
+MIDI_FILTER = song_files.MIDI.filter()
+PROJECT_FILTER = song_files.PROJECT.filter()
+OPENABLE_FILTER = song_files.file_filter("Projects and MIDI files", *song_files.OPENABLE)
+WAV_FILTER = song_files.WAV.filter()
+MODEL_ARCHIVE_FILTER = song_files.MODEL_ARCHIVE.filter()
+SOUNDFONT_FILTER = song_files.SOUNDFONT.filter()
 ALL_FILTER = "All files (*)"
 
 

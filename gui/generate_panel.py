@@ -1,9 +1,9 @@
 """The generation panel: ask a model for ideas, blend them and steer them.
 
 It drives the ModelService (every model call is a job) and puts the results into the song as
-one undoable "add clips" command, then selects them in the clip library, which shows them on
-the latent map and in the piano roll. The panel also keeps the library, the map and the
-piano roll's selection in step (see `Explorer`-style wiring in `connect_views`).
+one undoable "add clips" command, then selects them in the session, which the clip library,
+the latent map and the piano roll all follow. Its model list shows and sets the session's
+model (the timeline's list does the same), and the selection it works on is the session's.
 
 Attribute sliders steer the selected clip: moving one re-decodes the clip's code moved along
 that attribute's direction into a companion clip "<name> (steered)", which further moves
@@ -16,15 +16,17 @@ import os
 from typing import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox,
                                QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox, QVBoxLayout,
                                QWidget)
 
 from core import generation
 from core.attributes import attributes_for
+from core.session import Session
 from core.arrangement import part_tracks
 from core.song import Clip, Song, Track
-from gui.clip_library import ClipLibrary
+from gui import dialogs
 from gui.commands import AddClipsCommand, SongCommand
 from gui.latent_map import LatentMap
 from gui.model_service import ModelService
@@ -53,18 +55,16 @@ def _slider(lo: int, hi: int, value: int, tip: str) -> QSlider:
 class GeneratePanel(QWidget):
     clips_added = Signal(list)  # ids of clips a job put into the song
     busy_changed = Signal(bool)
+    status_message = Signal(str)
 
-    def __init__(self, song: Song, undo_stack, service: ModelService, library: ClipLibrary,
-                 latent_map: LatentMap, show_clip: Callable[[str], None] | None = None,
-                 audition: Callable[[str], None] | None = None, parent=None):
+    def __init__(self, song: Song, undo_stack, service: ModelService, session: Session,
+                 latent_map: LatentMap, parent=None):
         super().__init__(parent)
         self.song = song
         self.undo_stack = undo_stack
         self.service = service
-        self.library = library
+        self.session = session
         self.map = latent_map
-        self.show_clip = show_clip
-        self.audition = audition
         self._busy = 0
         self._landing = 0
         self._steer_base: str | None = None
@@ -73,9 +73,37 @@ class GeneratePanel(QWidget):
         self.seed: int | None = None  # fixed for reproducible runs (tests); None: new ideas each time
         self.setObjectName("generatePanel")
         self._build()
+        self._build_actions()
         self._connect()
         self._fill_models()
         self._update_buttons()
+
+    def _build_actions(self) -> None:
+        """The window's Models menu: generate, import into the map, keep models off the GPU."""
+        self.act_generate = QAction("&Generate", self)
+        self.act_generate.setShortcut(QKeySequence("Ctrl+G"))
+        self.act_import_map = QAction("Import MIDI into the &Map...", self)
+        for action, slot, tip in (
+                (self.act_generate, self.generate, "Write new clips with the chosen model"),
+                (self.act_import_map, self.import_midi_dialog,
+                 "Cut a MIDI file into model-sized pieces and place them on the map")):
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+            action.triggered.connect(lambda _checked=False, slot=slot: slot())
+        self.act_force_cpu = QAction("Run Models on the &CPU Only", self)
+        self.act_force_cpu.setCheckable(True)
+        self.act_force_cpu.setChecked(self.service.force_cpu)
+        self.act_force_cpu.setStatusTip("Keep the models off the GPU (takes effect when a model is next loaded)")
+        self.act_force_cpu.toggled.connect(self._set_force_cpu)
+
+    def menu_actions(self) -> list[QAction | None]:
+        """The Models menu (None: a separator)."""
+        return [self.act_generate, self.act_import_map, None, self.act_force_cpu]
+
+    def _set_force_cpu(self, on: bool) -> None:
+        self.service.set_force_cpu(on)
+        self.status_message.emit("Models will run on the CPU" if on else
+                                 "Models will use the GPU when there is one")
 
     # ================================================================= building
     def _build(self) -> None:
@@ -212,7 +240,8 @@ class GeneratePanel(QWidget):
         self.attr_layout.addWidget(reset, 2 * len(self.attr_sliders), 0, 1, 3)
 
     def _connect(self) -> None:
-        self.model_combo.currentIndexChanged.connect(lambda _i: self._model_changed())
+        self.model_combo.currentIndexChanged.connect(
+            lambda i: setattr(self.session, "model", self.model_combo.itemData(i)))
         self.temp_slider.valueChanged.connect(lambda v: self.temp_label.setText(f"{v / 100:.2f}"))
         self.similarity_slider.valueChanged.connect(
             lambda v: self.similarity_label.setText(f"{v / 100:.2f}"))
@@ -222,38 +251,50 @@ class GeneratePanel(QWidget):
         self.import_button.clicked.connect(self.import_midi_dialog)
         self.service.models_changed.connect(self._fill_models)
         self.service.model_loaded.connect(lambda _n: self._show_model_info())
-        self.library.selection_changed.connect(self._selection_changed)
-        self.library.clip_activated.connect(lambda cid: self.show_clip and self.show_clip(cid))
-        self.map.clips_clicked.connect(self._map_clicked)
+        self.session.subscribe(self._on_session, events=["selection", "model"])
         self.map.decode_requested.connect(self.decode_code)
 
     # ================================================================= models
     def _fill_models(self) -> None:
+        """List the service's models and choose one in the session when none is chosen yet
+        (the one used last, else the embedded melody model, else the first)."""
         current = self.model_name() or self.service.settings.value(LAST_MODEL_KEY, None) or FIRST_MODEL
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
         for info in self.service.infos():
             kind = f"  ·  {info.kind}" if info.kind else ""
             self.model_combo.addItem(f"{info.name}{kind}", info.name)
-        idx = self.model_combo.findData(current)
-        self.model_combo.setCurrentIndex(idx if idx >= 0 else (0 if self.model_combo.count() else -1))
         self.model_combo.blockSignals(False)
-        self._model_changed()
+        idx = self.model_combo.findData(current)
+        chosen = self.model_combo.itemData(idx if idx >= 0 else 0) if self.model_combo.count() else None
+        if chosen != self.session.model:
+            self.session.model = chosen  # the session tells this panel (and the timeline)
+        else:
+            self._model_changed()
 
     def model_name(self) -> str | None:
-        return self.model_combo.currentData()
+        """The session's model."""
+        return self.session.model
 
     def set_model(self, name: str) -> None:
-        idx = self.model_combo.findData(name)
-        if idx < 0:
+        """Choose a listed model (KeyError for a name the service does not list)."""
+        if self.model_combo.findData(name) < 0:
             raise KeyError(name)
-        self.model_combo.setCurrentIndex(idx)
+        self.session.model = name
+
+    def _on_session(self, event: str, **details) -> None:
+        if event == "model":
+            self._model_changed()
+        else:
+            self._selection_changed(details["clip_ids"])
 
     def _model_changed(self) -> None:
         name = self.model_name()
+        self.model_combo.blockSignals(True)
+        self.model_combo.setCurrentIndex(self.model_combo.findData(name) if name else -1)
+        self.model_combo.blockSignals(False)
         if name:  # the next launch opens on the model used last
             self.service.settings.setValue(LAST_MODEL_KEY, name)
-        self.map.set_model(name)
         self._vectors = None
         kind = self.service.info(name).kind if name else None
         self._build_attribute_sliders(kind)
@@ -287,21 +328,9 @@ class GeneratePanel(QWidget):
 
     # ================================================================= selection
     def selected_clips(self) -> list[Clip]:
-        return [self.song.clips[c] for c in self.library.selected_ids() if c in self.song.clips]
-
-    def _map_clicked(self, ids: list, additive: bool) -> None:
-        self.library.select(ids, additive)
-        if ids and self.audition is not None:
-            try:
-                self.audition(ids[-1])
-            except Exception as exc:  # noqa: BLE001 - no sound must not break selection
-                self.window().statusBar().showMessage(f"Cannot play: {exc}", 4000) \
-                    if hasattr(self.window(), "statusBar") else None
+        return [self.song.clips[c] for c in self.session.selected_clips if c in self.song.clips]
 
     def _selection_changed(self, ids: list) -> None:
-        self.map.set_selected(ids)
-        if ids and self.show_clip is not None:
-            self.show_clip(ids[-1])
         if len(ids) == 1 and ids[0] not in (self._steer_base, self._steer_variant):
             self._steer_base, self._steer_variant = ids[0], None
             for s in self.attr_sliders.values():
@@ -352,7 +381,7 @@ class GeneratePanel(QWidget):
 
         def finish():
             if select:
-                self.library.select([c for c in clip_ids if c in self.song.clips])
+                self.session.select_clips(clip_ids)
             self.clips_added.emit(clip_ids)
 
         if deferred:
@@ -444,7 +473,7 @@ class GeneratePanel(QWidget):
 
     def import_midi_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import MIDI into the map", "",
-                                              "MIDI files (*.mid *.midi)")
+                                              dialogs.MIDI_FILTER)
         if path:
             self.import_midi(path)
 
@@ -487,7 +516,7 @@ class GeneratePanel(QWidget):
         if variant is None:
             ids = self.add_clips([clip], f"Steer {clip.name}", select=False)
             self._steer_variant = ids[0]
-            self.library.select([ids[0]])
+            self.session.select_clips([ids[0]])
             return
         parts = sorted(clip.notes)
         track_ids, new_tracks = self._track_map(parts)
@@ -506,6 +535,4 @@ class GeneratePanel(QWidget):
             song.add_track(t)
         self.undo_stack.push(SongCommand(f"Steer {variant.name}", lambda: put(new_notes, new_meta),
                                          lambda: put(old_notes, old_meta)))
-        if self.show_clip is not None:
-            self.show_clip(vid)
-        self.map.set_selected([vid])
+        self.session.select_clips([vid])

@@ -157,7 +157,7 @@ class _Worker:
 
         # The token was made at submit time (so a waiting job can be cancelled); its
         # progress callback is attached here, on the worker, where it is called from.
-        job.token._on_progress = report
+        job.token.report_to(report)
         self._emit("job_started", job)
         try:
             result = job.fn(job.token, *job.args, **job.kwargs)

@@ -1,7 +1,8 @@
 """The latent map: every clip of one model that has a code, as a point on a 2-D PCA map.
 
-Points are coloured by origin or by label; hovering shows a small piano-roll picture of the
-clip; a click selects it (ctrl-click adds to the selection); dragging a point carries the clip
+The map shows the session's model; points are coloured by origin or by label, and the
+session's selected clips are drawn larger. Hovering shows a small piano-roll picture of the
+clip; a click selects it in the session and asks to hear it (ctrl-click adds to the selection); dragging a point carries the clip
 out like a clip-library row (onto the timeline or the piano roll); a double-click on empty space
 asks for that spot to be decoded (the inverse projection: the two map axes, every other
 direction at the mean of the codes shown). The projection (core.projection) stays put as
@@ -18,8 +19,10 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QHBoxLayout, QLabel, QPu
                                QVBoxLayout, QWidget)
 
 from core.projection import Projection
+from core.session import Session
 from core.song import Song
-from gui.clip_library import ORIGIN_COLORS, clip_mime, clip_pixmap, label_color, origin_color
+from gui.clip_library import ORIGIN_COLORS, clip_pixmap, label_color, origin_color
+from gui.drag_formats import clip_mime
 
 POINT_SIZE = 11
 SELECTED_SIZE = 17
@@ -29,13 +32,14 @@ PICK_RADIUS_PX = 9
 class LatentMap(QWidget):
     clips_clicked = Signal(list, bool)  # clip ids, additive (ctrl held)
     decode_requested = Signal(object)  # a code (np.ndarray [z]) for the clicked spot
+    audition_requested = Signal(str)  # a clicked point: play that clip
 
-    def __init__(self, song: Song, parent=None):
+    def __init__(self, song: Song, session: Session, parent=None):
         super().__init__(parent)
         self.song = song
+        self.session = session
         self.model_name: str | None = None
         self.projection = Projection()
-        self.selected: list[str] = []
         self._ids: list[str] = []
         self._xy = np.zeros((0, 2))
         self._path_ids: list[str] = []
@@ -107,23 +111,38 @@ class LatentMap(QWidget):
         # presses on a point are handled here (click or drag out); the rest reach pyqtgraph (pan, decode)
         self.plot.viewport().installEventFilter(self)
         song.subscribe(self._on_song)
+        session.subscribe(self._on_session, events=["selection", "model"])
+        self.clips_clicked.connect(self._clicked)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(80)
         self._refresh_timer.timeout.connect(self.refresh)
+        self.model_name = session.model
         self.refresh()
 
     # ------------------------------------------------------------------ state
+    @property
+    def selected(self) -> list[str]:
+        """The clips drawn highlighted: the session's selection."""
+        return self.session.selected_clips
+
+    def _on_session(self, event: str, **details) -> None:
+        if event == "model":
+            self.set_model(details["name"])
+        else:
+            self._restyle()
+
+    def _clicked(self, clip_ids: list, additive: bool) -> None:
+        self.session.select_clips(clip_ids, additive)
+        if clip_ids:
+            self.audition_requested.emit(clip_ids[-1])
+
     def set_model(self, name: str | None, z_size: int | None = None) -> None:
         if name != self.model_name:
             self.model_name = name
             self.projection.reset()
             self._path_ids = []
             self.refresh()
-
-    def set_selected(self, clip_ids: list[str]) -> None:
-        self.selected = list(clip_ids)
-        self._restyle()
 
     def show_path(self, clip_ids: list[str]) -> None:
         """Draw a line through these clips' points (an interpolation, first end to last)."""
@@ -217,6 +236,9 @@ class LatentMap(QWidget):
 
     def _restyle(self) -> None:
         if not self._ids:
+            return
+        if any(c not in self.song.clips for c in self._ids):  # clips went before the redraw
+            self.refresh()
             return
         colors = self._colors()
         sel = set(self.selected)

@@ -41,8 +41,10 @@ def ask_remove(parent, name: str) -> bool:
 
 
 def choose_archive(parent) -> str:
+    from gui import dialogs
+
     path, _ = QFileDialog.getOpenFileName(parent, "Install a checkpoint archive", "",
-                                          "Checkpoint archives (*.tar *.tar.gz *.tgz);;All files (*)")
+                                          f"{dialogs.MODEL_ARCHIVE_FILTER};;{dialogs.ALL_FILTER}")
     return path
 
 

@@ -71,31 +71,15 @@ def _kind_of(config: str | None, path: str) -> str | None:
 
 
 def discover_models() -> list[ModelInfo]:
-    """Embedded and installed models (core.models), or a scan of resources/models."""
-    out: list[ModelInfo] = []
-    try:
-        from core.models import catalogue
-    except ImportError:
-        catalogue = None
-    if catalogue is not None:
-        try:
-            entries = catalogue.models_by_name()  # the same name lookup as --model NAME
-        except Exception:  # noqa: BLE001 - a broken catalogue must not hide the panel
-            entries = []
-        for e in entries:
-            if e.problem or not e.path:
-                continue
-            out.append(ModelInfo(e.name, None, e.path, e.origin, _kind_of(None, e.path), e.summary))
-        return out
-    from core import paths
+    """Embedded and installed models, from core.models' catalogue."""
+    from core.models import catalogue
 
-    root = os.path.join(str(paths.resources_dir()), "models")
-    if os.path.isdir(root):
-        for name in sorted(os.listdir(root)):
-            folder = os.path.join(root, name)
-            if os.path.isfile(os.path.join(folder, "model.json")):
-                out.append(ModelInfo(name, None, folder, "embedded", _kind_of(None, folder)))
-    return out
+    try:
+        entries = catalogue.models_by_name()  # the same name lookup as --model NAME
+    except Exception:  # noqa: BLE001 - a broken catalogue must not hide the panel
+        entries = []
+    return [ModelInfo(e.name, None, e.path, e.origin, _kind_of(None, e.path), e.summary)
+            for e in entries if not e.problem and e.path]
 
 
 def settle_memory() -> None:

@@ -2,10 +2,12 @@
 scroll bars and a small tool bar (snap, visible tracks, edited track, zoom, follow).
 
 The Song is the only copy of the notes; the editor repaints when the Song announces a change,
-and every edit is one command on the shared QUndoStack. The main window embeds it:
+and every edit is one command on the shared QUndoStack. The clip shown and the tracks shown
+and edited are the session's (core.session): the editor follows it, and its own controls, a
+clip dropped on it and `set_clip` write to it. The main window embeds it:
 
-    editor = PianoRollEditor(song, undo_stack)
-    editor.set_clip(clip.id)
+    editor = PianoRollEditor(song, undo_stack, session=session)   # its own session if none
+    editor.attach_transport(transport)   # the playhead follows playback; the ruler moves it
     edit_menu.addActions(editor.edit_actions()); view_menu.addActions(editor.view_actions())
 
 Shortcuts work while the focus is inside the editor (Qt.WidgetWithChildrenShortcut), so the
@@ -20,8 +22,10 @@ from PySide6.QtGui import QAction, QKeySequence, QPalette, QUndoStack
 from PySide6.QtWidgets import (QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QMenu, QScrollBar,
                                QSizePolicy, QToolButton, QVBoxLayout, QWidget)
 
+from core.session import Session
 from core.song import Note, Song
 from gui import piano_roll_style as style
+from gui.drag_formats import answer, clip_id_from_mime
 from gui.edit_commands import DEFAULT_LENGTH, clipboard_from, plural
 from gui.piano_roll_keyboard import KeyboardWidget
 from gui.piano_roll_ruler import RulerWidget
@@ -35,19 +39,19 @@ FOLLOW_MARGIN = 0.1  # fraction of the width kept before the playhead after a pa
 class PianoRollEditor(QWidget):
     selection_changed = Signal()
     playhead_requested = Signal(float)  # the musician clicked the ruler
-    edit_track_changed = Signal(str)
-    visible_tracks_changed = Signal(list)
     status_message = Signal(str)  # short feedback while dragging (pitch and position)
 
     _clipboard: list[Note] = []  # shared by every editor in the process
 
-    def __init__(self, song: Song, undo_stack: QUndoStack, parent=None):
+    def __init__(self, song: Song, undo_stack: QUndoStack, parent=None, session: Session | None = None):
         super().__init__(parent)
         self.song = song
         self.undo_stack = undo_stack
-        self.state = RollState(song, undo_stack)
+        self.session = session if session is not None else Session(song)
+        self.state = RollState(song, undo_stack, self.session)
+        self.transport = None
         self._follow = False
-        self._explicit_tracks = False
+        self._track_actions: dict = {}
         self.view = PianoRollView(self.state, self)
         self.keyboard = KeyboardWidget(self.state, self)
         self.ruler = RulerWidget(self.state, self)
@@ -69,8 +73,11 @@ class PianoRollEditor(QWidget):
         self.ruler.playhead_requested.connect(self._on_ruler)
         self.view.status_message.connect(self.status_message)
         self.destroyed.connect(st.detach)
+        self.session.subscribe(self._on_session, events=["current_clip", "visible_tracks", "edit_track"])
+        self.setAcceptDrops(True)
         self._on_selection()
         self._sync_track_controls()
+        self._clip_shown()
 
     # ----------------------------------------------------------------- layout
     def _build(self) -> None:
@@ -220,11 +227,22 @@ class PianoRollEditor(QWidget):
         return self.snap_combo
 
     def set_clip(self, clip_id: str | None) -> None:
+        """Show a clip (it becomes the session's current clip); the view starts at its notes."""
+        if clip_id == self.state.clip_id:
+            self._clip_shown()
+        else:
+            self.state.set_clip(clip_id)
+
+    def _on_session(self, event: str, **_details) -> None:
+        if event == "current_clip":
+            self._clip_shown()
+        else:
+            self._mark_tracks()
+
+    def _clip_shown(self) -> None:
+        """A clip came into view: edit a track it has notes on, scroll to its notes."""
         st = self.state
-        st.set_clip(clip_id)
         clip = st.clip()
-        if not self._explicit_tracks:
-            st.set_visible_tracks([t.id for t in self.song.tracks])
         if clip is not None and (st.edit_track is None or not clip.track_notes(st.edit_track)):
             with_notes = [t.id for t in self.song.tracks if clip.track_notes(t.id)]
             if with_notes:
@@ -233,19 +251,43 @@ class PianoRollEditor(QWidget):
             self.set_edit_track(self.song.tracks[0].id)
         st.set_view(scroll_x=0.0)
         st.centre_on_notes()
-        self._sync_track_controls()
 
     def set_visible_tracks(self, track_ids: Sequence[str]) -> None:
-        self._explicit_tracks = True
         self.state.set_visible_tracks(track_ids)
-        self._sync_track_controls()
 
     def set_edit_track(self, track_id: str | None) -> None:
-        before = self.state.edit_track
         self.state.set_edit_track(track_id)
-        self._sync_track_controls()
-        if track_id is not None and track_id != before:
-            self.edit_track_changed.emit(track_id)
+
+    def attach_transport(self, transport) -> None:
+        """Show playback's playhead here; a click on the ruler moves playback's playhead."""
+        self.transport = transport
+        transport.playhead_moved.connect(self._transport_playhead)
+        self.playhead_requested.connect(self._move_transport)
+
+    def _transport_playhead(self, beat: float) -> None:
+        """Song beats (the arrangement playing) go through the sections that use this clip."""
+        playing = self.transport.playing_clip
+        if playing is None:
+            self.set_song_position(beat)
+        elif playing == self.state.clip_id:
+            self.set_playhead(beat)
+
+    def _move_transport(self, clip_beat: float) -> None:
+        """A click on the ruler: playback starts there next time (or jumps there now)."""
+        song_time = self.transport.clip_id is None
+        self.transport.set_playhead(self.song_position(clip_beat) if song_time else clip_beat)
+
+    # ----------------------------------------------------------------- a clip dropped here
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
+        answer(event, clip_id_from_mime(event.mimeData(), self.song))
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        clip_id = answer(event, clip_id_from_mime(event.mimeData(), self.song))
+        if clip_id:
+            self.session.show_clip(clip_id)
 
     def set_playhead(self, beat: float) -> None:
         st = self.state
@@ -385,8 +427,6 @@ class PianoRollEditor(QWidget):
         self._sync_scrollbars()
 
     def _on_tracks(self) -> None:
-        if not self._explicit_tracks:  # nobody chose: show every track, new ones included
-            self.state.set_visible_tracks([t.id for t in self.song.tracks])
         self._sync_track_controls()
 
     def _sync_scrollbars(self) -> None:
@@ -403,31 +443,34 @@ class PianoRollEditor(QWidget):
             bar.blockSignals(False)
 
     def _sync_track_controls(self) -> None:
-        st = self.state
+        """Rebuild the track menu and the edit chooser from the song's tracks."""
         self.tracks_menu.clear()
+        self._track_actions = {}
         self.edit_combo.blockSignals(True)
         self.edit_combo.clear()
         for i, track in enumerate(self.song.tracks):
             action = self.tracks_menu.addAction(track.name)
             action.setCheckable(True)
-            action.setChecked(track.id in st.visible_tracks)
-            action.setEnabled(track.id != st.edit_track)
-            action.toggled.connect(lambda on, tid=track.id: self._toggle_track(tid, on))
+            action.toggled.connect(lambda on, tid=track.id: self.session.set_track_visible(tid, on))
+            self._track_actions[track.id] = action
             self.edit_combo.addItem(track.name, track.id)
             self.edit_combo.setItemData(i, style.track_color(i), Qt.DecorationRole)
-        index = self.edit_combo.findData(st.edit_track)
-        self.edit_combo.setCurrentIndex(index)
         self.edit_combo.blockSignals(False)
-        shown = len(st.visible_tracks)
-        self.tracks_button.setText(f"Tracks ({shown}/{len(self.song.tracks)})")
+        self._mark_tracks()
 
-    def _toggle_track(self, track_id: str, on: bool) -> None:
-        # called from the menu's own action: change the state, not the menu
-        ids = [t for t in self.state.visible_tracks if t != track_id] + ([track_id] if on else [])
-        self._explicit_tracks = True
-        self.state.set_visible_tracks(ids)
-        self.tracks_button.setText(f"Tracks ({len(self.state.visible_tracks)}/{len(self.song.tracks)})")
-        self.visible_tracks_changed.emit(list(self.state.visible_tracks))
+    def _mark_tracks(self) -> None:
+        """Show the session's shown and edited tracks in the controls (changed in place: this
+        runs inside a menu action's own signal)."""
+        st = self.state
+        for track_id, action in self._track_actions.items():
+            was = action.blockSignals(True)
+            action.setChecked(track_id in st.visible_tracks)
+            action.setEnabled(track_id != st.edit_track)
+            action.blockSignals(was)
+        self.edit_combo.blockSignals(True)
+        self.edit_combo.setCurrentIndex(self.edit_combo.findData(st.edit_track))
+        self.edit_combo.blockSignals(False)
+        self.tracks_button.setText(f"Tracks ({len(st.visible_tracks)}/{len(self.song.tracks)})")
 
     def _on_edit_combo(self, index: int) -> None:
         tid = self.edit_combo.itemData(index)

@@ -1,6 +1,9 @@
-"""What the piano roll's widgets share: the clip and tracks shown, the selection, the
-snap grid, the zoom and scroll position, the playhead, and a transient drag preview.
+"""What the piano roll's widgets share: the selection, the snap grid, the zoom and scroll
+position, the playhead, and a transient drag preview.
 
+Which clip is shown and which tracks are shown and edited are the session's (core.session):
+`clip_id`, `visible_tracks` and `edit_track` read it, and the setters here write it, so the
+piano roll, the track list and the window never hold copies of their own.
 The Song stays the only copy of the notes. The state keeps a derived index per visible track
 (`NoteArrays`), rebuilt lazily after the Song announces a change, and the selection as a list
 of notes that is trimmed to what still exists after every change (undo included).
@@ -13,6 +16,7 @@ from typing import Sequence
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
+from core.session import Session
 from core.song import Clip, Note, Song, Track
 from gui.edit_commands import NoteEditCommand, NoteEdits, present
 from gui.piano_roll_arrays import NoteArrays
@@ -30,13 +34,11 @@ class RollState(QObject):
     preview_changed = Signal()
     tracks_changed = Signal()  # the song's tracks were added, removed, renamed or replaced
 
-    def __init__(self, song: Song, undo_stack: QUndoStack):
+    def __init__(self, song: Song, undo_stack: QUndoStack, session: Session):
         super().__init__()
         self.song = song
+        self.session = session
         self.edits = NoteEdits(song, undo_stack)
-        self.clip_id: str | None = None
-        self.visible_tracks: list[str] = []
-        self.edit_track: str | None = None
         self.selection: list[Note] = []
         self.snap = 0.25
         self.snap_name = "1/16"
@@ -53,6 +55,30 @@ class RollState(QObject):
         self._arrays: dict[str, NoteArrays] = {}
         self._preview_arrays: NoteArrays | None = None
         self._subscribe()
+        session.subscribe(self._on_session, events=["current_clip", "visible_tracks", "edit_track"])
+
+    # ----------------------------------------------------------------- the session's choices
+    @property
+    def clip_id(self) -> str | None:
+        return self.session.current_clip
+
+    @property
+    def visible_tracks(self) -> list[str]:
+        return self.session.visible_tracks
+
+    @property
+    def edit_track(self) -> str | None:
+        return self.session.edit_track
+
+    def _on_session(self, event: str, **_details) -> None:
+        if event == "visible_tracks":
+            self.notes_changed.emit()
+            return
+        if event == "current_clip":
+            self._arrays.clear()
+        self.clear_preview()
+        self.set_selection([])
+        self.notes_changed.emit()
 
     # ----------------------------------------------------------------- song events
     def _subscribe(self) -> None:
@@ -102,12 +128,6 @@ class RollState(QObject):
             self._trim_selection()
             self.notes_changed.emit()
         elif event in ("clip_removed", "reset", "tracks"):
-            if self.clip_id is not None and self.clip_id not in self.song.clips:
-                self.clip_id = None
-            known = {t.id for t in self.song.tracks}
-            self.visible_tracks = [t for t in self.visible_tracks if t in known]
-            if self.edit_track not in known:
-                self.edit_track = None
             self._arrays.clear()
             self._trim_selection()
             self.tracks_changed.emit()
@@ -139,29 +159,16 @@ class RollState(QObject):
         return self.song.clips.get(self.clip_id) if self.clip_id else None
 
     def set_clip(self, clip_id: str | None) -> None:
-        self.clip_id = clip_id if clip_id in self.song.clips else None
-        self._arrays.clear()
-        self.clear_preview()
-        self.set_selection([])
-        self.notes_changed.emit()
+        """Show a clip (the session's current clip; an unknown id shows none)."""
+        self.session.current_clip = clip_id if clip_id in self.song.clips else None
 
     def set_visible_tracks(self, track_ids: Sequence[str]) -> None:
-        known = [t.id for t in self.song.tracks]
-        self.visible_tracks = [t for t in known if t in set(track_ids)]
-        if self.edit_track and self.edit_track not in self.visible_tracks:
-            self.visible_tracks = [t for t in known if t in set(self.visible_tracks) | {self.edit_track}]
-        self.notes_changed.emit()
+        """Show these tracks (the edited one is always shown)."""
+        self.session.set_visible_tracks(track_ids)
 
     def set_edit_track(self, track_id: str | None) -> None:
-        if track_id is not None:
-            self.song.track(track_id)  # KeyError for an unknown track
-            if track_id not in self.visible_tracks:
-                self.set_visible_tracks(self.visible_tracks + [track_id])
-        if track_id != self.edit_track:
-            self.edit_track = track_id
-            self.clear_preview()
-            self.set_selection([])
-        self.notes_changed.emit()
+        """Edit this track (KeyError for a track the song does not have)."""
+        self.session.edit_track = track_id
 
     def track_index(self, track_id: str) -> int:
         for i, t in enumerate(self.song.tracks):

@@ -1,7 +1,8 @@
 """The song timeline: arrange sections into a song, fill them with a model, export them.
 
-    timeline = Timeline(song, undo_stack, runner)
-    install_timeline(main_window)      # under the piano roll, menus, the transport link
+    timeline = Timeline(song, undo_stack, session, runner, models=model_service)
+    timeline.attach_transport(transport)    # follow the playhead; a ruler click moves it
+    menu = timeline.arrange_menu(parent)    # the Arrange menu
 
 The timeline shows the song's sections in bars (gui.timeline_canvas) with a header per track
 (mute, solo, volume; gui.timeline_headers) and a toolbar: song-form templates, Fill, the model
@@ -9,21 +10,23 @@ and temperature for fills, loop, tempo and time signature. Every edit is one und
 (gui.arrange_commands) built from a pure function of core.arrangement. Filling runs the model
 on the job runner; the result comes back as one command.
 
-Selecting a section emits `clip_chosen(clip_id)`, which the main window uses to open that clip
-in the piano roll. A loop region set here is kept in the song and passed to the transport.
+Selecting a section makes its clip the session's current clip (the piano roll shows it); the
+blocks that play the current clip are marked. Fill uses the session's model, which the model
+list here shows and sets. A loop region set here is kept in the song; the transport follows it.
 """
 from __future__ import annotations
 
 import os
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDoubleSpinBox, QHBoxLayout,
                                QLabel, QLineEdit, QMenu, QScrollBar, QSizePolicy, QSpinBox,
-                               QSplitter, QToolBar, QToolButton, QVBoxLayout, QWidget)
+                               QToolBar, QToolButton, QVBoxLayout, QWidget)
 
 from core import arrangement as arr
 from core import generation
 from core.errors import UserError
+from core.session import Session
 from core.song import Section, Song
 from gui import dialogs
 from gui import timeline_style as ts
@@ -31,7 +34,7 @@ from gui.arrange_commands import (ArrangeCommand, SetLoopCommand, SetTempoComman
                                   SetTimeSignatureCommand, SetVolumeCommand)
 from gui.commands import UpdateTrackCommand
 from gui.timeline_canvas import DropTarget, TimelineCanvas
-from gui.timeline_export import SECTION_MIME, export_clip, export_section, section_file_name, section_mime
+from gui.timeline_export import export_clip, export_section, section_file_name, section_mime
 from gui.timeline_headers import TrackHeaders
 
 CHOOSE_CHECKPOINT = "__choose__"
@@ -41,14 +44,15 @@ VARY_SIMILARITY = 0.8  # how close a varied phrase stays to the first one
 class Timeline(QWidget):
     """The arrangement editor (see the module docstring)."""
 
-    clip_chosen = Signal(str)  # a section was selected: open its clip
     status_message = Signal(str)
     selection_changed = Signal(list)
 
-    def __init__(self, song: Song, undo_stack: QUndoStack, runner=None, parent=None, models=None):
+    def __init__(self, song: Song, undo_stack: QUndoStack, session: Session, runner=None,
+                 parent=None, models=None):
         super().__init__(parent)
         self.song = song
         self.undo_stack = undo_stack
+        self.session = session
         self.runner = runner
         self.transport = None
         self._fill_job = None
@@ -61,11 +65,13 @@ class Timeline(QWidget):
         self._build_layout()
         self._build_actions()
         self._connect()
-        self.models = models if models is not None else _model_service(runner, self)
+        self.models = models
         if self.models is not None:
             self.models.models_changed.connect(self._fill_models)
         self._fill_models()
         song.subscribe(self._on_song)
+        session.subscribe(self._on_session, events=["model", "current_clip"])
+        self.canvas.set_current_clip(session.current_clip)
         self._sync_song_fields()
         self._update_actions()
         QTimer.singleShot(0, self.canvas.zoom_to_fit)
@@ -247,12 +253,20 @@ class Timeline(QWidget):
                                  "Write the selected section's clip, once, as a MIDI file",
                                  self.export_clip_dialog)
 
-    def menu_actions(self) -> list[QAction | None]:
-        """The actions for an Arrange menu (None: a separator)."""
-        return [self.act_fill, self.act_regenerate, None, self.act_rename, self.act_duplicate,
-                self.act_delete, self.act_clear, self.act_unique, self.act_share, None,
-                self.act_move_left, self.act_move_right, self.act_longer, self.act_shorter, None,
-                self.act_loop_sel]
+    def arrange_menu(self, parent) -> QMenu:
+        """The window's Arrange menu: the song forms, then the section actions."""
+        menu = QMenu("&Arrange", parent)
+        menu.setObjectName("arrangeMenu")
+        menu.addMenu(self.form_menu)
+        for a in (None, self.act_fill, self.act_regenerate, None, self.act_rename, self.act_duplicate,
+                  self.act_delete, self.act_clear, self.act_unique, self.act_share, None,
+                  self.act_move_left, self.act_move_right, self.act_longer, self.act_shorter, None,
+                  self.act_loop_sel):
+            if a is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(a)
+        return menu
 
     def _connect(self) -> None:
         c = self.canvas
@@ -278,8 +292,7 @@ class Timeline(QWidget):
 
     # ================================================================= models
     def _fill_models(self) -> None:
-        """List the service's models; keep the choice when it is still there."""
-        current = self.model_name()
+        """List the service's models and show the session's choice."""
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
         infos = self.models.infos() if self.models is not None else []
@@ -289,26 +302,35 @@ class Timeline(QWidget):
         if not infos:
             self.model_combo.addItem("No model", None)
         self.model_combo.addItem("Choose a checkpoint folder...", CHOOSE_CHECKPOINT)
-        index = self.model_combo.findData(current) if current else -1
-        self.model_combo.setCurrentIndex(index if index >= 0 else 0)
+        self.model_combo.blockSignals(False)
+        self._show_model()
+
+    def _show_model(self) -> None:
+        index = self.model_combo.findData(self.session.model) if self.session.model else -1
+        if index < 0 and self.model_combo.itemData(0) is None:
+            index = 0  # "No model"
+        self.model_combo.blockSignals(True)
+        self.model_combo.setCurrentIndex(index)
         self.model_combo.blockSignals(False)
 
     def model_name(self) -> str | None:
-        """The model Fill uses (None when there is none)."""
-        data = self.model_combo.currentData()
-        return data if data and data != CHOOSE_CHECKPOINT else None
+        """The model Fill uses: the session's (None when there is none)."""
+        return self.session.model
 
     def set_model(self, name: str | None) -> None:
-        index = self.model_combo.findData(name) if name else -1
-        if index >= 0:
-            self.model_combo.setCurrentIndex(index)
+        """Choose a listed model (a name the list does not have is ignored)."""
+        if name and self.model_combo.findData(name) >= 0:
+            self.session.model = name
 
     def _model_activated(self, index: int) -> None:
-        if self.model_combo.itemData(index) != CHOOSE_CHECKPOINT:
+        data = self.model_combo.itemData(index)
+        if data != CHOOSE_CHECKPOINT:
+            if data:
+                self.session.model = data
             return
         path = _ask_folder(self)
         if not path or self.models is None:
-            self.model_combo.setCurrentIndex(0)
+            self._show_model()
             return
         try:
             from core.musicvae.model_paths import resolve_model  # noqa: PLC0415
@@ -316,13 +338,19 @@ class Timeline(QWidget):
             config, resolved = resolve_model(path, None)
         except UserError as exc:
             dialogs.show_error(self, "Cannot use this model", exc.message, exc.detail or "")
-            self.model_combo.setCurrentIndex(0)
+            self._show_model()
             return
         name = os.path.basename(resolved.rstrip(os.sep)) or resolved
         self.models.register(name, config, resolved)
         self.set_model(name)
 
-    # ================================================================= song state
+    # ================================================================= session and song state
+    def _on_session(self, event: str, **details) -> None:
+        if event == "model":
+            self._show_model()
+        else:
+            self.canvas.set_current_clip(details["clip_id"])
+
     def _on_song(self, event: str, **_details) -> None:
         if event in ("tempo", "reset", "loop"):
             self._sync_song_fields()
@@ -375,8 +403,8 @@ class Timeline(QWidget):
         if len(ids) == 1:
             sec = arr.find_section(self.song.sections, ids[0])
             self.canvas.ensure_visible(sec)
-            if sec.clip_id is not None and sec.clip_id in self.song.clips:
-                self.clip_chosen.emit(sec.clip_id)
+            if sec.clip_id is not None:
+                self.session.show_clip(sec.clip_id)
             bpb = self.song.beats_per_bar
             self.status_message.emit(
                 f"{arr.label_title(sec.label)}: bars {sec.start / bpb + 1:g} to {sec.end / bpb:g}")
@@ -551,7 +579,7 @@ class Timeline(QWidget):
             return
         self._push(f"Make {arr.label_title(sel[0].label)} Unique",
                    arr.ArrangementChange(secs, [clip]), [sel[0].id])
-        self.clip_chosen.emit(clip.id)
+        self.session.show_clip(clip.id)
         self.status_message.emit(f"{arr.label_title(sel[0].label)} now plays its own copy, {clip.name}")
 
     def share_by_label(self) -> None:
@@ -732,8 +760,7 @@ class Timeline(QWidget):
         transport.playhead_moved.connect(self._transport_playhead)
 
     def _transport_playhead(self, beat: float) -> None:
-        t = self.transport
-        if getattr(t, "playing_clip", getattr(t, "clip_id", None)) is None:
+        if self.transport.playing_clip is None:
             self.canvas.set_playhead(beat)
         else:
             self.canvas.set_playhead(None)
@@ -834,143 +861,7 @@ def _guess_label(name: str) -> str:
     return "verse"
 
 
-def _model_service(runner, parent):
-    """A model service of the timeline's own, when it is used without a main window."""
-    if runner is None:
-        return None
-    try:
-        from gui.model_service import ModelService  # noqa: PLC0415
-    except ImportError:
-        return None
-    return ModelService(runner, parent=parent)
-
-
 def _ask_folder(parent) -> str:
     from PySide6.QtWidgets import QFileDialog  # noqa: PLC0415
 
     return QFileDialog.getExistingDirectory(parent, "Choose a model folder") or ""
-
-
-# ===================================================================== the main window hook
-class _SectionDropGuard(QObject):
-    """Keeps a section dragged out of the timeline from being opened by the main window."""
-
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802
-        if event.type() in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
-            mime = event.mimeData()
-            if mime is not None and mime.hasFormat(SECTION_MIME):
-                event.ignore()
-                return True
-        return False
-
-
-def show_clip_in_editor(window, clip_id: str) -> None:
-    """Open a clip in the main window's piano roll and clip chooser."""
-    if clip_id not in window.song.clips:
-        return
-    show = getattr(window, "show_clip", None)
-    if show is not None:
-        show(clip_id)
-    else:
-        window.current_clip_id = clip_id
-        combo = getattr(window, "clip_combo", None)
-        if combo is not None:
-            combo.setCurrentIndex(max(combo.findData(clip_id), 0))
-    editor = getattr(window, "editor", None)
-    state = getattr(editor, "state", None)
-    # the window may think the roll already shows the clip (after its chooser changed on its own)
-    if editor is not None and hasattr(editor, "set_clip") and getattr(state, "clip_id", None) != clip_id:
-        editor.set_clip(clip_id)
-
-
-def install_timeline(window) -> Timeline:
-    """Put the timeline in a dock under the piano roll and wire it to the window."""
-    timeline = Timeline(window.song, window.undo_stack, getattr(window, "runner", None), window,
-                        models=getattr(window, "models", None))
-    # The timeline sits right under the piano roll, in the central area, sharing its width.
-    editor = window.takeCentralWidget()
-    splitter = QSplitter(Qt.Orientation.Vertical, window)
-    splitter.setObjectName("editorSplitter")
-    if editor is not None:
-        splitter.addWidget(editor)
-    splitter.addWidget(timeline)
-    splitter.setStretchFactor(0, 3)
-    splitter.setStretchFactor(splitter.count() - 1, 2)
-    splitter.setCollapsible(0, False)
-    window.setCentralWidget(splitter)
-    total = max(window.height() - 200, 400)
-    splitter.setSizes([int(total * 0.6), int(total * 0.4)] if editor is not None else [total])
-    window.timeline = timeline
-    window.timeline_splitter = splitter
-    toggle = QAction("&Timeline", window)
-    toggle.setCheckable(True)
-    toggle.setChecked(True)
-    toggle.setShortcut(QKeySequence("Ctrl+Shift+T"))
-    toggle.setStatusTip("Show or hide the song timeline under the piano roll")
-    toggle.toggled.connect(timeline.setVisible)
-    window.act_show_timeline = toggle
-
-    def sync_current_clip(*_args) -> None:
-        """Mark the blocks that play the clip open in the piano roll."""
-        timeline.canvas.set_current_clip(getattr(window, "current_clip_id", None))
-
-    def chosen(clip_id: str) -> None:
-        show_clip_in_editor(window, clip_id)
-        sync_current_clip()
-
-    timeline.clip_chosen.connect(chosen)
-    timeline.status_message.connect(lambda text: window.statusBar().showMessage(text, 5000))
-    combo = getattr(window, "clip_combo", None)
-    if combo is not None:
-        combo.currentIndexChanged.connect(sync_current_clip)
-        combo.activated.connect(sync_current_clip)
-    window.song.subscribe(lambda event, **_d: QTimer.singleShot(0, timeline, sync_current_clip)
-                          if event in ("clip_added", "clip_removed", "reset") else None)
-    sync_current_clip()
-
-    panel = getattr(window, "generate_panel", None)
-    if panel is not None and hasattr(panel, "model_name"):  # fill with the model chosen there
-        timeline.set_model(panel.model_name())
-        panel_combo = getattr(panel, "model_combo", None)
-        if panel_combo is not None:
-            panel_combo.currentIndexChanged.connect(lambda _i: timeline.set_model(panel.model_name()))
-
-    menu = QMenu("&Arrange", window)
-    menu.setObjectName("arrangeMenu")
-    menu.addMenu(timeline.form_menu)
-    menu.addSeparator()
-    for a in timeline.menu_actions():
-        if a is None:
-            menu.addSeparator()
-        else:
-            menu.addAction(a)
-    help_menu = getattr(window, "help_menu", None)
-    if help_menu is not None:
-        window.menuBar().insertMenu(help_menu.menuAction(), menu)
-    else:
-        window.menuBar().addMenu(menu)
-    window.arrange_menu = menu
-
-    file_menu = getattr(window, "file_menu", None)
-    export = getattr(window, "act_export", None)
-    if file_menu is not None:
-        actions = file_menu.actions()
-        after = actions.index(export) + 1 if export in actions else len(actions)
-        before = actions[after] if after < len(actions) else None
-        for a in (timeline.act_export_section, timeline.act_export_clip):
-            file_menu.insertAction(before, a) if before is not None else file_menu.addAction(a)
-    view_menu = getattr(window, "view_menu", None)
-    if view_menu is not None:
-        view_menu.addAction(toggle)
-
-    guard = _SectionDropGuard(window)
-    window.installEventFilter(guard)
-    window._timeline_drop_guard = guard
-
-    def find_transport():
-        t = getattr(window, "transport", None)
-        if t is not None:
-            timeline.attach_transport(t)
-    find_transport()
-    QTimer.singleShot(0, find_transport)
-    return timeline

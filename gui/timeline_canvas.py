@@ -22,45 +22,13 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from core import arrangement as arr
 from core.song import Section, Song
 from gui import timeline_style as ts
+from gui.drag_formats import answer, clip_id_from_mime
 from gui.track_list import track_color
 
 MIN_PX_PER_BEAT = 1.5
 MAX_PX_PER_BEAT = 80.0
 MAX_CACHED_PIXMAPS = 400
 MAX_PIXMAP_WIDTH = 4096
-
-# The clip library may offer any of these; plain text holding a clip id works too.
-CLIP_MIME_TYPES = ("application/x-latent-studio-clip-id", "application/x-latent-studio-clip",
-                   "application/x-latent-studio-clips")
-
-
-def clip_id_from_mime(mime, song: Song) -> str | None:
-    """The id of a clip of this song carried by a drag, or None."""
-    candidates = []
-    for fmt in CLIP_MIME_TYPES:
-        if mime.hasFormat(fmt):
-            candidates.append(bytes(mime.data(fmt)).decode("utf-8", "replace"))
-    if mime.hasText():
-        candidates.append(mime.text())
-    for text in candidates:
-        text = text.strip()
-        if text.startswith("{") or text.startswith("["):
-            import json  # noqa: PLC0415
-
-            try:
-                value = json.loads(text)
-            except ValueError:
-                continue
-            if isinstance(value, dict):
-                value = value.get("clip_id") or value.get("id") or value.get("clip_ids")
-            if isinstance(value, list):
-                value = value[0] if value else None
-            text = str(value or "")
-        for token in text.split():
-            if token in song.clips:
-                return token
-    return None
-
 
 @dataclass
 class DropTarget:
@@ -739,19 +707,12 @@ class TimelineCanvas(QWidget):
         return DropTarget(None, arr.nearest_boundary(self.song.sections, self.beat_at(pos.x())))
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802
-        if clip_id_from_mime(event.mimeData(), self.song):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        answer(event, clip_id_from_mime(event.mimeData(), self.song))
 
     def dragMoveEvent(self, event) -> None:  # noqa: N802
-        clip_id = clip_id_from_mime(event.mimeData(), self.song)
-        if not clip_id:
-            event.ignore()
-            return
-        self._drop = self.drop_target(event.position())
-        event.acceptProposedAction()
-        self.update()
+        if answer(event, clip_id_from_mime(event.mimeData(), self.song)):
+            self._drop = self.drop_target(event.position())
+            self.update()
 
     def dragLeaveEvent(self, event) -> None:  # noqa: N802
         self._drop = None
@@ -762,8 +723,5 @@ class TimelineCanvas(QWidget):
         target = self.drop_target(event.position())
         self._drop = None
         self.update()
-        if not clip_id:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.drop_requested.emit(clip_id, target)
+        if answer(event, clip_id):
+            self.drop_requested.emit(clip_id, target)

@@ -13,14 +13,12 @@ import shutil
 import tempfile
 from dataclasses import replace
 
-from PySide6.QtCore import QMimeData, QUrl
+from PySide6.QtCore import QMimeData
 
 from core import arrangement as arr
 from core.midi_io import export_midi
 from core.song import Section, Song
-
-SECTION_MIME = "application/x-latent-studio-section-id"
-CLIP_MIME = "application/x-latent-studio-clip"  # what the clip library drags
+from gui import drag_formats
 
 _drag_dir: str | None = None
 
@@ -59,13 +57,9 @@ def section_mime(song: Song, section_id: str, clip_only: bool = False) -> QMimeD
     """Mime data for dragging a section (or its clip) out: a .mid file URL, plus the ids."""
     sec = arr.find_section(song.sections, section_id)
     folder = drag_folder()
-    mime = QMimeData()
     if clip_only and sec.clip_id in song.clips:
         clip = song.clips[sec.clip_id]
         path = export_clip(song, clip.id, os.path.join(folder, safe_file_name(clip.name) + ".mid"))
-        mime.setData(CLIP_MIME, clip.id.encode("utf-8"))
-    else:
-        path = export_section(song, sec, os.path.join(folder, section_file_name(song, sec)))
-    mime.setData(SECTION_MIME, sec.id.encode("utf-8"))
-    mime.setUrls([QUrl.fromLocalFile(path)])
-    return mime
+        return drag_formats.section_mime(sec.id, path, clip.id)
+    path = export_section(song, sec, os.path.join(folder, section_file_name(song, sec)))
+    return drag_formats.section_mime(sec.id, path)

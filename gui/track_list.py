@@ -2,7 +2,8 @@
 
 One row per track: a visible checkbox with the track's colour, a marker for the edited track,
 the name (double-click to rename; undoable), role, General MIDI program and drum flag.
-Which tracks are shown and edited is view state, not part of the song, so it is not undoable.
+Which tracks are shown and edited is the session's (core.session), not the song's, so it is not
+undoable; the list shows and sets it, and the piano roll follows the same session.
 Mute and solo belong to the timeline.
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap, QUndo
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem
 
 from core.midi_io import gm_instrument_name
+from core.session import Session
 from core.song import Song
 from gui import piano_roll_style as roll_style
 from gui.commands import UpdateTrackCommand
@@ -49,17 +51,16 @@ def _swatch(color: QColor, size: int = 12) -> QIcon:
 
 
 class TrackList(QTreeWidget):
-    """Lists the song's tracks; emits which are visible and which one is edited."""
+    """Lists the song's tracks; shows and sets the session's shown and edited tracks."""
 
-    visible_tracks_changed = Signal(list)  # track ids, in song order
+    visible_tracks_changed = Signal(list)  # track ids, in song order (the session's event)
     edit_track_changed = Signal(str)  # track id ('' when the song has no tracks)
 
-    def __init__(self, song: Song, undo_stack: QUndoStack, parent=None):
+    def __init__(self, song: Song, undo_stack: QUndoStack, session: Session, parent=None):
         super().__init__(parent)
         self.song = song
         self.undo_stack = undo_stack
-        self._hidden: set[str] = set()
-        self._edit_id = ""
+        self.session = session
         self._filling = False
         self.setObjectName("trackList")
         self.setColumnCount(len(HEADERS))
@@ -88,56 +89,37 @@ class TrackList(QTreeWidget):
         self.itemChanged.connect(self._item_changed)
         self.currentItemChanged.connect(self._current_changed)
         song.subscribe(self._song_changed)
-        self.refresh(reset=True)
+        session.subscribe(self._session_changed, events=["visible_tracks", "edit_track"])
+        self.refresh()
 
     # ----------------------------------------------------------------- state
     def visible_track_ids(self) -> list[str]:
-        return [t.id for t in self.song.tracks if t.id not in self._hidden]
+        return self.session.visible_tracks
 
     def edit_track_id(self) -> str:
-        return self._edit_id
+        return self.session.edit_track or ""
 
     def set_edit_track(self, track_id: str) -> None:
-        if track_id == self._edit_id:
-            return
-        self._edit_id = track_id
-        self._hidden.discard(track_id)  # the edited track is always shown
-        self._update_marks()
-        self.edit_track_changed.emit(track_id)
-        self.visible_tracks_changed.emit(self.visible_track_ids())
+        self.session.edit_track = track_id or None
 
     def set_track_visible(self, track_id: str, visible: bool) -> None:
-        if visible:
-            self._hidden.discard(track_id)
-        else:
-            self._hidden.add(track_id)
+        self.session.set_track_visible(track_id, visible)
+        self._update_marks()  # a refused change puts the checkbox back
+
+    # ----------------------------------------------------------------- events
+    def _session_changed(self, event: str, **details) -> None:
         self._update_marks()
-        self.visible_tracks_changed.emit(self.visible_track_ids())
+        if event == "edit_track":
+            self.edit_track_changed.emit(details["track_id"] or "")
+        else:
+            self.visible_tracks_changed.emit(list(details["track_ids"]))
 
-    # ----------------------------------------------------------------- song events
-    def _song_changed(self, event: str, **details) -> None:
-        if event == "reset":
-            self.refresh(reset=True)
-            self.edit_track_changed.emit(self._edit_id)
-            self.visible_tracks_changed.emit(self.visible_track_ids())
-        elif event == "tracks":
-            before = (self._edit_id, self.visible_track_ids())
+    def _song_changed(self, event: str, **_details) -> None:
+        if event in ("reset", "tracks"):
             self.refresh()
-            if self._edit_id != before[0]:
-                self.edit_track_changed.emit(self._edit_id)
-            if self.visible_track_ids() != before[1]:
-                self.visible_tracks_changed.emit(self.visible_track_ids())
 
-    def refresh(self, reset: bool = False) -> None:
-        """Rebuild the rows from the song (keeping visibility and the edited track)."""
-        ids = [t.id for t in self.song.tracks]
-        if reset:
-            self._hidden.clear()
-            self._edit_id = ""
-        self._hidden &= set(ids)
-        if self._edit_id not in ids:
-            pitched = [t.id for t in self.song.tracks if not t.is_drum]
-            self._edit_id = (pitched or ids or [""])[0]
+    def refresh(self) -> None:
+        """Rebuild the rows from the song (the session keeps what is shown and edited)."""
         self._filling = True
         try:
             self.clear()
@@ -167,12 +149,13 @@ class TrackList(QTreeWidget):
             normal = QFont(self.font())
             bold = QFont(self.font())
             bold.setBold(True)
+            shown = set(self.session.visible_tracks)
             for i in range(self.topLevelItemCount()):
                 item = self.topLevelItem(i)
                 track_id = item.data(COL_NAME, Qt.ItemDataRole.UserRole)
-                item.setCheckState(COL_SHOW, Qt.CheckState.Unchecked if track_id in self._hidden
-                                   else Qt.CheckState.Checked)
-                edited = track_id == self._edit_id
+                item.setCheckState(COL_SHOW, Qt.CheckState.Checked if track_id in shown
+                                   else Qt.CheckState.Unchecked)
+                edited = track_id == self.session.edit_track
                 item.setText(COL_EDIT, EDIT_MARK if edited else "")
                 item.setForeground(COL_EDIT, QBrush(track_color(self.song, track_id)))
                 for col in range(len(HEADERS)):
@@ -188,12 +171,8 @@ class TrackList(QTreeWidget):
             return
         track_id = item.data(COL_NAME, Qt.ItemDataRole.UserRole)
         if column == COL_SHOW:
-            visible = item.checkState(COL_SHOW) == Qt.CheckState.Checked
-            if not visible and track_id == self._edit_id:
-                # Hiding the edited track would leave nothing to draw on: refuse quietly.
-                self._update_marks()
-                return
-            self.set_track_visible(track_id, visible)
+            # hiding the edited track would leave nothing to draw on: the session refuses quietly
+            self.set_track_visible(track_id, item.checkState(COL_SHOW) == Qt.CheckState.Checked)
         elif column == COL_NAME:
             # Rows are rebuilt when the song announces the rename, so push the command after
             # this signal returns rather than deleting the item that is still being edited.

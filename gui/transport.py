@@ -7,7 +7,8 @@
     bar = TransportBar(transport)                                # buttons, volume, position
 
 `play()` plays the arrangement from the playhead, or the focused clip when `set_clip(id)` was
-called (the piano roll's clip, in clip beats). `audition_clip(id)` plays a clip once from its
+called (the piano roll's clip, in clip beats); `follow_session(session)` keeps that focus on
+the session's current clip whenever the arrangement does not use it. `audition_clip(id)` plays a clip once from its
 start. Audio is rendered on the player's own thread; this object only starts and stops it and
 reads the player's clock from a QTimer, so nothing here blocks the window.
 """
@@ -25,6 +26,7 @@ from core.audio import render, soundfont
 from core.audio.player import Player
 from core.errors import UserError
 from core.song import Song
+from gui import dialogs
 
 TICK_MS = 30
 CHOOSE = "<choose>"
@@ -52,6 +54,7 @@ class Transport(QObject):
         self.soundfont: str | None = None
         self.presets: dict[str, str] = {}
         self.clip_id: str | None = None  # focus clip: play() plays it instead of the song
+        self.session = None  # set by follow_session
         self.state = "stopped"
         self._play_clip: str | None = None  # what is playing now (None: the arrangement)
         self._started_at = 0.0
@@ -82,6 +85,19 @@ class Transport(QObject):
         if clip_id != self.clip_id:
             self.stop()
             self.clip_id = clip_id
+
+    def follow_session(self, session) -> None:
+        """Keep the focus on the session's current clip: Space plays the arrangement when the
+        arrangement uses that clip, otherwise the clip alone (so an empty arrangement or an
+        unplaced clip can still be heard from the piano roll)."""
+        self.session = session
+        session.subscribe(self._focus_session_clip, events=["current_clip"])
+        self._focus_session_clip()
+
+    def _focus_session_clip(self, *_event, **_details) -> None:
+        clip = self.session.current_clip
+        in_song = clip is None or any(s.clip_id == clip for s in self.song.sections)
+        self.set_clip(None if in_song else clip)
 
     def set_playhead(self, beat: float) -> None:
         """Move the start point (a click on the ruler); while playing, jump there."""
@@ -279,6 +295,8 @@ class Transport(QObject):
 
     def _on_song(self, event: str, **details) -> None:
         """Edits while playing: new notes are heard within a buffer's length (about 0.4 s)."""
+        if event in ("sections", "reset") and self.session is not None:
+            self._focus_session_clip()
         if event in ("loop", "reset"):
             self.loop = getattr(self.song, "loop", None)
             self.loop_enabled = self.loop is not None
@@ -407,7 +425,7 @@ class TransportBar(QWidget):
         data = self.sound.itemData(index)
         if data == CHOOSE:
             data, _ = QFileDialog.getOpenFileName(self, "Choose a SoundFont", "",
-                                                  "SoundFonts (*.sf2 *.sf3);;All files (*)")
+                                                  f"{dialogs.SOUNDFONT_FILTER};;{dialogs.ALL_FILTER}")
             if not data:
                 self._select_sound(self.transport.soundfont)
                 return

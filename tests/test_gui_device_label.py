@@ -25,13 +25,13 @@ def test_device_label_is_read_in_the_worker_after_the_first_load(qtbot, tmp_path
     w = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(w)
     assert asked_on == []  # not at start-up
-    assert w.device_label.text() == "Device: not loaded"
+    assert w.job_status.device_label.text() == "Device: not loaded"
     w.models.register("fake", None, str(tmp_path))
     got = []
     with qtbot.waitSignal(w.models.device_changed, timeout=10000):
         w.models.with_model("fake", got.append)
     qtbot.waitUntil(lambda: got == [fake], timeout=5000)
-    assert w.device_label.text() == "GPU: Fake Card"
+    assert w.job_status.device_label.text() == "GPU: Fake Card"
     assert len(asked_on) == 1 and asked_on[0] is not threading.main_thread()
     w.transport.close()
     w.runner.shutdown(5000)

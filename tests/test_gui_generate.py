@@ -15,7 +15,7 @@ from PySide6.QtGui import QDropEvent
 from core.musicvae import latent as latent_ops
 from core.song import Clip, Note, Song
 from gui import dialogs
-from gui.clip_library import CLIP_MIME
+from gui.drag_formats import CLIP_MIME
 from gui.main_window import MainWindow
 
 FIX = "tests/fixtures/magenta"
@@ -100,8 +100,8 @@ def test_generate_loads_the_model_in_the_background_and_fills_library_and_map(qt
     assert all(set(c.notes) == {melody} for c in clips)
     assert set(w.clip_library.clip_ids()) >= {c.id for c in clips}
     assert all(w.latent_map.point_of(c.id) is not None for c in clips)
-    assert w.current_clip_id == clips[-1].id  # the new clips are selected and shown
-    assert w.device_label.text() == "CPU"
+    assert w.session.current_clip == clips[-1].id  # the new clips are selected and shown
+    assert w.job_status.device_label.text() == "CPU"
     # One undoable step.
     w.undo_stack.undo()
     assert not any(c.origin == "sampled" for c in w.song.clips.values())
@@ -207,9 +207,9 @@ def test_cancel_a_long_job_drops_its_result_and_the_app_stays_usable(qtbot, make
     w.generate_panel.count_spin.setValue(32)  # about 2 s of decoding
     w.generate_panel.generate()
     qtbot.waitUntil(lambda: slow.calls >= 2, timeout=10000)
-    assert not w.cancel_button.isHidden()  # the status bar offers Cancel
+    assert not w.job_status.cancel_button.isHidden()  # the status bar offers Cancel
     t0 = time.monotonic()
-    qtbot.mouseClick(w.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(w.job_status.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not w.runner.is_busy(), timeout=5000)
     assert time.monotonic() - t0 < 0.5
     qtbot.wait(100)
@@ -297,27 +297,27 @@ def test_import_midi_places_windows_on_the_map(qtbot, make_window, mel_model, tm
 def test_drag_a_clip_from_the_library_onto_the_piano_roll(qtbot, make_window, mel_model):
     w = make_window(mel_model)
     a, b = generate(qtbot, w, 2)
-    w.show_clip(a.id)
+    w.session.show_clip(a.id)
     item = next(w.clip_library.tree.topLevelItem(i) for i in range(w.clip_library.tree.topLevelItemCount())
                 if w.clip_library.tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) == b.id)
     mime = w.clip_library.tree.mimeData([item])
     assert mime.hasFormat(CLIP_MIME)
-    at = w.editor.mapTo(w, w.editor.rect().center())
+    at = w.editor.rect().center()
     event = QDropEvent(QPointF(at), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                        Qt.KeyboardModifier.NoModifier)
-    w.dropEvent(event)
-    assert w.current_clip_id == b.id
+    w.editor.dropEvent(event)
+    assert w.session.current_clip == b.id
     assert w.clip_combo.currentData() == b.id
 
 
 def test_force_cpu_preference(qtbot, make_window, tmp_path):
     w = make_window()
     assert not w.models.force_cpu
-    w.act_force_cpu.setChecked(True)
+    w.generate_panel.act_force_cpu.setChecked(True)
     assert w.models.force_cpu
     assert QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat).value(
         "models/force_cpu") in (True, "true")
-    assert w.device_label.text() == "CPU"
+    assert w.job_status.device_label.text() == "CPU"
 
 
 def test_first_launch_opens_on_the_melody_model_and_later_ones_on_the_last_used(qtbot, tmp_path, monkeypatch):

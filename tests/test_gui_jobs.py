@@ -162,14 +162,14 @@ def test_main_window_shows_progress_and_cancel_while_a_job_runs(qtbot, tmp_path,
     window.show()
     started = threading.Event()
     results = []
-    assert window.job_progress.isHidden() and window.cancel_button.isHidden()
+    assert window.job_status.progress.isHidden() and window.job_status.cancel_button.isHidden()
     window.runner.submit(endless_job, started, on_done=results.append, description="Forever")
-    qtbot.waitUntil(lambda: window.job_progress.isVisible(), timeout=5000)
-    assert window.cancel_button.isVisible()
+    qtbot.waitUntil(lambda: window.job_status.progress.isVisible(), timeout=5000)
+    assert window.job_status.cancel_button.isVisible()
     assert window.act_cancel_job.isEnabled()
-    qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.job_progress.isHidden(), timeout=5000)
-    assert window.cancel_button.isHidden()
+    qtbot.mouseClick(window.job_status.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.job_status.progress.isHidden(), timeout=5000)
+    assert window.job_status.cancel_button.isHidden()
     assert results == []
     assert "Cancelled" in window.statusBar().currentMessage()
     # the window still works: an edit can be made and undone

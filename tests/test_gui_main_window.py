@@ -7,9 +7,9 @@ from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from core.song import Clip, Note, Song, Track
-from gui import dialogs
+from gui import dialogs, drag_formats
 from gui.commands import SetNotesCommand
-from gui.main_window import MainWindow
+from gui.main_window import MainWindow, is_openable
 from gui.track_list import COL_NAME, COL_SHOW
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
@@ -100,7 +100,7 @@ def test_window_opens_with_menus_and_an_empty_song(window):
     for item in ("New", "Open...", "Open Recent", "Save", "Save As...", "Import MIDI...",
                  "Export MIDI...", "Quit"):
         assert item in file_items
-    assert window.device_label.text() == "Device: not loaded"  # read when a model loads
+    assert window.job_status.device_label.text() == "Device: not loaded"  # read when a model loads
     assert window.windowTitle() == "Untitled — Latent Studio"
     assert sum(c.note_count() for c in window.song.clips.values()) == 0
     assert track_rows(window) == [t.name for t in window.song.tracks]
@@ -122,7 +122,7 @@ def test_imported_song_is_listed_in_the_track_list(qtbot, window, asked, trio_pa
     assert "104 BPM" in window.song_info.text()
     assert window.windowTitle().startswith("trio")
     assert "*" not in window.windowTitle()
-    assert os.path.abspath(trio_path) in window.recent_files()
+    assert os.path.abspath(trio_path) in window.files.recent_files()
 
 
 def test_hiding_a_track_and_choosing_the_edited_one(qtbot, window, asked, trio_path):
@@ -156,7 +156,7 @@ def test_corrupt_midi_shows_an_error_and_leaves_the_song_untouched(qtbot, window
     assert window.song.snapshot() == before
     assert window.windowTitle() == title
     assert track_rows(window) == ["Flute melody", "Finger bass", "Drums"]
-    assert str(bad) not in window.recent_files()
+    assert str(bad) not in window.files.recent_files()
 
 
 def test_not_a_midi_file_is_refused_too(qtbot, window, asked, tmp_path):
@@ -186,14 +186,14 @@ def test_save_and_open_round_trip_through_the_menu(qtbot, window, asked, tmp_pat
     window.act_new.trigger()
     assert asked.save_questions == 0  # it was saved: no question
     assert sum(c.note_count() for c in window.song.clips.values()) == 0
-    assert window.project_path is None
+    assert window.files.project_path is None
 
     asked.open_path = asked.save_path
     with qtbot.waitSignal(window.file_loaded, timeout=10000):
         window.act_open.trigger()
     assert asked.errors == []
     assert window.song.snapshot() == saved
-    assert window.project_path == asked.save_path
+    assert window.files.project_path == asked.save_path
     assert window.windowTitle() == "my song.lstudio — Latent Studio"
     assert track_rows(window) == ["Flute melody", "Finger bass", "Drums"]
 
@@ -202,7 +202,7 @@ def test_save_and_open_round_trip_through_the_menu(qtbot, window, asked, tmp_pat
     window.track_list.rename_track(melody, "Lead")
     window.act_save.trigger()
     from core.project import load_project
-    assert load_project(window.project_path).track(melody).name == "Lead"
+    assert load_project(window.files.project_path).track(melody).name == "Lead"
 
 
 def test_export_midi_through_the_menu(qtbot, window, asked, tmp_path, trio_path):
@@ -314,7 +314,7 @@ def test_recovery_is_offered_at_start_and_restored(qtbot, make_window, asked):
     lost = _song_with_notes()
     leave_recovery(lost)
     window = make_window()
-    assert window.offer_recovery()
+    assert window.files.offer_recovery()
     assert len(asked.restore_offers) == 1 and "Recovered tune" in asked.restore_offers[0]
     assert window.song.snapshot() == lost.snapshot()
     assert "*" in window.windowTitle()  # restored work is not saved yet
@@ -324,7 +324,7 @@ def test_recovery_is_offered_at_start_and_restored(qtbot, make_window, asked):
     assert recovery.find_recovery() is None
     assert own_recovery_exists()
     asked.save_path = str(window.settings.fileName()) + ".lstudio"
-    assert window.file_save()
+    assert window.files.save()
     assert not own_recovery_exists()
 
 
@@ -335,10 +335,10 @@ def test_discarding_the_recovery_deletes_it(qtbot, make_window, asked):
     asked.restore = False
     window = make_window()
     before = window.song.snapshot()
-    assert not window.offer_recovery()
+    assert not window.files.offer_recovery()
     assert window.song.snapshot() == before
     assert not recovery.find_recovery()
-    assert not window.offer_recovery()  # nothing left to offer
+    assert not window.files.offer_recovery()  # nothing left to offer
     assert len(asked.restore_offers) == 1
 
 
@@ -346,14 +346,14 @@ def test_autosave_writes_recovery_only_when_modified_and_clean_close_clears_it(q
                                                                                asked):
     from core import recovery
 
-    assert window.autosave_timer.isActive()
-    assert window.autosave_timer.interval() == 2 * 60 * 1000
-    assert not window.autosave()  # nothing changed: nothing written
+    assert window.files.autosave_timer.isActive()
+    assert window.files.autosave_timer.interval() == 2 * 60 * 1000
+    assert not window.files.autosave()  # nothing changed: nothing written
     assert not own_recovery_exists()
     song = window.song
     window.undo_stack.push(SetNotesCommand(song, next(iter(song.clips)), song.tracks[0].id,
                                            [Note(72, 0.0, 0.5)], "Add Note"))
-    assert window.autosave()
+    assert window.files.autosave()
     assert own_recovery_exists()
     assert recovery.load_recovery(recovery.list_recoveries(include_running=True)[0]).snapshot() \
         == song.snapshot()
@@ -374,7 +374,7 @@ def _drop(window, path):
 def test_dropping_a_midi_file_imports_it(qtbot, window, asked, trio_path, tmp_path):
     other = tmp_path / "picture.png"
     other.write_bytes(b"\x89PNG")
-    assert not window._dropped_file(_mime(str(other)))
+    assert not drag_formats.file_from_mime(_mime(str(other)), is_openable)
     with qtbot.waitSignal(window.file_loaded, timeout=10000):
         _drop(window, trio_path)
     assert track_rows(window) == ["Flute melody", "Finger bass", "Drums"]
@@ -514,7 +514,7 @@ def test_clip_chooser_follows_a_burst_of_new_clips_and_their_removal(qtbot, wind
     assert combo.itemText(combo.count() - 60).startswith("idea 4")
     assert combo.itemText(combo.count() - 60).endswith("5 notes")
     shown = combo.currentData()
-    assert shown == window.current_clip_id and shown in song.clips  # the shown clip stays
+    assert shown == window.session.current_clip and shown in song.clips  # the shown clip stays
     total = sum(c.note_count() for c in song.clips.values())
     qtbot.waitUntil(lambda: f"{total} notes" in window.song_info.text())
     for clip in added[::2]:
@@ -523,4 +523,75 @@ def test_clip_chooser_follows_a_burst_of_new_clips_and_their_removal(qtbot, wind
     for clip_id in list(song.clips)[:-32]:  # the shown clip goes too: another one is shown
         song.remove_clip(clip_id)
     assert rows() == [c.id for c in added[1::2]]
-    assert combo.currentData() == window.current_clip_id == added[1].id
+    assert combo.currentData() == window.session.current_clip == added[1].id
+
+
+# ------------------------------------------------------------------ file kinds and cancelled reads
+def test_every_file_dialog_filter_comes_from_song_files():
+    import ast
+    import re
+
+    from core import song_files
+
+    made_by_song_files = {kind.filter() for kind in song_files.FILE_KINDS}
+    made_by_song_files.add(song_files.file_filter("Projects and MIDI files", *song_files.OPENABLE))
+    filters = {name: value for name, value in vars(dialogs).items()
+               if name.endswith("_FILTER") and name != "ALL_FILTER"}
+    assert {"MIDI_FILTER", "PROJECT_FILTER", "OPENABLE_FILTER", "WAV_FILTER"} <= set(filters)
+    for name, value in filters.items():
+        assert value in made_by_song_files, name
+        for pattern in re.findall(r"\*(\.[\w.]+)", value):  # every extension is a known kind
+            assert song_files.kind_by_extension("x" + pattern) is not None, (name, pattern)
+    # and no widget writes a filter of its own: no "(*.ext" string anywhere in gui/
+    gui = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "gui")
+    for name in sorted(os.listdir(gui)):
+        if name.endswith(".py"):
+            tree = ast.parse(open(os.path.join(gui, name), encoding="utf-8").read())
+            literals = [n.value for n in ast.walk(tree)
+                        if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+            assert not [s for s in literals if "(*." in s], name
+
+
+@pytest.mark.parametrize("kind", ["project", "midi"])
+def test_cancelling_an_open_keeps_the_song(qtbot, window, asked, tmp_path, trio_path, monkeypatch, kind):
+    """The read runs as a job with progress and Cancel; a cancelled read changes nothing."""
+    import threading
+
+    from core import midi_io, project
+
+    if kind == "project":
+        other = Song("Other")
+        other.ensure_track("bass")
+        path = project.save_project(other, tmp_path / "other.lstudio")
+        slow, real = "load_project", project.load_project
+        target = project
+    else:
+        path, slow, real, target = trio_path, "import_midi", midi_io.import_midi, midi_io
+    started, release = threading.Event(), threading.Event()
+
+    def held_read(*args, **kwargs):  # the read is in progress until the test lets it go
+        started.set()
+        release.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(target, slow, held_read)
+    window.undo_stack.push(SetNotesCommand(window.song, next(iter(window.song.clips)),
+                                           window.song.tracks[0].id, [Note(62, 0.0, 2.0, 80)], "Draw"))
+    before, title = window.song.snapshot(), window.windowTitle()
+    loaded = []
+    window.file_loaded.connect(loaded.append)
+    assert window.files.open_path(path, ask=False)
+    qtbot.waitUntil(started.is_set, timeout=10000)
+    reading = f"Reading {os.path.basename(path)}"  # the job's progress, in the status bar
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == reading, timeout=10000)
+    assert window.job_status.progress.isVisible() and window.job_status.cancel_button.isVisible()
+    with qtbot.waitSignal(window.runner.cancelled, timeout=10000):
+        window.job_status.cancel_button.click()
+        release.set()
+    qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=10000)
+    assert loaded == [] and asked.errors == []
+    assert window.song.snapshot() == before
+    assert window.windowTitle() == title and window.undo_stack.count() == 1
+    assert window.files.project_path is None
+    assert os.path.abspath(path) not in window.files.recent_files()
+    assert not window.job_status.cancel_button.isVisible()

@@ -11,7 +11,7 @@ import gui.latent_map as latent_map_module
 from core import arrangement as arr
 from core.song import Clip, Note
 from gui import dialogs
-from gui.clip_library import CLIP_MIME
+from gui.drag_formats import CLIP_MIME
 from gui.main_window import MainWindow
 
 MODEL = "hand-made codes"
@@ -119,11 +119,11 @@ def test_dragging_a_point_carries_its_clip_to_the_timeline_and_the_piano_roll(wi
     assert w.song.sections[1].clip_id == target.id and w.song.sections[0].clip_id != target.id
 
     # dropped on the piano roll, the clip is shown there
-    w.show_clip(clips[0].id)
-    at_editor = w.editor.mapTo(w, w.editor.rect().center())
-    w.dropEvent(QDropEvent(QPointF(at_editor), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+    w.session.show_clip(clips[0].id)
+    at_editor = w.editor.rect().center()
+    w.editor.dropEvent(QDropEvent(QPointF(at_editor), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                            Qt.KeyboardModifier.NoModifier))
-    assert w.current_clip_id == target.id
+    assert w.session.current_clip == target.id
 
 
 def test_dragging_empty_space_still_pans_and_starts_no_drag(window, monkeypatch):

@@ -33,7 +33,7 @@ def test_preloaded_default_model_generates_from_the_model_process(qtbot, tmp_pat
             assert not preload_default_model(w)  # loading already: nothing more to do
         model = w.models.model(name)
         assert isinstance(model, RemoteModel) and model.kind == "melody"
-        assert w.device_label.text() in ("CPU",) or w.device_label.text().startswith("GPU")
+        assert w.job_status.device_label.text() in ("CPU",) or w.job_status.device_label.text().startswith("GPU")
         before = len(w.song.clips)
         with qtbot.waitSignal(panel.clips_added, timeout=120000) as added:
             panel.generate_button.click()
@@ -44,11 +44,11 @@ def test_preloaded_default_model_generates_from_the_model_process(qtbot, tmp_pat
 
         # the other model jobs travel to the model process too (clips, tracks and codes pickled)
         a, b = ids[0], ids[1]
-        panel.library.select([a])
+        panel.session.select_clips([a])
         with qtbot.waitSignal(panel.clips_added, timeout=120000) as similar:
             panel.similar()
         assert len(similar.args[0]) == panel.similar_count.value()
-        panel.library.select([a, b])
+        panel.session.select_clips([a, b])
         with qtbot.waitSignal(panel.clips_added, timeout=120000) as blend:
             panel.interpolate()
         assert len(blend.args[0]) >= 1

@@ -49,7 +49,7 @@ def window(qtbot, tmp_path, monkeypatch, errors):
 def test_play_on_the_null_output_moves_the_piano_roll_playhead(qtbot, window):
     w = window
     assert w.transport is not None and w.transport_bar.isVisibleTo(w)
-    assert w.current_clip_id == "clip_a"
+    assert w.session.current_clip == "clip_a"
     assert w.transport.clip_id is None  # the shown clip is in the arrangement: play the song
     w.editor.state.set_playhead(0.0)
     w.transport.play()
@@ -89,7 +89,7 @@ def test_ruler_click_moves_the_transport_in_song_time(window):
 
 def test_timeline_click_takes_the_transport_back_to_the_song(qtbot, window):
     w = window
-    w.show_clip("clip_b")  # not in the arrangement: Space would play it alone
+    w.session.show_clip("clip_b")  # not in the arrangement: Space would play it alone
     assert w.transport.clip_id == "clip_b"
     w.timeline.canvas.playhead_requested.emit(4.0)
     assert w.transport.clip_id is None and w.transport.playhead == 4.0 and not w.transport.is_playing
@@ -108,9 +108,9 @@ def test_timeline_click_takes_the_transport_back_to_the_song(qtbot, window):
 
 
 def test_a_clip_outside_the_arrangement_plays_alone(window):
-    window.show_clip("clip_b")
+    window.session.show_clip("clip_b")
     assert window.transport.clip_id == "clip_b"
-    window.show_clip("clip_a")
+    window.session.show_clip("clip_a")
     assert window.transport.clip_id is None
 
 
@@ -139,7 +139,7 @@ def test_clicking_a_clip_in_the_library_auditions_it(qtbot, window):
     w.transport.play()  # the song is playing when the musician clicks a clip
     qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton,
                      pos=tree.visualItemRect(item).center())
-    assert w.current_clip_id == "clip_b"  # selected, shown in the piano roll ...
+    assert w.session.current_clip == "clip_b"  # selected, shown in the piano roll ...
     assert w.transport.is_playing and w.transport.playing_clip == "clip_b"  # ... and heard
     w.transport.stop()
 
@@ -176,7 +176,7 @@ def test_export_clip_audio_is_the_clip_alone(qtbot, window, monkeypatch, tmp_pat
 
     out = tmp_path / "clip.wav"
     monkeypatch.setattr(dialogs, "ask_save_file", lambda *a, **k: str(out))
-    window.show_clip("clip_b")
+    window.session.show_clip("clip_b")
     _wait_job(qtbot, window, window.act_export_clip_audio.trigger)
     assert errors == []
     audio, rate = read_wav(str(out))
@@ -188,7 +188,7 @@ def test_export_audio_to_an_unwritable_place_is_a_clear_error(window, monkeypatc
                                                               errors):
     bad = tmp_path / "no such folder" / "song.wav"
     monkeypatch.setattr(dialogs, "ask_save_file", lambda *a, **k: str(bad))
-    assert window.file_export_audio() is False
+    assert window.files.export_audio() is False
     assert len(errors) == 1 and str(bad) in errors[0][1] and "does not exist" in errors[0][1]
     assert not bad.exists()
 
@@ -196,10 +196,10 @@ def test_export_audio_to_an_unwritable_place_is_a_clear_error(window, monkeypatc
 # ------------------------------------------------------------------ the current clip
 def test_removing_the_shown_clip_moves_the_piano_roll_too(window):
     w = window
-    w.show_clip("clip_b")
+    w.session.show_clip("clip_b")
     assert w.editor.state.clip_id == "clip_b"
     w.song.remove_clip("clip_b")
-    assert w.current_clip_id == "clip_a"
+    assert w.session.current_clip == "clip_a"
     assert w.editor.state.clip_id == "clip_a"
     assert w.clip_combo.currentData() == "clip_a"
 
@@ -210,9 +210,9 @@ def test_first_clip_added_to_an_empty_song_is_shown_in_the_piano_roll(qtbot, tmp
     settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
     w = MainWindow(song=song, settings=settings)
     qtbot.addWidget(w)
-    assert w.current_clip_id is None
+    assert w.session.current_clip is None
     w.song.add_clip(Clip("New", 8.0, id="clip_new"))
-    assert w.current_clip_id == "clip_new"
+    assert w.session.current_clip == "clip_new"
     assert w.editor.state.clip_id == "clip_new"
     w.transport.close()
     w.runner.shutdown(5000)
@@ -229,7 +229,7 @@ def test_removing_a_used_clip_is_one_undoable_step(window, tmp_path):
     assert "clip_a" not in w.song.clips
     assert [s.clip_id for s in w.song.sections] == [None]
     path = str(tmp_path / "after.lstudio")
-    assert w._save_to(path)
+    assert w.files.save_to(path)
     assert [s.clip_id for s in load_project(path).sections] == [None]
     w.undo_stack.undo()
     assert w.song.snapshot()["sections"] == before["sections"]
@@ -247,7 +247,7 @@ def test_opening_a_project_with_a_missing_clip_says_so(qtbot, window, tmp_path, 
     doc["clips"] = [c for c in doc["clips"] if c["id"] != "clip_a"]
     path = tmp_path / "old.lstudio"
     path.write_text(json.dumps(doc))
-    assert window.open_path(str(path), ask=False, background=False)
+    assert window.files.open_path(str(path), ask=False, background=False)
     assert errors == []
     assert [s.clip_id for s in window.song.sections] == [None]
     assert "Repaired" in window.statusBar().currentMessage()

@@ -18,7 +18,8 @@ from gui import dialogs
 from gui import timeline_style as ts
 from gui.main_window import MainWindow
 from gui.timeline import Timeline
-from gui.timeline_export import CLIP_MIME, SECTION_MIME, section_mime
+from gui.drag_formats import CLIP_MIME, SECTION_MIME
+from gui.timeline_export import section_mime
 from tests.helpers_midi import markers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -137,7 +138,7 @@ def test_build_a_song_of_eight_sections_from_generated_clips_and_export_it(qtbot
     assert w.song.tempo == 96.0
     # export the whole song through File > Export MIDI and read it back
     asked.save_path = str(tmp_path / "song.mid")
-    assert w.file_export_midi() is True and asked.errors == []
+    assert w.files.export_midi() is True and asked.errors == []
     path = asked.save_path
     expected_starts = [s.start for s in w.song.sections]
     assert markers(path) == list(zip(expected_starts, FORM))
@@ -209,7 +210,7 @@ def test_fill_runs_the_model_on_the_job_runner_and_undo_takes_it_back(qtbot, win
 def test_fill_without_a_model_says_so(window, asked):
     tl = blank(window)
     tl.apply_form("verse chorus")
-    tl.model_combo.clear()  # no model to choose
+    window.session.model = None  # no model to choose
     assert tl.fill() is False
     assert asked.errors and "model" in asked.errors[0][1]
     assert all(s.clip_id is None for s in window.song.sections)
@@ -318,7 +319,7 @@ def test_a_linked_section_changes_with_its_clip_and_selecting_opens_it(qtbot, wi
     QTest.mouseClick(tl.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                      center_of(tl, last.id))
     assert tl.selected_ids() == [last.id]
-    assert w.current_clip_id == a.id
+    assert w.session.current_clip == a.id
     assert w.clip_combo.currentData() == a.id
     if hasattr(w.editor, "state"):
         assert w.editor.state.clip_id == a.id
@@ -331,19 +332,19 @@ def test_a_linked_section_changes_with_its_clip_and_selecting_opens_it(qtbot, wi
     tl.canvas.setFocus()
     QTest.keyClick(tl.canvas, Qt.Key.Key_Left)
     assert tl.selected_ids() == [w.song.sections[1].id]
-    assert w.current_clip_id == b.id
+    assert w.session.current_clip == b.id
     QTest.keyClick(tl.canvas, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
     assert [s.label for s in w.song.sections] == ["verse", "verse", "chorus"]
 
 
 def test_drops_insert_between_sections_or_fill_a_slot(window):
-    from gui.clip_library import CLIP_MIME as LIBRARY_MIME
+    from gui.drag_formats import CLIP_MIME as LIBRARY_MIME
 
     assert CLIP_MIME == LIBRARY_MIME  # the timeline takes what the clip library drags
     tl, mel, a, b = two_clip_song(window)
     song = window.song
     # the library drags several ids, one a line: the first one of this song is taken
-    from gui.timeline_canvas import clip_id_from_mime
+    from gui.drag_formats import clip_id_from_mime
     mime = QMimeData()
     mime.setData(LIBRARY_MIME, f"clip-gone\n{b.id}\n{a.id}".encode())
     assert clip_id_from_mime(mime, song) == b.id
@@ -415,7 +416,7 @@ def test_the_arrangement_is_saved_in_the_project(window, asked, tmp_path):
     tl.loop_selection()
     w.song.update_track(mel.id, volume=0.5, solo=True)
     asked.save_path = str(tmp_path / "song.lstudio")
-    assert w.file_save() is True
+    assert w.files.save() is True
     back = load_project(asked.save_path)
     assert [(s.label, s.clip_id, s.start, s.length) for s in back.sections] == \
         [(s.label, s.clip_id, s.start, s.length) for s in w.song.sections]

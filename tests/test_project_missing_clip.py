@@ -1,8 +1,9 @@
 """A clip removed while a section uses it: the song stays consistent and old files still open."""
 import json
 
-from core.project import load_project, save_project, song_to_dict
+from core.project import save_project, song_to_dict
 from core.song import Clip, Note, Section, Song
+from core.song_files import load_song
 
 
 def _song():
@@ -25,9 +26,10 @@ def test_removing_a_used_clip_empties_its_sections_and_the_project_reopens(tmp_p
     assert [(s.id, s.clip_id) for s in song.sections] == [("s1", None), ("s2", "clip_b")]
     assert "sections" in events and "clip_removed" in events
     path = save_project(song, tmp_path / "gaps.lstudio")
-    again = load_project(path)
+    loaded = load_song(path)
+    again, warnings = loaded.song, loaded.warnings
     assert [(s.label, s.clip_id) for s in again.sections] == [("verse", None), ("chorus", "clip_b")]
-    assert again.load_warnings == []
+    assert warnings == []
 
 
 def test_a_project_naming_a_missing_clip_opens_with_the_slot_empty(tmp_path):
@@ -35,8 +37,9 @@ def test_a_project_naming_a_missing_clip_opens_with_the_slot_empty(tmp_path):
     doc["clips"] = [c for c in doc["clips"] if c["id"] != "clip_a"]  # what older builds saved
     path = tmp_path / "old.lstudio"
     path.write_text(json.dumps(doc))
-    song = load_project(path)
+    loaded = load_song(path)
+    song, warnings = loaded.song, loaded.warnings
     assert [(s.label, s.clip_id) for s in song.sections] == [("verse", None), ("chorus", "clip_b")]
-    assert len(song.load_warnings) == 1
-    assert "verse" in song.load_warnings[0] and "clip_a" in song.load_warnings[0]
+    assert len(warnings) == 1
+    assert "verse" in warnings[0] and "clip_a" in warnings[0]
     assert all(not ns for ns in song.rendered_notes().values())  # the empty slot is silent

@@ -47,9 +47,9 @@ import numpy as np
 from core.errors import UserError
 from core.musicvae import converters as cv
 from core.song import Note
+from core.song_files import MIDI
 
 DATASET_VERSION = 2
-MIDI_EXTENSIONS = (".mid", ".midi", ".smf", ".kar")
 MAX_TRIO_COMBINATIONS = 4
 DEFAULT_GAP_BARS = {"melody": 1, "drums": 1, "trio": 2}
 MEL_PROGRAMS = range(0, 32)
@@ -292,7 +292,7 @@ def midi_files(folder: str) -> list[str]:
     for dirpath, dirnames, names in os.walk(folder):
         dirnames.sort()
         for n in sorted(names):
-            if n.lower().endswith(MIDI_EXTENSIONS):
+            if MIDI.matches(n):
                 out.append(os.path.join(dirpath, n))
     return out
 
@@ -476,7 +476,7 @@ def build_dataset(source: str, kind: str, token=None, *, bars: int | None = None
         if not os.path.isdir(source):
             raise UserError(f'The data folder "{source}" does not exist or is not a folder.')
         if not midi_files(source):
-            raise UserError(f'The data folder "{source}" holds no MIDI files (.mid, .midi).')
+            raise UserError(f'The data folder "{source}" holds no MIDI files ({", ".join(MIDI.extensions)}).')
     _progress(token, 0.0, "checking the dataset cache")
     cache_file = None
     if use_cache:

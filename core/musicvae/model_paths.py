@@ -10,6 +10,7 @@ import os
 
 from core.errors import CheckpointError, UserError
 from core.musicvae.configs import ALIASES, CONFIGS
+from core.song_files import MODEL_ARCHIVE
 
 
 def resolve_model(model: str, config: str | None = None) -> tuple[str | None, str]:
@@ -27,7 +28,7 @@ def resolve_model(model: str, config: str | None = None) -> tuple[str | None, st
         if os.path.isfile(os.path.join(path, "model.json")):
             return None, path
         base = os.path.basename(path.rstrip(os.sep))
-        for suffix in (".tar", ".tar.gz", ".tgz"):
+        for suffix in MODEL_ARCHIVE.extensions:  # cat-mel_2bar_big.tar names its config
             if base.endswith(suffix):
                 base = base[: -len(suffix)]
         if base in CONFIGS or base in ALIASES:

@@ -5,6 +5,9 @@ replaces the target with `os.replace` (atomic on POSIX and Windows); the folder 
 afterwards so that the rename itself survives a power cut. If anything fails the temporary
 file is removed and the target is untouched. Errors are plain OSError: callers turn them
 into a UserError that names the file.
+
+A process killed while writing leaves its temporary file (`.<name>.<pid>-<random>.partial`)
+behind; the next successful write of the same file removes those whose process is gone.
 """
 from __future__ import annotations
 
@@ -60,7 +63,7 @@ def atomic_write_with(path: str | os.PathLike, write: Callable[[BinaryIO], objec
         mode = os.stat(path).st_mode & 0o777
     except OSError:
         mode = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".partial", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=f".{base}.{os.getpid()}-", suffix=".partial", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -78,3 +81,30 @@ def atomic_write_with(path: str | os.PathLike, write: Callable[[BinaryIO], objec
             pass
         raise
     _fsync_folder(folder)
+    _remove_orphans(folder, base)
+
+
+def _remove_orphans(folder: str, base: str) -> None:
+    """Delete temporary files of `base` left by writers that were killed (their process is gone)."""
+    if os.name != "posix":
+        return
+    head = f".{base}."
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(head) and n.endswith(".partial")]
+    except OSError:
+        return
+    for n in names:
+        pid = n[len(head):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # still running: perhaps writing the same file right now
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        try:
+            os.unlink(os.path.join(folder, n))
+        except OSError:
+            pass

@@ -262,7 +262,9 @@ def _messages(data: bytes, start: int, end: int, decoded: dict, every=None):
         if msg is None:
             if len(raw) != MESSAGE_LENGTH[raw[0]]:
                 raise EOFError
-            msg = from_bytes(raw)  # mido decodes and checks it (a data byte over 127: ValueError)
+            if any(b > 127 for b in raw[1:]):  # mido would say so in its own words
+                raise _Problem(f"the data is damaged (a data byte over 127 after status 0x{raw[0]:02x})")
+            msg = from_bytes(raw)  # mido decodes and checks it
             if len(decoded) < DECODED_CACHE:
                 decoded[raw] = msg
         yield delta, msg

@@ -25,7 +25,11 @@ from core.atomic_write import atomic_write_bytes
 from core.errors import ProjectFileError
 # song_to_dict is used here and re-exported, so core.project still offers both directions
 from core.song import (FORMAT, ORIGINS, ROLES, SCHEMA, Clip, Note, Section, Song, TempoChange,
-                       TimeSignature, Track, song_to_dict, sort_notes)
+                       TimeSignature, Track, new_id, song_to_dict, sort_notes)
+
+# Limits that no real song reaches; beyond them a file is refused before it can stall the program.
+MAX_SECTIONS = 20_000  # 20,000 one-bar sections of 4/4 at 120 BPM last 11 hours
+MAX_FILE_BYTES = 128 * 1024 * 1024  # a project of a million notes is about 45 MB and takes ~0.5 GB loaded
 
 
 # ====================================================================== from dict
@@ -45,7 +49,10 @@ def _get(d: dict, key: str, kind, where: str, optional: bool = False):
         return None
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if float in kinds and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # an integer with hundreds of digits
+            raise _Bad(f"{where}: '{key}' is not a finite number") from None
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
         raise _Bad(f"{where}: '{key}' has the wrong type")
     if isinstance(value, float) and not math.isfinite(value):
@@ -68,7 +75,7 @@ def song_from_dict(d: dict, warnings: list[str] | None = None) -> Song:
         raise
     except _Bad as exc:
         raise ProjectFileError(f"The project is damaged: {exc}.") from None
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
         raise ProjectFileError(f"The project is damaged: {exc}.", traceback.format_exc()) from None
 
 
@@ -157,7 +164,11 @@ def _song_from_dict(d, warnings: list[str]) -> Song:
             label=_get(c, "label", str, where, optional=True), id=cid)
 
     sections = []
-    for i, s in enumerate(_list(d, "sections", "the song")):
+    raw_sections = _list(d, "sections", "the song")
+    if len(raw_sections) > MAX_SECTIONS:
+        raise _Bad(f"it has {len(raw_sections):,} sections, more than the {MAX_SECTIONS:,} a song can hold")
+    section_ids = set()
+    for i, s in enumerate(raw_sections):
         where = f"section {i + 1}"
         clip_id = _get(s, "clip_id", str, where, optional=True)
         if clip_id is not None and clip_id not in song.clips:
@@ -170,8 +181,12 @@ def _song_from_dict(d, warnings: list[str]) -> Song:
         start, length = _get(s, "start", float, where), _get(s, "length", float, where)
         if start < 0 or length < 0:
             raise _Bad(f"{where} has a negative start or length")
-        sections.append(Section(_get(s, "label", str, where), clip_id, start, length,
-                                id=_get(s, "id", str, where)))
+        label, sid = _get(s, "label", str, where), _get(s, "id", str, where)
+        if sid in section_ids:  # two sections with one id would edit each other: the second gets its own
+            warnings.append(f"{where} ('{label}') repeated the id of another section; it has a new one")
+            sid = new_id("sec")
+        section_ids.add(sid)
+        sections.append(Section(label, clip_id, start, length, id=sid))
     song.sections = sorted(sections, key=lambda s: s.start)
     loop = _get(d, "loop", list, "the song", optional=True)
     if loop is not None:
@@ -189,9 +204,15 @@ def _is_int(x) -> bool:
 
 
 def _num(x, where: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
         raise _Bad(f"{where} holds something that is not a number")
-    return float(x)
+    try:
+        value = float(x)
+    except OverflowError:  # an integer too large for a float
+        value = math.inf
+    if not math.isfinite(value):
+        raise _Bad(f"{where} holds a number that is not finite")
+    return value
 
 
 def _note(row, where: str) -> Note:
@@ -233,6 +254,10 @@ def read_project_document(path: str | os.PathLike) -> dict:
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > MAX_FILE_BYTES:
+                raise ProjectFileError(f'Cannot open project "{path}": it is {size / 1e6:,.0f} MB, more than '
+                                       f"a project can be ({MAX_FILE_BYTES / 1e6:,.0f} MB).")
             raw = f.read()
     except FileNotFoundError:
         raise ProjectFileError(f'Cannot open project "{path}": the file does not exist.') from None
@@ -240,6 +265,8 @@ def read_project_document(path: str | os.PathLike) -> dict:
         raise ProjectFileError(f'Cannot open project "{path}": it is a folder.') from None
     except OSError as exc:
         raise ProjectFileError(f'Cannot open project "{path}": {exc.strerror or exc}.') from None
+    except MemoryError:
+        raise ProjectFileError(f'Cannot open project "{path}": it is too large to read.') from None
     if not raw.strip():
         raise ProjectFileError(f'Cannot open project "{path}": the file is empty.')
     try:

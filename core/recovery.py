@@ -25,6 +25,7 @@ from core.project import read_project_document, save_project, song_from_dict
 from core.song import Song
 
 _NAME = re.compile(r"^recovery-(\d+)\.lstudio$")
+_PARTIAL = re.compile(r"^\.recovery-(\d+)\.lstudio\..*\.partial$")  # core.atomic_write's temporary files
 
 
 @dataclass
@@ -103,6 +104,12 @@ def list_recoveries(include_running: bool = False) -> list[RecoveryInfo]:
     for name in names:
         m = _NAME.match(name)
         if not m:
+            p = _PARTIAL.match(name)
+            if p and not _alive(int(p.group(1))):  # an autosave killed while writing: the copy before it stays
+                try:
+                    os.unlink(os.path.join(folder, name))
+                except OSError:
+                    pass
             continue
         pid = int(m.group(1))
         if not include_running and _alive(pid):

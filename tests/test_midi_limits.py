@@ -93,7 +93,7 @@ def test_mido_errors_become_midi_file_errors():
     # a data byte over 127 (mido: OSError), an undefined status (mido: OSError), a tempo event
     # one byte short and a time signature of one byte (mido: IndexError), a meta event longer
     # than mido accepts
-    for body, words in [(b"\x00\x90\x3c\xc0", ["damaged"]),
+    for body, words in [(b"\x00\x90\x3c\xc0", ["damaged", "data byte over 127 after status 0x90"]),
                         (b"\x00\xf4\x00", ["damaged"]),
                         (b"\x00\xff\x51\x02\x07\xa1", ["damaged", "tempo event has 2 bytes"]),
                         (b"\x00\xff\x58\x01\x04", ["damaged", "time signature"]),

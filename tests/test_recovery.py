@@ -106,3 +106,24 @@ def test_recovery_folder_that_cannot_be_made(data, tmp_path):
 
     with pytest.raises(ProjectFileError, match="recovery folder"):
         write_recovery(rich_song(1, 2))
+
+
+def test_killed_during_autosave_the_newest_good_copy_is_offered(data, monkeypatch):
+    """An older crash left one copy; a later session autosaved twice and was killed while writing
+    a third: its second copy is offered, and the temporary file of the killed write is cleared."""
+    old, good = rich_song(4, 10), rich_song(5, 10)
+    real_getpid = os.getpid
+    monkeypatch.setattr(recovery.os, "getpid", lambda: 999999990)  # an earlier session, no longer running
+    write_recovery(old, None)
+    monkeypatch.setattr(recovery.os, "getpid", lambda: 999999991)  # the killed session
+    write_recovery(rich_song(6, 10), None)
+    write_recovery(good, None)
+    monkeypatch.setattr(recovery.os, "getpid", real_getpid)
+    folder = data / "recovery"
+    partial = folder / ".recovery-999999991.lstudio.x1y2z3.partial"
+    partial.write_bytes(b'{"format": "latent-studio-project", "schema": 1, "tit')  # cut off by the kill
+    info = find_recovery()
+    assert info.pid == 999999991
+    assert load_recovery(info).snapshot() == good.snapshot()
+    assert not partial.exists()
+    assert [r.pid for r in list_recoveries()] == [999999991, 999999990]

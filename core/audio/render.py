@@ -28,7 +28,7 @@ import numpy as np
 from core import timemap
 from core.audio import SAMPLE_RATE
 from core.audio import synth
-from core.atomic_write import atomic_write_bytes
+from core.atomic_write import atomic_write_with
 from core.errors import UserError
 from core.song import Note, Song
 
@@ -471,17 +471,33 @@ def to_pcm16(audio: np.ndarray) -> np.ndarray:
     return np.rint(np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2")
 
 
-def wav_bytes(audio: np.ndarray, samplerate: int = SAMPLE_RATE) -> bytes:
-    """16-bit PCM WAV file content for float audio (frames, channels) or mono (frames,)."""
+WAV_BLOCK = 1 << 18  # frames converted and written at a time (1 MB of 16-bit stereo)
+
+
+def _write_wav_to(f, audio: np.ndarray, samplerate: int) -> None:
+    """16-bit PCM WAV of float audio (frames, channels) or mono (frames,) into the binary file `f`,
+    converted block by block so that a long song never needs a second whole copy in memory."""
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim == 1:
-        audio = np.stack([audio, audio], axis=1)
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(audio.shape[1])
+        audio = audio[:, None]
+        channels = 2
+    else:
+        channels = audio.shape[1]
+    with wave.open(f, "wb") as w:  # a file object given: wave leaves it open for the caller
+        w.setnchannels(channels)
         w.setsampwidth(2)
         w.setframerate(samplerate)
-        w.writeframes(to_pcm16(audio).tobytes())
+        for a in range(0, len(audio), WAV_BLOCK):
+            block = audio[a:a + WAV_BLOCK]
+            if block.shape[1] != channels:
+                block = np.repeat(block, channels, axis=1)
+            w.writeframes(to_pcm16(block).tobytes())
+
+
+def wav_bytes(audio: np.ndarray, samplerate: int = SAMPLE_RATE) -> bytes:
+    """16-bit PCM WAV file content for float audio (frames, channels) or mono (frames,)."""
+    buf = io.BytesIO()
+    _write_wav_to(buf, audio, samplerate)
     return buf.getvalue()
 
 
@@ -492,7 +508,7 @@ def write_wav(path: str | os.PathLike, audio: np.ndarray, samplerate: int = SAMP
     if not os.path.isdir(folder):
         raise UserError(f"Cannot write {path}: the folder {folder} does not exist.")
     try:
-        atomic_write_bytes(path, wav_bytes(audio, samplerate))
+        atomic_write_with(path, lambda f: _write_wav_to(f, audio, samplerate))
     except OSError as exc:
         raise UserError(f"Cannot write {path}: {exc.strerror or exc}.", detail=repr(exc)) from exc
 

@@ -15,6 +15,10 @@ import zlib
 from core.errors import CheckpointError
 
 CHUNK = 1 << 20
+# Magenta's archives hold a handful of files and under 3 GB; anything far beyond is refused
+# before a byte is written (a header can declare any size, and headers alone can fill memory).
+MAX_MEMBERS = 10_000
+MAX_BYTES = 16 * 10 ** 9
 
 
 def _inside(root: str, path: str) -> bool:
@@ -33,16 +37,30 @@ def check_members(tar_path: str, members: list[tarfile.TarInfo], dest: str, link
         target = os.path.realpath(os.path.join(root, name))
         if not _inside(root, target):
             raise CheckpointError(f"{tar_path}: refusing the archive: member {name!r} points outside it")
-        if (m.issym() or m.islnk()) and not links:
-            raise CheckpointError(f"{tar_path}: refusing the archive: member {name!r} is a link")
         if m.issym() or m.islnk():
             base = os.path.dirname(target) if m.issym() else root
             link = os.path.realpath(os.path.join(base, m.linkname))
             if os.path.isabs(m.linkname) or not _inside(root, link):
                 raise CheckpointError(f"{tar_path}: refusing the archive: link {name!r} -> {m.linkname!r} "
                                       "points outside it")
+            if not links:
+                raise CheckpointError(f"{tar_path}: refusing the archive: member {name!r} is a link")
         elif not (m.isfile() or m.isdir()):
             raise CheckpointError(f"{tar_path}: refusing the archive: member {name!r} is not a file or folder")
+
+
+def list_members(tar_path: str, tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
+    """The archive's members, read one header at a time so that a flood of them is refused early."""
+    members = []
+    while (m := tar.next()) is not None:
+        if m.size > MAX_BYTES:  # said at once: the data behind such a header is rarely all there
+            raise CheckpointError(f"{tar_path}: refusing the archive: member {m.name!r} declares "
+                                  f"{m.size / 1e9:,.0f} GB, more than any model ({MAX_BYTES / 1e9:.0f} GB)")
+        members.append(m)
+        if len(members) > MAX_MEMBERS:
+            raise CheckpointError(f"{tar_path}: refusing the archive: it holds more than {MAX_MEMBERS:,} "
+                                  "members, which no model archive does")
+    return members
 
 
 def extract(tar_path: str, dest: str, token=None, progress=None, links: bool = True) -> int:
@@ -54,9 +72,12 @@ def extract(tar_path: str, dest: str, token=None, progress=None, links: bool = T
     """
     try:
         with tarfile.open(tar_path, "r:*") as tar:
-            members = tar.getmembers()
+            members = list_members(tar_path, tar)
             check_members(tar_path, members, dest, links)
             total = sum(m.size for m in members if m.isfile())
+            if total > MAX_BYTES:
+                raise CheckpointError(f"{tar_path}: refusing the archive: its files add up to {total / 1e9:,.0f} GB, "
+                                      f"more than any model ({MAX_BYTES / 1e9:.0f} GB)")
             free = shutil.disk_usage(os.path.dirname(os.path.abspath(dest)) or ".").free
             if total > free:
                 raise CheckpointError(f"not enough free disk space to extract {tar_path}: "

@@ -147,14 +147,16 @@ def _entry_from_folder(folder: str, origin: str) -> ModelEntry:
     try:
         meta = _read_json(meta_path)
         cfg = meta.get("config") or {}
-        entry.config = cfg.get("name")
+        if not isinstance(cfg, dict):
+            raise ValueError("its config is not a JSON object")
+        entry.config = cfg.get("name") if isinstance(cfg.get("name"), str) else None
         entry.sizes = layer_sizes(cfg)
-        entry.summary = cfg.get("description", "")
+        entry.summary = cfg.get("description") if isinstance(cfg.get("description"), str) else ""
     except FileNotFoundError:
         entry.problem = "no model.json in the folder"
         entry.supported = False
         return entry
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, TypeError, RecursionError) as exc:  # a damaged model.json lists as unusable
         entry.problem = f"model.json cannot be read: {exc}"
         entry.supported = False
         return entry
@@ -162,7 +164,8 @@ def _entry_from_folder(folder: str, origin: str) -> ModelEntry:
     if os.path.isfile(install_path):
         try:
             source = _read_json(install_path).get("source")
-        except (OSError, ValueError):
+            source = source if isinstance(source, str) else None
+        except (OSError, ValueError, RecursionError):
             source = None  # install.json only says where the model came from
         if source:
             entry.summary = f"{entry.summary}; from {source}".lstrip("; ")
@@ -172,7 +175,7 @@ def _entry_from_folder(folder: str, origin: str) -> ModelEntry:
             summary = card_summary(_read_json(card_path))
             if summary:
                 entry.summary = summary
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, TypeError, RecursionError) as exc:
             entry.summary = f"(model-card.json cannot be read: {exc})"
     if meta.get("code_prior"):
         entry.summary = f"{entry.summary}; samples from its code prior".lstrip("; ")
@@ -193,7 +196,12 @@ def embedded_models() -> list[ModelEntry]:
 
 def installed_models() -> list[ModelEntry]:
     """Installed models; folders whose name starts with a dot are unfinished installs and are left out."""
-    return [_entry_from_folder(f, "installed") for f in _folders(installed_dir(create=False))]
+    from core.models.install import restore_interrupted  # install imports this module
+
+    root = installed_dir(create=False)
+    if os.path.isdir(root):
+        restore_interrupted(root)  # a model moved aside by a replacing install that was killed
+    return [_entry_from_folder(f, "installed") for f in _folders(root)]
 
 
 def weights_bytes(config) -> int:

@@ -138,6 +138,8 @@ def read_all(token, cfg, source) -> dict:
         token.progress(i / len(names), f"checking weights ({i + 1} of {len(names)})")
         try:
             weights[name] = source.get(name)
+        except CheckpointError:
+            raise
         except Exception as exc:  # TF raises DataLossError and friends for damaged data files
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CheckpointError(f"{source.path}: the weights of {name} cannot be read (damaged file?): {first}",
@@ -149,6 +151,33 @@ def read_all(token, cfg, source) -> dict:
 
 
 # ------------------------------------------------------------------ installing
+def restore_interrupted(root: str) -> list[str]:
+    """Put back models that a replacing install moved aside and was killed before placing the new one.
+
+    `_place` renames <root>/<name> to <root>/.install-<name>-XXXXXXXX/old and then the new folder to
+    <root>/<name>; a kill between the two renames leaves no <name>. The old model is whole, so it
+    goes back. Returns the names restored. Called before every install and by the model list.
+    """
+    restored = []
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return restored
+    for n in names:
+        old = os.path.join(root, n, "old")
+        if not n.startswith(".install-") or len(n) < len(".install-") + 10 or not os.path.isdir(old):
+            continue
+        name = n[len(".install-"):-9]  # mkdtemp adds 8 characters after the name's "-"
+        dest = os.path.join(root, name)
+        if NAME_RE.match(name) and not os.path.exists(dest):
+            try:
+                os.rename(old, dest)
+                restored.append(name)
+            except OSError:
+                pass
+    return restored
+
+
 def _clean_stale(root: str) -> None:
     now = time.time()
     for n in os.listdir(root):
@@ -202,6 +231,7 @@ def install_from_path(token, path: str, config: str | None = None, name: str | N
     dest = os.path.join(root, name)
     if os.path.exists(dest) and not replace:
         raise UserError(f"a model named {name} is installed already ({dest}); remove it first or use --replace")
+    restore_interrupted(root)
     _clean_stale(root)
     tmp = tempfile.mkdtemp(prefix=f".install-{name}-", dir=root)
     try:
@@ -212,7 +242,7 @@ def install_from_path(token, path: str, config: str | None = None, name: str | N
             step = Span(token, 0.0, 0.4)
             step.progress(0.0, f"extracting {os.path.basename(path)}")
             src = os.path.join(tmp, "extracted")
-            extract(path, src, token, progress=lambda done, total: step.progress(
+            extract(path, src, token, links=False, progress=lambda done, total: step.progress(
                 done / total if total else 1.0, f"extracting {os.path.basename(path)}: "
                 f"{done / 1e6:.1f} of {total / 1e6:.1f} MB"))
         token.progress(0.4, f"checking the checkpoint against config {config or '(from model.json)'}")
@@ -247,6 +277,8 @@ def install_from_path(token, path: str, config: str | None = None, name: str | N
             os.fsync(f.fileno())
         token.check()
         _place(staged, dest, replace, tmp)
+    except OSError as exc:  # a full disk while writing the new copy: the installed models are as before
+        raise UserError(f"could not install {name} into {root}: {exc.strerror or exc}", detail=repr(exc)) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     token.progress(1.0, f"installed {name}")

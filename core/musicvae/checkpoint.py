@@ -19,7 +19,6 @@ import re
 import shutil
 import tarfile
 import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -32,6 +31,7 @@ from core.musicvae.variables import canonical, expected_variables, infer_sizes, 
 
 OWN_FORMAT = "latent-studio-musicvae"
 OWN_FORMAT_VERSION = 1
+MAX_LAYER = 1 << 16  # no MusicVAE layer is wider than this; a bigger number is a damaged file
 KINDS_HELP = ("expected a Magenta .tar, a folder with a TF1 checkpoint, a TF1 checkpoint prefix "
               "(model.ckpt) or a Latent Studio model folder (model.json + weights.npz)")
 
@@ -56,7 +56,11 @@ class WeightSource:
     meta: dict = field(default_factory=dict)
 
     def get(self, name: str) -> np.ndarray:
-        return np.asarray(self.read(self.names[name]), dtype=np.float32)
+        arr = np.asarray(self.read(self.names[name]), dtype=np.float32)
+        if self.kind != "own" and not np.isfinite(arr).all():  # own files are checked when opened
+            raise CheckpointError(f"{self.path}: {name} holds numbers that are not finite (NaN or infinity); "
+                                  "the checkpoint is damaged")
+        return arr
 
 
 # ------------------------------------------------------------------ finding
@@ -156,30 +160,70 @@ def _open_tf1(prefix: str) -> WeightSource:
     return WeightSource(prefix, "tf1", shapes, names, reader.get_tensor)
 
 
+def _own_config(meta_path: str, config) -> dict:
+    """The config a model.json holds, checked to make a model (sizes that are positive integers)."""
+    if not isinstance(config, dict):
+        raise CheckpointError(f"{meta_path} has no model config")
+    try:
+        cfg = MusicVAEConfig.from_dict(config)
+        sizes = list(cfg.enc_rnn_size) + list(cfg.dec_rnn_size) + [cfg.z_size, cfg.steps]
+        if not all(isinstance(s, int) and not isinstance(s, bool) and 0 < s <= MAX_LAYER for s in sizes):
+            raise ValueError(f"layer sizes {sizes} are not whole numbers from 1 to {MAX_LAYER}")
+        expected_variables(cfg)
+    except CheckpointError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any field of the wrong kind makes the config unusable
+        raise CheckpointError(f"{meta_path} holds a config that does not describe a MusicVAE model "
+                              f"({type(exc).__name__}: {exc})") from None
+    return config
+
+
+def own_file(folder: str, name, what: str) -> str:
+    """A file that model.json names: a plain name inside the model folder, nothing else."""
+    if not isinstance(name, str) or not name or name in (".", "..") or "/" in name or "\\" in name:
+        raise CheckpointError(f"{os.path.join(folder, 'model.json')} names {what} {name!r}, "
+                              "which is not a file name inside the model folder")
+    return os.path.join(folder, name)
+
+
 def _open_own(folder: str) -> WeightSource:
     meta_path = os.path.join(folder, "model.json")
     try:
         with open(meta_path, encoding="utf-8") as f:
             meta = json.load(f)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise CheckpointError(f"{meta_path} could not be read: {exc}") from exc
-    if meta.get("format") != OWN_FORMAT:
-        raise CheckpointError(f"{meta_path} is not a Latent Studio model file (format {meta.get('format')!r})")
-    if int(meta.get("version", 0)) > OWN_FORMAT_VERSION:
-        raise CheckpointError(f"{meta_path} was written by a newer Latent Studio (version {meta.get('version')})")
-    npz_path = os.path.join(folder, meta.get("weights", "weights.npz"))
-    try:
-        data = np.load(npz_path, allow_pickle=False)
-        keys = list(data.files)
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:  # a cut-off archive is a BadZipFile
-        raise CheckpointError(f"{npz_path} could not be read: {exc}") from exc
+    if not isinstance(meta, dict) or meta.get("format") != OWN_FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        raise CheckpointError(f"{meta_path} is not a Latent Studio model file (format {found!r})")
+    version = meta.get("version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise CheckpointError(f"{meta_path} has no valid format version ({version!r})")
+    if version > OWN_FORMAT_VERSION:
+        raise CheckpointError(f"{meta_path} was written by a newer Latent Studio (version {version})")
+    config = _own_config(meta_path, meta.get("config"))
+    npz_path = own_file(folder, meta.get("weights", "weights.npz"), "its weights")
     shapes, names, arrays = {}, {}, {}
-    for key in keys:
-        name = canonical(key.replace("|", "/"))
-        names[name] = key
-        arrays[key] = data[key]  # each array is read from the archive once
-        shapes[name] = tuple(int(s) for s in arrays[key].shape)
-    return WeightSource(folder, "own", shapes, names, arrays.__getitem__, config=meta.get("config"), meta=meta)
+    try:
+        with np.load(npz_path, allow_pickle=False) as data:
+            for key in data.files:
+                arr = data[key]  # each array is read from the archive once (its CRC is checked then)
+                if arr.dtype.kind != "f":
+                    raise CheckpointError(f"{npz_path}: {key} holds {arr.dtype} values, not floating point numbers")
+                if not np.isfinite(arr).all():
+                    raise CheckpointError(f"{npz_path}: {key} holds numbers that are not finite (NaN or infinity); "
+                                          "the model is damaged")
+                name = canonical(key.replace("|", "/"))
+                names[name] = key
+                arrays[key] = arr
+                shapes[name] = tuple(int(s) for s in arr.shape)
+    except CheckpointError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - numpy parses each array's header with tokenize and ast:
+        # a cut-off archive is a BadZipFile, a damaged array a CRC error, a damaged header a TokenError,
+        # SyntaxError, ValueError... all of them mean the same to the user
+        raise CheckpointError(f"{npz_path} could not be read (damaged file?): {exc}") from exc
+    return WeightSource(folder, "own", shapes, names, arrays.__getitem__, config=config, meta=meta)
 
 
 def open_checkpoint(path: str) -> WeightSource:

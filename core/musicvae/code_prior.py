@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,15 +80,20 @@ class CodePrior:
     def from_meta(cls, folder: str, meta: dict, z_size: int) -> "CodePrior | None":
         """The prior model.json names, or None when it names none; a clear error when it is
         missing, unreadable or does not fit the model."""
+        from core.musicvae.checkpoint import own_file
+
         entry = meta.get("code_prior")
         if not entry:
             return None
-        path = os.path.join(folder, str(entry.get("file", PRIOR_FILE)))
+        if not isinstance(entry, dict):
+            raise CheckpointError(f"{os.path.join(folder, 'model.json')} names a code prior it does not describe "
+                                  f"({entry!r:.60})")
+        path = own_file(folder, entry.get("file", PRIOR_FILE), "its code prior")
         try:
             with np.load(path, allow_pickle=False) as data:
                 mean = np.asarray(data["mean"], np.float32)
                 tril = np.asarray(data["scale_tril"], np.float32)
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        except Exception as exc:  # noqa: BLE001 - a damaged .npz fails in many ways (see checkpoint._open_own)
             raise CheckpointError(f"{path}, the code prior that model.json names, could not be read: {exc}") from exc
         if mean.shape != (z_size,) or tril.shape != (z_size, z_size):
             raise CheckpointError(f"{path} does not fit a model with codes of {z_size} numbers "

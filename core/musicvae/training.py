@@ -377,20 +377,32 @@ def save_checkpoint(trainer: Trainer, out_dir: str, step: int, state: dict, keep
     folder = os.path.join(out_dir, CHECKPOINTS, f"step-{step:07d}")
     final = folder
     folder += ".partial"  # written aside, then renamed: a checkpoint is whole or absent
-    if os.path.isdir(folder):
-        shutil.rmtree(folder)
-    save_model(folder, trainer.cfg, trainer.graph.numpy_weights(), storage="float32",
-               extra={"name": trainer.settings.name or trainer.cfg.name, "step": step})
-    buf = io.BytesIO()
-    np.savez(buf, **trainer.optimizer_state())
-    atomic_write_bytes(os.path.join(folder, "optimizer.npz"), buf.getvalue())
-    _write_json(os.path.join(folder, "state.json"), dict(state, step=step))
-    if os.path.isdir(final):
-        shutil.rmtree(final)
-    os.replace(folder, final)
+    try:
+        if os.path.isdir(folder):
+            shutil.rmtree(folder)
+        save_model(folder, trainer.cfg, trainer.graph.numpy_weights(), storage="float32",
+                   extra={"name": trainer.settings.name or trainer.cfg.name, "step": step})
+        buf = io.BytesIO()
+        np.savez(buf, **trainer.optimizer_state())
+        atomic_write_bytes(os.path.join(folder, "optimizer.npz"), buf.getvalue())
+        _write_json(os.path.join(folder, "state.json"), dict(state, step=step))
+        if os.path.isdir(final):
+            shutil.rmtree(final)
+        os.replace(folder, final)
+    except OSError as exc:  # a full disk, mostly: the half-written folder goes, the older checkpoints stay
+        shutil.rmtree(folder, ignore_errors=True)
+        kept = checkpoint_dirs(out_dir)
+        raise UserError(f'Could not write the checkpoint of step {step} in "{out_dir}": {exc.strerror or exc}. '
+                        + (f"The checkpoint of step {kept[-1][0]} is kept; free some space and continue "
+                           "with --resume." if kept else "No earlier checkpoint exists."),
+                        detail=repr(exc)) from None
     folder = final
     for _, old in checkpoint_dirs(out_dir)[:-keep] if keep > 0 else []:
         shutil.rmtree(old, ignore_errors=True)
+    root = os.path.join(out_dir, CHECKPOINTS)
+    for name in os.listdir(root):  # checkpoints cut off by a killed run: a whole model's size each
+        if name.startswith("step-") and name.endswith(".partial"):
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
     return folder
 
 
@@ -409,8 +421,13 @@ def load_checkpoint(folder: str) -> tuple[MusicVAEConfig, dict, dict, dict]:
 def save_final_model(trainer: Trainer, out_dir: str, step: int, extra: dict) -> str:
     from core.musicvae.checkpoint import save_model
 
-    return save_model(out_dir, trainer.cfg, trainer.graph.numpy_weights(), storage=trainer.settings.storage,
-                      extra=dict(extra, name=trainer.settings.name or trainer.cfg.name, step=step))
+    try:
+        return save_model(out_dir, trainer.cfg, trainer.graph.numpy_weights(), storage=trainer.settings.storage,
+                          extra=dict(extra, name=trainer.settings.name or trainer.cfg.name, step=step))
+    except OSError as exc:  # each file is replaced whole (atomic writes): the previous model stays readable
+        raise UserError(f'Could not write the trained model in "{out_dir}": {exc.strerror or exc}. '
+                        "The last checkpoint is kept; free some space and continue with --resume.",
+                        detail=repr(exc)) from None
 
 
 # ----------------------------------------------------------------- the job

@@ -87,12 +87,12 @@ def infer_sizes(cfg: MusicVAEConfig, shapes: dict[str, tuple[int, ...]]) -> Musi
     that validation afterwards names what is missing.
     """
     enc = []
-    while (s := shapes.get(canonical(encoder_cell(len(enc), "fw")) + "/kernel")) is not None:
+    while (s := shapes.get(canonical(encoder_cell(len(enc), "fw")) + "/kernel")) is not None and len(s) == 2:
         enc.append(int(s[1]) // 4)
     z = shapes.get("encoder/mu/kernel")
     z_size = int(z[1]) if z is not None and len(z) == 2 else None
     scope = CONDUCTOR if cfg.hierarchical else decoder_prefixes(cfg)[0]
     dec = []
-    while (s := shapes.get(f"{canonical(scope)}/cell_{len(dec)}/lstm_cell/kernel")) is not None:
+    while (s := shapes.get(f"{canonical(scope)}/cell_{len(dec)}/lstm_cell/kernel")) is not None and len(s) == 2:
         dec.append(int(s[1]) // 4)
     return cfg.with_sizes(enc_rnn_size=enc or None, dec_rnn_size=dec or None, z_size=z_size)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 import time
 
+from core import song_files
 from core.errors import UserError
 
 DEFAULT_BARS = 8
@@ -58,9 +59,9 @@ def _check(args) -> list[str]:
         raise UserError("--vary must be within 0 and 1")
     if not 1.0 <= args.tempo <= 999.0:
         raise UserError("--tempo must be within 1..999 BPM")
-    if not args.out.lower().endswith((".mid", ".midi")):
+    if not song_files.MIDI.matches(args.out):
         raise UserError(f"--out {args.out}: give a MIDI file name ending in .mid")
-    if args.save and not args.save.lower().endswith(".lstudio"):
+    if args.save and not song_files.PROJECT.matches(args.save):
         raise UserError(f"--save {args.save}: give a project file name ending in .lstudio")
     return labels
 

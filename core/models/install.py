@@ -25,9 +25,10 @@ from dataclasses import dataclass
 
 from core.errors import CheckpointError, UserError
 from core.models import catalogue
+from core.song_files import MODEL_ARCHIVE
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
-ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
+ARCHIVE_SUFFIXES = MODEL_ARCHIVE.extensions  # core.song_files is the one list of file kinds
 STALE_SECONDS = 24 * 3600
 OWN_FILES = ("model.json", "model-card.json")
 

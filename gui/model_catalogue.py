@@ -313,32 +313,3 @@ class ModelCatalogueDialog(QDialog):
     def reject(self) -> None:  # noqa: D401 - Close / Escape
         # A running install goes on behind the window (the status bar shows it and can cancel it).
         super().reject()
-
-
-def open_catalogue(window) -> ModelCatalogueDialog:
-    """Show the window's catalogue dialog (one per window, made on first use)."""
-    dialog = getattr(window, "model_catalogue", None)
-    if dialog is None:
-        dialog = window.model_catalogue = ModelCatalogueDialog(window.models, window)
-    else:
-        dialog.refresh()
-    dialog.show()
-    dialog.raise_()
-    dialog.activateWindow()
-    return dialog
-
-
-def add_catalogue_action(window, menu):
-    """The window's one hook: Models > Model Catalogue... (returns the action)."""
-    from PySide6.QtGui import QAction
-
-    action = QAction("Model &Catalogue…", window)
-    action.setObjectName("actModelCatalogue")
-    tip = "Embedded, installed and downloadable models: install from a file or download, remove"
-    action.setStatusTip(tip)
-    action.setToolTip(tip)
-    action.triggered.connect(lambda _checked=False: open_catalogue(window))
-    menu.addSeparator()
-    menu.addAction(action)
-    window.act_model_catalogue = action
-    return action

@@ -152,6 +152,9 @@ def test_the_window_opens_it_from_the_models_menu(qtbot, tmp_path, data, monkeyp
     assert d.service is w.models
     w.act_model_catalogue.trigger()
     assert w.model_catalogue is d  # one dialog per window
+    d.close()
+    w.generate_panel.add_model_button.click()  # the Generate panel's "Add…" opens the same one
+    assert w.model_catalogue is d and d.isVisible()
     d.resize(960, 560)
     shot(d, "model_catalogue_window.png")
     d.close()

@@ -1,7 +1,7 @@
 """`tf`: TensorFlow, imported on first use.
 
 Model modules write `from core.musicvae.lazy_tf import tf` and use `tf.xxx` as usual; importing
-them does not import TensorFlow (core modules must import without it, see DESIGN.md), the first
+them does not import TensorFlow (core modules must import without it, see docs/architecture.md), the first
 attribute access does.
 """
 from __future__ import annotations

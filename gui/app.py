@@ -63,6 +63,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+PRELOAD_AFTER_MS = 100  # the window has painted and settled by then
+
+
+def preload_default_model(window) -> bool:
+    """Load the model the Generate panel shows (TensorFlow's import and the model's weights) in
+    the background now, so the first Generate does not wait for it (issue 16.4)."""
+    panel = getattr(window, "generate_panel", None)
+    models = getattr(window, "models", None)
+    if panel is None or models is None:
+        return False
+    return models.preload(panel.model_name())
+
+
 def run_app(argv: list[str] | None = None, settings=None) -> int:
     """Open the window and run the event loop; returns the exit code.
 
@@ -72,8 +85,13 @@ def run_app(argv: list[str] | None = None, settings=None) -> int:
     args = parse_args(argv)
     app = create_application()
     from gui.main_window import MainWindow  # noqa: PLC0415
+    from gui.model_service import use_model_process  # noqa: PLC0415
 
+    # TensorFlow stays out of the window's process (issue 16.4); the model process starts
+    # importing it now, on the other core, while this one builds the window.
+    use_model_process(True, start=True)
     window = MainWindow(settings=settings)
+    app.aboutToQuit.connect(window.models.close)
     window.show()
     path = args.open_file or args.file
 
@@ -82,6 +100,7 @@ def run_app(argv: list[str] | None = None, settings=None) -> int:
         restored = window.files.offer_recovery()
         if path and not restored:
             window.files.open_path(path, ask=False)
+        QTimer.singleShot(PRELOAD_AFTER_MS, lambda: preload_default_model(window))
 
     QTimer.singleShot(0, start)
     return app.exec()

@@ -1,4 +1,4 @@
-"""Undoable commands: one QUndoCommand per model operation (DESIGN.md).
+"""Undoable commands: one QUndoCommand per model operation (docs/architecture.md).
 
 Every edit a user can make is a command that calls Song methods in redo() and restores the
 previous state in undo(). A drag is pushed once, on release. Commands hold what they need to

@@ -56,6 +56,7 @@ class GeneratePanel(QWidget):
     clips_added = Signal(list)  # ids of clips a job put into the song
     busy_changed = Signal(bool)
     status_message = Signal(str)
+    catalogue_requested = Signal()  # "Add…": the window shows its model catalogue
 
     def __init__(self, song: Song, undo_stack, service: ModelService, session: Session,
                  latent_map: LatentMap, parent=None):
@@ -119,8 +120,9 @@ class GeneratePanel(QWidget):
         self.model_combo.setToolTip("The MusicVAE model that writes the music")
         row.addWidget(self.model_combo, 1)
         self.add_model_button = QPushButton("Add…")
-        self.add_model_button.setToolTip("Use a model folder from disk (with model.json)")
-        self.add_model_button.clicked.connect(self.add_model_folder)
+        self.add_model_button.setToolTip("Install a model from a file or folder, download one, "
+                                         "or remove one (the model catalogue)")
+        self.add_model_button.clicked.connect(self.catalogue_requested)
         row.addWidget(self.add_model_button)
         ml.addLayout(row)
         self.model_info = QLabel()
@@ -306,7 +308,7 @@ class GeneratePanel(QWidget):
         name = self.model_name()
         if not name:
             self.model_info.setText("No model found. Embedded models live in resources/models; "
-                                    "use Add… for a model folder.")
+                                    "use Add… to install one.")
             return
         info = self.service.info(name)
         model = self.service.model(name)
@@ -318,13 +320,6 @@ class GeneratePanel(QWidget):
         if info.summary:
             text += f"\n{info.summary}"
         self.model_info.setText(text)
-
-    def add_model_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Model folder (with model.json)")
-        if folder:
-            name = os.path.basename(folder.rstrip(os.sep))
-            self.service.register(name, None, folder)
-            self.set_model(name)
 
     # ================================================================= selection
     def selected_clips(self) -> list[Clip]:

@@ -1,6 +1,6 @@
 """Run core Jobs on one worker thread and report back through Qt signals.
 
-A Job is a plain callable whose first argument is a `core.jobs.JobToken` (DESIGN.md). The
+A Job is a plain callable whose first argument is a `core.jobs.JobToken` (docs/architecture.md). The
 runner owns a single worker thread; submitted jobs wait in a queue and run one at a time.
 The worker only calls the job and puts messages on Qt signals; it never touches a widget.
 Every callback (`on_done`, `on_error`, `on_cancel`) runs later on the thread that owns the

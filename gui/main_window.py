@@ -188,6 +188,11 @@ class MainWindow(QMainWindow):
         self.act_redo = self.undo_stack.createRedoAction(self, "&Redo")
         self.act_redo.setShortcuts([QKeySequence(k.Redo), QKeySequence("Ctrl+Y")])
 
+        self.act_model_catalogue = self._action(
+            "Model &Catalogue…", self.show_model_catalogue, None,
+            "Embedded, installed and downloadable models: install from a file or download, remove")
+        self.act_model_catalogue.setObjectName("actModelCatalogue")
+        self.model_catalogue = None  # the dialog, made the first time it is asked for
         self.act_about = self._action("&About Latent Studio", self.show_about)
         self.act_about.setMenuRole(QAction.MenuRole.AboutRole)
         self.act_shortcuts = self._action("&Keyboard Shortcuts", self.show_shortcuts, "F1",
@@ -226,6 +231,7 @@ class MainWindow(QMainWindow):
                                                             self.library_dock, self.map_dock)])
         self.models_menu = bar.addMenu("&Models")
         self._add_actions(self.models_menu, self.generate_panel.menu_actions())
+        self._add_actions(self.models_menu, [None, self.act_model_catalogue])
         self.arrange_menu = self.timeline.arrange_menu(self)
         bar.addMenu(self.arrange_menu)
         self.help_menu = bar.addMenu("&Help")
@@ -299,6 +305,7 @@ class MainWindow(QMainWindow):
         self.editor.status_message.connect(lambda text: message(text, 2000))
         self.timeline.status_message.connect(lambda text: message(text, 5000))
         self.generate_panel.status_message.connect(lambda text: message(text, 5000))
+        self.generate_panel.catalogue_requested.connect(self.show_model_catalogue)
         self.files.loaded.connect(self.file_loaded)
         self.files.changed.connect(self._update_title)
 
@@ -335,6 +342,19 @@ class MainWindow(QMainWindow):
         if event == "reset":
             self._update_title()
         self._update_song_info()
+
+    def show_model_catalogue(self):
+        """Show the model catalogue (one dialog per window, made on first use)."""
+        from gui.model_catalogue import ModelCatalogueDialog  # noqa: PLC0415 - opened rarely
+
+        if self.model_catalogue is None:
+            self.model_catalogue = ModelCatalogueDialog(self.models, self)
+        else:
+            self.model_catalogue.refresh()
+        self.model_catalogue.show()
+        self.model_catalogue.raise_()
+        self.model_catalogue.activateWindow()
+        return self.model_catalogue
 
     # ================================================================= help
     def show_about(self) -> None:

@@ -9,6 +9,12 @@ callbacks on the GUI thread; the service never touches a widget.
 The model list comes from core.models (embedded + installed) when that package is there, else
 from a scan of resources/models; `register` adds any other folder (tests use the Magenta
 fixtures this way). The preference "models/force_cpu" (QSettings) keeps TensorFlow off the GPU.
+
+The app (gui/app.py) turns on `use_model_process(True)`: models found on disk are then loaded
+and run in a separate process (core/model_host.py), so importing TensorFlow, loading and
+tracing never hold this process's GIL and the window never stalls for them; a job's function
+and its arguments travel there pickled. A model registered with an already loaded object (tests)
+runs in this process as before, and so does everything when the model process is off.
 """
 from __future__ import annotations
 
@@ -20,9 +26,24 @@ from typing import Callable
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from core import generation
-from gui.job_runner import Job, JobRunner
+from core.model_host import ModelHost, RemoteModel
+from gui.job_runner import WORKER_NICE, Job, JobRunner
 
 FORCE_CPU_KEY = "models/force_cpu"
+PRELOAD_KEY = "models/preload"  # load the Generate panel's model at start-up (default: yes)
+_MODEL_PROCESS = {"on": False, "host": None}
+
+
+def use_model_process(on: bool, start: bool = False) -> None:
+    """Load models in a separate process from now on (the app does; see the module docstring).
+
+    start: start that process now and have it import TensorFlow straight away; the next
+    ModelService made takes it over (the app calls this before it builds the window)."""
+    _MODEL_PROCESS["on"] = bool(on)
+    if on and start:
+        host = ModelHost(nice=WORKER_NICE)
+        host.start(warm=True)
+        _MODEL_PROCESS["host"] = host
 
 
 @dataclass
@@ -85,6 +106,7 @@ class ModelService(QObject):
         self._models: dict[str, object] = {}
         self._loading: dict[str, list[tuple[Callable, Callable | None]]] = {}
         self._attributes: dict[str, dict] = {}
+        self.host = None  # core.model_host.ModelHost once a model is loaded in its own process
         self.device_text = "CPU" if self.force_cpu else "not loaded"
         self.refresh()
 
@@ -154,8 +176,12 @@ class ModelService(QObject):
         self._loading[name] = [(then, on_fail)]
         info = self._infos[name]
         device = "cpu" if self.force_cpu else None
+        host = self._host()
 
         def load_job(token):
+            if host is not None:
+                remote = host.load(token, name, info.config, info.path, device)
+                return remote, remote.device_text
             model = generation.load(token, info.config, info.path, name, device)
             return model, generation.describe_device(model)
 
@@ -177,6 +203,32 @@ class ModelService(QObject):
         self.runner.submit(load_job, on_done=done, on_error=lambda m, d: failed(),
                            on_cancel=failed, description=f"Loading model {name}")
 
+    def _host(self):
+        """The model process's handle when models run there, else None."""
+        if not _MODEL_PROCESS["on"]:
+            return None
+        if self.host is None:
+            self.host, _MODEL_PROCESS["host"] = _MODEL_PROCESS["host"], None  # started early by the app
+            if self.host is None:
+                self.host = ModelHost(nice=WORKER_NICE)
+        return self.host
+
+    def close(self) -> None:
+        """End the model process (the app calls this as it quits)."""
+        if self.host is not None:
+            self.host.close()
+
+    def preload(self, name: str | None) -> bool:
+        """Start loading a model now (TensorFlow's import included), behind the open window, so
+        the first Generate only waits for what is left of it. False when there is nothing to do:
+        no such model, already loaded or loading, or the preference "models/preload" is off."""
+        if not name or name not in self._infos or name in self._models or name in self._loading:
+            return False
+        if self.settings.value(PRELOAD_KEY, True) in (False, "false", "0", 0):
+            return False
+        self.with_model(name, lambda _model: None)
+        return True
+
     # ------------------------------------------------------------------ jobs
     def run(self, name: str, fn: Callable, *args, on_done: Callable, description: str,
             on_finish: Callable | None = None, **kwargs) -> None:
@@ -193,12 +245,24 @@ class ModelService(QObject):
                     if on_finish:
                         on_finish()
 
+            call, head = (fn, (model,)) if self.host is None or not isinstance(model, RemoteModel) \
+                else (self.host.run, (model, fn))
             self.last_job: Job = self.runner.submit(
-                fn, model, *args, on_done=done, description=description,
+                call, *head, *args, on_done=done, description=description,
                 on_error=lambda m, d: on_finish and on_finish(),
                 on_cancel=lambda: on_finish and on_finish(), **kwargs)
 
         self.with_model(name, submit, on_fail=on_finish)
+
+    def submit(self, fn: Callable, *args, on_done: Callable | None = None, description: str = "",
+               **kwargs) -> Job:
+        """Run fn(token, *args) as a job that needs no loaded model but may use TensorFlow
+        (installing a checkpoint): in the model process when models run there. on_error and
+        on_cancel pass on to the JobRunner; returns the Job (its token cancels it)."""
+        host = self._host()
+        if host is None:
+            return self.runner.submit(fn, *args, on_done=on_done, description=description, **kwargs)
+        return self.runner.submit(host.call, fn, *args, on_done=on_done, description=description, **kwargs)
 
     def attributes(self, name: str, then: Callable[[dict], None], on_finish: Callable | None = None,
                    samples: int | None = None) -> None:

@@ -1,4 +1,4 @@
-"""core/ must never import Qt (DESIGN.md). Import every core module in a fresh interpreter."""
+"""core/ must never import Qt (docs/architecture.md). Import every core module in a fresh interpreter."""
 import os
 import subprocess
 import sys

@@ -142,7 +142,7 @@ def locate(path: str) -> tuple[str, str]:
 
 # ------------------------------------------------------------------ reading
 def _open_tf1(prefix: str) -> WeightSource:
-    import tensorflow as tf
+    from core.musicvae.lazy_tf import tf
 
     try:
         reader = tf.train.load_checkpoint(prefix)

@@ -1,7 +1,7 @@
 """`tf`: TensorFlow, imported on first use.
 
 Model modules write `from core.musicvae.lazy_tf import tf` and use `tf.xxx` as usual; importing
-them does not import TensorFlow (core modules must import without it, see DESIGN.md), the first
+them does not import TensorFlow (core modules must import without it, see docs/architecture.md), the first
 attribute access does.
 """
 from __future__ import annotations
@@ -16,7 +16,12 @@ class _LazyModule:
 
     def __getattr__(self, attr):
         if self._module is None:
-            self._module = importlib.import_module(self._name)
+            if self._name == "tensorflow":  # without its start-up chatter on stderr
+                from core.tf_setup import import_tensorflow
+
+                self._module = import_tensorflow()
+            else:
+                self._module = importlib.import_module(self._name)
         return getattr(self._module, attr)
 
     @property

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import shiboken6
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
-from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QScrollArea, QSizePolicy, QSplitter,
-                               QToolBar, QWidget)
+from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QDockWidget, QLabel, QMainWindow,
+                               QScrollArea, QSizePolicy, QSplitter, QToolBar, QWidget)
 
 from core.session import Session
 from core.song import Song
@@ -37,6 +37,17 @@ from gui.transport import Transport, TransportBar
 from gui.undo_buttons import UndoRedoButton
 
 APP_NAME = "Latent Studio"
+
+
+class SpacePlaysInNumberBoxes(QObject):
+    """Event filter for number boxes: a number has no spaces, so Space there plays and stops
+    like everywhere else instead of blanking the value. Text fields keep their Space."""
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
+        if (event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Space
+                and event.modifiers() == Qt.KeyboardModifier.NoModifier):
+            return True  # left unaccepted: the window's Space shortcut takes the key
+        return False
 
 
 class MainWindow(QMainWindow):
@@ -274,7 +285,8 @@ class MainWindow(QMainWindow):
         self.transport_toolbar.addWidget(self.transport_bar)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.transport_toolbar)
         # The bar's Space shortcut is window-wide; a text field that has the focus still
-        # takes Space (Qt gives line edits and spin boxes the ShortcutOverride for it).
+        # takes Space (Qt gives line edits the ShortcutOverride for it); number boxes do not
+        # (see _focus_changed).
         self._add_actions(self.view_menu, [self.toolbar.toggleViewAction(),
                                            self.transport_toolbar.toggleViewAction(),
                                            self.act_show_timeline])
@@ -308,6 +320,22 @@ class MainWindow(QMainWindow):
         self.generate_panel.catalogue_requested.connect(self.show_model_catalogue)
         self.files.loaded.connect(self.file_loaded)
         self.files.changed.connect(self._update_title)
+        self._space_filter = SpacePlaysInNumberBoxes(self)
+        QApplication.instance().focusChanged.connect(self._focus_changed)
+
+    def _focus_changed(self, old, new) -> None:
+        """Keep Space for playing. A button that disables itself while its job runs (Generate,
+        Interpolate, Variations, Fill) hands the focus to the next widget, often a number box
+        where Space and digits would then change a value: the focus goes to the piano roll,
+        which shows the result. Number boxes let Space through to the play shortcut."""
+        if new is None or not shiboken6.isValid(self) or new.window() is not self:
+            return
+        if old is not None and shiboken6.isValid(old) and not old.isEnabled() \
+                and old.window() is self and new is not self.editor.view:
+            self.editor.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        if isinstance(new, QAbstractSpinBox):
+            new.installEventFilter(self._space_filter)  # installing twice keeps one
 
     # ================================================================= document state
     def is_modified(self) -> bool:

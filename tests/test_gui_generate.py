@@ -155,6 +155,43 @@ def test_similar_gives_variations_near_the_selected_clip(qtbot, make_window, mel
             < np.mean([np.linalg.norm(np.array(c.latent) - z) for c in far]))
 
 
+def test_after_generate_interpolate_and_variations_space_plays_and_no_value_changes(
+        qtbot, make_window, mel_model):
+    """Issue 16 item 5: the clicked button disables itself while its job runs; the focus it
+    gives up must not land in a number box where Space blanked the Steps value."""
+    from PySide6.QtWidgets import QAbstractSpinBox, QApplication
+
+    w = make_window(mel_model)
+    w.show()
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
+    panel = w.generate_panel
+    plays = []
+    w.transport.toggle = lambda *a: plays.append(1)
+    w.transport_bar.act_play.triggered.disconnect()
+    w.transport_bar.act_play.triggered.connect(lambda: w.transport.toggle())
+    values = lambda: (panel.count_spin.value(), panel.steps_spin.value(),  # noqa: E731
+                      panel.similar_count.value())
+
+    def press(button):
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        wait_jobs(qtbot, w)
+        focused = QApplication.focusWidget()
+        assert not isinstance(focused, QAbstractSpinBox), focused
+        assert focused is w.editor.view  # the piano roll, which shows the result
+        before, count = values(), len(plays)
+        qtbot.keyClick(focused, Qt.Key.Key_Space)
+        assert len(plays) == count + 1 and values() == before
+
+    panel.count_spin.setValue(2)
+    press(panel.generate_button)
+    a, b = [c for c in w.song.clips.values() if c.origin == "sampled"]
+    w.clip_library.select([a.id, b.id])
+    press(panel.interpolate_button)
+    w.clip_library.select([a.id])
+    press(panel.similar_button)
+
+
 def test_note_density_slider_raises_the_note_count(qtbot, make_window, mel_model):
     w = make_window(mel_model)
     panel = w.generate_panel

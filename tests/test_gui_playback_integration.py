@@ -131,6 +131,39 @@ def test_space_plays_but_not_while_typing(qtbot, window):
     assert not w.transport.is_playing
 
 
+def test_space_plays_on_buttons_boxes_and_number_boxes_of_the_whole_window(qtbot, window):
+    """Issue 16 item 5: Space plays and stops wherever the focus is, a focused button is not
+    pressed by it and a number box keeps its value; only a text field takes the Space."""
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QApplication, QWidget
+
+    w = window
+    w.activateWindow()
+    qtbot.waitUntil(lambda: w.isActiveWindow(), timeout=2000)
+    plays, pressed = [], []
+    w.transport_bar.act_play.triggered.disconnect()
+    w.transport_bar.act_play.triggered.connect(lambda: plays.append(1))
+    tried = set()
+    for widget in w.findChildren(QWidget):
+        if (widget.focusPolicy() == Qt.FocusPolicy.NoFocus or not widget.isVisible()
+                or not widget.isEnabled() or isinstance(widget, QLineEdit)):
+            continue
+        widget.setFocus()
+        if QApplication.focusWidget() is not widget:
+            continue
+        tried.add(type(widget).__name__)
+        if isinstance(widget, QAbstractButton):
+            widget.pressed.connect(lambda: pressed.append(1))
+        value = widget.text() if isinstance(widget, QAbstractSpinBox) else None
+        count = len(plays)
+        qtbot.keyClick(widget, Qt.Key.Key_Space)
+        assert len(plays) == count + 1, (type(widget).__name__, widget.objectName())
+        if value is not None:
+            assert widget.text() == value
+    assert pressed == []
+    assert {"QSpinBox", "QDoubleSpinBox", "QPushButton", "QToolButton", "QComboBox",
+            "QSlider", "PianoRollView"} <= tried
+
+
 def test_clicking_a_clip_in_the_library_auditions_it(qtbot, window):
     w = window
     tree = w.clip_library.tree

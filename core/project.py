@@ -5,6 +5,7 @@
      {track_id: [[pitch, start, end, velocity], ...]}}], "sections": [{...}], "loop": [start, end]}
 
 "loop" (the loop region in beats) is present only when the song has one.
+"clips" are in the library's order, the order the musician sees them in, and come back in it.
 
 The plain-data form itself (`song_to_dict`, the header FORMAT and SCHEMA) is defined with the
 document in core.song, where it doubles as `Song.snapshot()`; this module checks it on the way

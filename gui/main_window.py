@@ -76,7 +76,7 @@ class MainWindow(QMainWindow):
         self.editor = PianoRollEditor(self.song, self.undo_stack, self, session=self.session)
         self.timeline = Timeline(self.song, self.undo_stack, self.session, self.runner, self,
                                  models=self.models)
-        self.clip_library = ClipLibrary(self.song, self.session, self)
+        self.clip_library = ClipLibrary(self.song, self.session, self, undo_stack=self.undo_stack)
         self.latent_map = LatentMap(self.song, self.session, self)
         self.generate_panel = GeneratePanel(self.song, self.undo_stack, self.models, self.session,
                                             self.latent_map, self)
@@ -316,6 +316,8 @@ class MainWindow(QMainWindow):
             panel.audition_requested.connect(self.transport.audition_clip)
         self.editor.status_message.connect(lambda text: message(text, 2000))
         self.timeline.status_message.connect(lambda text: message(text, 5000))
+        self.clip_library.status_message.connect(lambda text: message(text, 6000))
+        self.clip_library.send_to_timeline.connect(self.timeline.append_clips)
         self.generate_panel.status_message.connect(lambda text: message(text, 5000))
         self.generate_panel.catalogue_requested.connect(self.show_model_catalogue)
         self.files.loaded.connect(self.file_loaded)

@@ -505,6 +505,28 @@ class Timeline(QWidget):
             self._push(f"Add {clip.name} as {arr.label_title(sec.label)}", new, [sec.id])
         self._guard(go)
 
+    def append_clips(self, clip_ids: list[str]) -> list[str]:
+        """Clips sent from the library: one section each at the end of the song, in the order
+        given, as one undo step. Returns the new sections' ids."""
+        clips = [self.song.clips[c] for c in clip_ids if c in self.song.clips]
+        if not clips:
+            return []
+        added: list[str] = []
+
+        def go():
+            secs = arr.ordered(self.song.sections)
+            for clip in clips:
+                secs, sec = arr.insert_section(secs, len(secs), clip.label or _guess_label(clip.name),
+                                               clip.id, arr.bars_to_fit(clip.length, self.song.beats_per_bar))
+                added.append(sec.id)
+            text = (f"Send {clips[0].name} to the Timeline" if len(clips) == 1
+                    else f"Send {len(clips)} Clips to the Timeline")
+            self._push(text, secs, list(added))
+            self.canvas.ensure_visible(arr.find_section(self.song.sections, added[-1]))
+            self.status_message.emit(f"Added {len(clips)} section{'s' if len(clips) != 1 else ''} "
+                                     "at the end of the song")
+        return list(added) if self._guard(go) else []
+
     def move_section(self, section_id: str, index: int) -> None:
         def go():
             sec = arr.find_section(self.song.sections, section_id)

@@ -488,9 +488,22 @@ class Timeline(QWidget):
         self._guard(go)
 
     def drop_clip(self, clip_id: str, target: DropTarget) -> None:
-        """A clip dropped from the library: into a slot, or as a new section between others."""
+        """A clip dropped from the library: into a slot (the whole section), into one lane of a
+        section (that part only), or as a new section between others. One undo step."""
         clip = self.song.clips.get(clip_id)
         if clip is None:
+            return
+        if target.into is not None and target.track is not None:
+            def part():
+                sec = arr.find_section(self.song.sections, target.into)
+                new_clip, secs = arr.replace_part(self.song, sec.id, target.track, clip_id)
+                track = self.song.track(target.track)
+                self._push(f"Put {clip.name} in the {track.name} of {arr.label_title(sec.label)}",
+                           arr.ArrangementChange(secs, [new_clip]), [sec.id])
+                self.session.show_clip(new_clip.id)
+                self.status_message.emit(f"{arr.label_title(sec.label)} now plays {new_clip.name}: "
+                                         f"its {track.name} from {clip.name}, the other parts as before")
+            self._guard(part)
             return
         if target.into is not None:
             sec = arr.find_section(self.song.sections, target.into)

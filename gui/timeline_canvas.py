@@ -32,10 +32,12 @@ MAX_PIXMAP_WIDTH = 4096
 
 @dataclass
 class DropTarget:
-    """Where a dragged clip would land: into a section (slot) or between sections (insert)."""
+    """Where a dragged clip would land: into a section (slot), into one lane of a section
+    (`track`: that part only), or between sections (insert)."""
 
     into: str | None = None  # section id
     index: int = 0  # insertion index when `into` is None
+    track: str | None = None  # a lane of `into`: the dropped clip replaces that track's part
 
 
 class TimelineCanvas(QWidget):
@@ -509,7 +511,11 @@ class TimelineCanvas(QWidget):
             p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             p.setPen(QPen(ts.INSERT_MARK, 2.5))
             p.setBrush(QColor(255, 210, 122, 40))
-            p.drawRoundedRect(self.block_rect(sec).adjusted(1, 1, -1, -1), 5, 5)
+            rect = self.block_rect(sec)
+            index = next((i for i, t in enumerate(self.song.tracks) if t.id == target.track), None)
+            if index is not None:  # one lane: only that part changes
+                rect = QRectF(rect.left(), self.lane_top(index), rect.width(), self.lane_height())
+            p.drawRoundedRect(rect.adjusted(1, 1, -1, -1), 5, 5)
             return
         if g.get("kind") == "move":
             beat = self._move_bounds(g["id"])[target.index]
@@ -697,21 +703,51 @@ class TimelineCanvas(QWidget):
         self.update()
 
     # ================================================================= drops from the library
+    def lane_at(self, y: float) -> str | None:
+        """The id of the track whose lane is at this height (None above or below the lanes)."""
+        if not self.song.tracks or y < self.lane_top(0):
+            return None
+        index = int((y - self.lane_top(0)) // self.lane_height())
+        return self.song.tracks[index].id if 0 <= index < len(self.song.tracks) else None
+
     def drop_target(self, pos: QPointF) -> DropTarget:
+        """Where a clip dropped here lands. The outer quarters of a block insert before or
+        after it; its middle takes the clip: the label band (or an empty slot) as the whole
+        section's clip, a lane of a filled section as that track's part only."""
         sec = self.section_at(pos)
         if sec is not None:
             rect = self.block_rect(sec)
             quarter = rect.width() / 4
             if sec.clip_id is None or rect.left() + quarter <= pos.x() <= rect.right() - quarter:
-                return DropTarget(into=sec.id)
+                filled = sec.clip_id in self.song.clips
+                track = self.lane_at(pos.y()) if filled else None
+                return DropTarget(into=sec.id, track=track)
         return DropTarget(None, arr.nearest_boundary(self.song.sections, self.beat_at(pos.x())))
+
+    def _describe_drop(self, target: DropTarget) -> str:
+        if target.into is None:
+            return "Drop to add the clip as a new section here"
+        sec = self._find(target.into)
+        if sec is None:
+            return ""
+        if target.track is not None:
+            try:
+                name = self.song.track(target.track).name
+            except KeyError:
+                return ""
+            return (f"Drop to replace the {name} part of {arr.label_title(sec.label)} "
+                    "(the other parts stay)")
+        return f"Drop to replace the whole {arr.label_title(sec.label)} section"
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802
         answer(event, clip_id_from_mime(event.mimeData(), self.song))
 
     def dragMoveEvent(self, event) -> None:  # noqa: N802
         if answer(event, clip_id_from_mime(event.mimeData(), self.song)):
-            self._drop = self.drop_target(event.position())
+            target = self.drop_target(event.position())
+            if target != self._drop:
+                self.status_message.emit(self._describe_drop(target))
+            self._drop = target
             self.update()
 
     def dragLeaveEvent(self, event) -> None:  # noqa: N802

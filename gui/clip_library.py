@@ -401,7 +401,9 @@ class ClipLibrary(QWidget):
         clip_id = item.data(0, Qt.ItemDataRole.UserRole)
         if clip_id not in self.session.selected_clips:  # a right-click on another row picks it
             self.session.select_clips([clip_id])
-        self.context_menu().exec(self.tree.viewport().mapToGlobal(pos))
+        menu = self.context_menu()
+        menu.exec(self.tree.viewport().mapToGlobal(pos))
+        menu.deleteLater()
 
     # ------------------------------------------------------------------ edits (one undo step each)
     def start_rename(self, clip_id: str | None = None) -> bool:

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPainter, QPixmap, QUndoStack
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHeaderView, QLabel, QMenu, QTreeWidget,
-                               QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHeaderView, QLabel, QMenu, QToolTip,
+                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from core.session import Session
 from core import arrangement as arr
@@ -46,6 +46,9 @@ ROLE_COLORS = {"melody": "#e8a33d", "bass": "#5fa8e8", "drums": "#4cc38a", "othe
 LABEL_PALETTE = ("#e8a33d", "#5fa8e8", "#b57be8", "#4cc38a", "#e86a6a", "#e8d25f", "#5fd3d3",
                  "#e87fc0", "#9fd35f", "#c0c6d0")
 COLUMNS = ("Name", "Origin", "Bars", "Model", "Notes")
+_EDITABLE = (Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsDragEnabled
+             | Qt.ItemFlag.ItemIsEditable)
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 NAME_MIN_PX = 90  # the Name column is sized to the longest name within these bounds
 NAME_MAX_PX = 260
 
@@ -137,6 +140,18 @@ class _ClipTree(QTreeWidget):
     def mimeTypes(self):  # noqa: N802
         return [CLIP_MIME]
 
+    def viewportEvent(self, event) -> bool:  # noqa: N802
+        """Over any cell, the tooltip of its row (one tooltip per row, kept on the Name cell)."""
+        if event.type() == QEvent.Type.ToolTip:
+            item = self.itemAt(event.pos())
+            if item is not None and item.toolTip(0):
+                QToolTip.showText(event.globalPos(), item.toolTip(0), self.viewport(),
+                                  self.visualItemRect(item))
+            else:
+                QToolTip.hideText()
+            return True
+        return super().viewportEvent(event)
+
 
 class ClipLibrary(QWidget):
     """The list of the song's clips."""
@@ -210,26 +225,30 @@ class ClipLibrary(QWidget):
             self._refresh_timer.stop()
             self.refresh()
 
-    def _tooltip(self, clip: Clip, bars: float) -> str:
+    def _tooltip(self, clip: Clip, bars: float, notes: int) -> str:
         lines = [clip.name, f"{clip.origin}" + (f" · {clip.label}" if clip.label else ""),
-                 f"{bars:g} bar{'s' if bars != 1 else ''} · {clip.note_count()} notes"]
+                 f"{bars:g} bar{'s' if bars != 1 else ''} · {notes} notes"]
         if clip.model:
             lines.append(f"model {clip.model}")
         return "\n".join(lines)
 
     def _item(self, clip: Clip) -> QTreeWidgetItem:
         bars = clip.length / (self.song.beats_per_bar or 4.0)
-        item = QTreeWidgetItem([clip.name, clip.origin, f"{bars:g}", clip.model or "—",
-                                str(clip.note_count())])
+        notes = clip.note_count()
+        item = QTreeWidgetItem([clip.name, clip.origin, f"{bars:g}", clip.model or "—", str(notes)])
         item.setData(0, Qt.ItemDataRole.UserRole, clip.id)
-        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)  # rename in place (F2)
+        item.setFlags(_EDITABLE)  # rename in place (F2)
         item.setIcon(1, _dot(origin_color(clip.origin)))
-        tip = self._tooltip(clip, bars)
-        for col in range(len(COLUMNS)):  # the whole clip, whichever cell the mouse is over
-            item.setToolTip(col, tip)
-        item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        item.setTextAlignment(4, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        # the whole clip; the tree shows it over any cell of the row (_ClipTree.viewportEvent)
+        item.setToolTip(0, self._tooltip(clip, bars, notes))
+        item.setTextAlignment(2, _RIGHT)
+        item.setTextAlignment(4, _RIGHT)
         return item
+
+    def tooltip_at(self, pos) -> str:
+        """The tooltip over a point of the list (viewport coordinates): its row's whole clip."""
+        item = self.tree.itemAt(pos)
+        return item.toolTip(0) if item is not None else ""
 
     def refresh(self) -> None:
         """Bring the rows in line with the song: append new clips, or rebuild after other changes."""
@@ -247,7 +266,7 @@ class ClipLibrary(QWidget):
             if item.data(0, Qt.ItemDataRole.UserRole) in selected:
                 item.setSelected(True)
         self.tree.blockSignals(False)
-        self._fit_name_column([it.text(0) for it in items], full)
+        self._fit_name_column([self.song.clips[c].name for c in added if c in self.song.clips], full)
         self._update_actions()
 
     def _fit_name_column(self, names: list[str], full: bool) -> None:
@@ -256,12 +275,13 @@ class ClipLibrary(QWidget):
         if self._name_by_hand:
             return
         fm = self.tree.fontMetrics()
-        widest = max((fm.horizontalAdvance(n) for n in names), default=0)
+        longest = sorted(names, key=len, reverse=True)[:32]  # measuring a thousand names is slow
+        widest = max((fm.horizontalAdvance(n) for n in longest), default=0)
         pad = 24  # the cell's margins and a little air
         want = min(max(widest + pad, NAME_MIN_PX), NAME_MAX_PX)
         if not full:
             want = max(want, self._name_px)
-        if want != self._name_px or self.tree.header().sectionSize(0) != want:
+        if want != self._name_px:  # (asking the header its sizes would lay out every row now)
             self._name_px = want
             self._fitting = True
             self.tree.header().resizeSection(0, want)

@@ -5,10 +5,10 @@ import subprocess
 import sys
 
 import pytest
-from PySide6.QtCore import QPointF, QSettings, Qt
-from PySide6.QtGui import QDropEvent, QFontMetrics
+from PySide6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt
+from PySide6.QtGui import QDropEvent, QFontMetrics, QHelpEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QLineEdit
+from PySide6.QtWidgets import QApplication, QLineEdit, QToolTip
 
 from core import recovery
 from core.midi_io import import_midi
@@ -135,9 +135,18 @@ def test_names_are_readable_and_every_cell_tells_the_whole_clip(window):
         assert name_px >= fm.horizontalAdvance(name) + 12, name  # the whole name fits
         item = library.row(cid)
         assert item.text(0) == name
-        for col in range(tree.columnCount()):
-            tip = item.toolTip(col)
-            assert tip.splitlines()[0] == name and "notes" in tip
+        rect = tree.visualItemRect(item)
+        for col in range(tree.columnCount()):  # over any cell of the row: the whole clip
+            x = tree.header().sectionViewportPosition(col) + 4
+            if 0 <= x < tree.viewport().width():
+                tip = library.tooltip_at(QPoint(x, rect.center().y()))
+                assert tip.splitlines()[0] == name and "notes" in tip, (name, col)
+    # the tree really shows it when the mouse rests over the Origin cell
+    item = library.row("clip-a1")
+    at = QPoint(tree.header().sectionViewportPosition(1) + 6, tree.visualItemRect(item).center().y())
+    QApplication.sendEvent(tree.viewport(), QHelpEvent(QEvent.Type.ToolTip, at, tree.viewport().mapToGlobal(at)))
+    assert QToolTip.isVisible() and QToolTip.text().startswith("Sample 1 → Sample 2 (3/5)")
+    QToolTip.hideText()
     # the origin dot stays in sight beside the names
     assert tree.header().sectionPosition(1) + 14 < tree.viewport().width()
     # a name too long for any panel is cut on screen but whole in its tooltip

@@ -245,11 +245,20 @@ def test_duplicate_and_delete_are_one_undo_step_each_and_undo_restores_the_order
     w.undo_stack.undo()
     assert song.snapshot() == start  # back in second place, its section filled again
     assert shown(w) == ids_of(w)
-    # the Delete key in the list does the same
+    # the keys in the list do the same (no other panel's shortcut takes them there)
     library.select(["clip-a1"])
     library.tree.setFocus()
+    QTest.keyClick(library.tree, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    assert list(song.clips)[-1] != "clip-a1" and song.clips[list(song.clips)[-1]].name.endswith("copy")
+    w.undo_stack.undo()
+    library.select(["clip-a1"])
     QTest.keyClick(library.tree, Qt.Key.Key_Delete)
     assert "clip-a1" not in song.clips and w.undo_stack.count() == steps + 1
+    w.undo_stack.undo()
+    library.select(["clip-a1"])
+    QTest.keyClick(library.tree, Qt.Key.Key_F2)
+    editor = library.tree.findChild(QLineEdit)
+    assert editor is not None and editor.isVisible() and editor.text() == ORDER[3][1]
 
 
 def test_send_to_timeline_adds_sections_at_the_end_as_one_undo_step(window):

@@ -73,6 +73,48 @@ def test_click_on_empty_space_draws_a_grid_long_note(qtbot, roll):
     assert drawn[0].duration == pytest.approx(1 / 3)
 
 
+def test_drag_on_empty_space_draws_one_note_as_long_as_the_drag(qtbot, roll):
+    messages = []
+    roll.status_message.connect(messages.append)
+    qtbot.mousePress(roll.view, Qt.LeftButton, Qt.NoModifier, at(roll, 9.1, 65))
+    for beat in (9.6, 10.4, 11.2, 11.4):  # several moves, still one note and one step
+        qtbot.mouseMove(roll.view, at(roll, beat, 68))  # the pitch stays where the press was
+    assert roll.state.preview_notes is not None and Note(65, 9.0, 11.5, 100) in roll.state.preview_notes
+    assert notes(roll) == MELODY  # nothing is written until the release
+    qtbot.mouseRelease(roll.view, Qt.LeftButton, Qt.NoModifier, at(roll, 11.4, 68))
+    assert notes(roll) == MELODY + [Note(65, 9.0, 11.5, 100)]
+    assert roll.undo_stack.count() == 1 and roll.undo_stack.undoText() == "Add note"
+    assert roll.selected_notes() == [Note(65, 9.0, 11.5, 100)]
+    assert roll.state.preview_notes is None
+    assert any(m.startswith("Draw F4 at bar 3, beat 2") for m in messages)
+    roll.undo_stack.undo()
+    assert notes(roll) == MELODY
+
+
+def test_a_drawn_note_is_at_least_one_grid_step_and_follows_the_snap(qtbot, roll):
+    roll.set_snap("1/4")
+    drag(qtbot, roll.view, at(roll, 9.6, 65), at(roll, 7.0, 65))  # dragged to the left
+    assert Note(65, 9.0, 10.0, 100) in notes(roll)
+    roll.set_snap("1/8")
+    drag(qtbot, roll.view, at(roll, 12.1, 66), at(roll, 13.2, 66))
+    assert Note(66, 12.0, 13.0, 100) in notes(roll)
+    roll.set_snap("Off")
+    drag(qtbot, roll.view, at(roll, 14.1, 67), at(roll, 14.9, 67))
+    drawn = [n for n in notes(roll) if n.pitch == 67 and n.start >= 14]
+    assert len(drawn) == 1 and drawn[0].start == 14.0 and drawn[0].end == pytest.approx(14.9, abs=0.03)
+    assert roll.undo_stack.count() == 3
+
+
+def test_escape_during_a_draw_adds_nothing(qtbot, roll):
+    qtbot.mousePress(roll.view, Qt.LeftButton, Qt.NoModifier, at(roll, 9.1, 65))
+    qtbot.mouseMove(roll.view, at(roll, 10.0, 65))
+    qtbot.mouseMove(roll.view, at(roll, 12.0, 65))
+    qtbot.keyClick(roll.view, Qt.Key_Escape)
+    qtbot.mouseRelease(roll.view, Qt.LeftButton, Qt.NoModifier, at(roll, 12.0, 65))
+    assert notes(roll) == MELODY and roll.undo_stack.count() == 0
+    assert roll.state.preview_notes is None
+
+
 def test_drag_moves_the_note_as_one_undo_step(qtbot, roll):
     drag(qtbot, roll.view, at(roll, 0.3, 60), at(roll, 2.3, 63))
     assert Note(63, 2.0, 3.0, 90) in notes(roll)
@@ -114,10 +156,17 @@ def test_delete_key_and_right_click_delete(qtbot, roll):
     assert notes(roll) == MELODY[2:]
 
 
-def test_rubber_band_selects_and_select_all(qtbot, roll):
-    drag(qtbot, roll.view, at(roll, 0.5, 65), at(roll, 2.5, 61))
+def test_shift_drag_on_empty_space_selects_and_select_all(qtbot, roll):
+    drag(qtbot, roll.view, at(roll, 0.5, 65), at(roll, 2.5, 61), Qt.ShiftModifier)
     assert sorted(roll.selected_notes()) == [MELODY[1], MELODY[2]]
     assert roll.undo_stack.count() == 0  # selecting is not an edit
+    assert notes(roll) == MELODY
+    # Ctrl+Shift adds a second box to the selection; a plain Shift box replaces it
+    drag(qtbot, roll.view, at(roll, 4.5, 68), at(roll, 5.5, 66), Qt.ShiftModifier | Qt.ControlModifier)
+    assert sorted(roll.selected_notes()) == sorted([MELODY[1], MELODY[2], MELODY[3]])
+    drag(qtbot, roll.view, at(roll, 4.5, 68), at(roll, 5.5, 66), Qt.ShiftModifier)
+    assert roll.selected_notes() == [MELODY[3]]
+    assert "Shift-drag" in roll.view.toolTip()
     qtbot.keyClick(roll.view, Qt.Key_A, Qt.ControlModifier)
     assert sorted(roll.selected_notes()) == sorted(MELODY)
 

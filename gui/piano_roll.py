@@ -99,7 +99,9 @@ class PianoRollEditor(QWidget):
         self.tracks_button = QToolButton(self)
         self.tracks_button.setText("Tracks")
         self.tracks_button.setPopupMode(QToolButton.InstantPopup)
-        self.tracks_button.setToolTip("Choose which tracks are shown")
+        self.tracks_button.setToolTip("Choose which tracks are shown. Drum tracks show only "
+                                      "while a drum track is edited (their rows are drum "
+                                      "names), other tracks only on piano rows")
         self.tracks_menu = QMenu(self)
         self.tracks_button.setMenu(self.tracks_menu)
         bar.addWidget(self.tracks_button)

@@ -142,8 +142,9 @@ class PianoRollView(RollPart):
         st = self.state
         if st.clip() is None:
             return []
-        order = [t for t in st.visible_tracks if t != st.edit_track]
-        if st.edit_track in st.visible_tracks:
+        drawn = st.drawn_tracks()  # no melody notes on drum rows, no drum hits on piano rows
+        order = [t for t in drawn if t != st.edit_track]
+        if st.edit_track in drawn:
             order.append(st.edit_track)
         layers = []
         for tid in order:

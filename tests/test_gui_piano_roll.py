@@ -302,7 +302,9 @@ def test_zoom_scroll_fit_and_follow(qtbot, roll):
     assert st.beat_at(300) == pytest.approx(beat_under)  # zoomed around the cursor
     roll.act_zoom_fit.trigger()
     assert st.x_of(16.0) <= st.view_w and st.x_of(0.0) >= 0
-    assert st.y_of(36) + st.row_h <= st.view_h + 1 and st.y_of(67) >= -1
+    # the pitched tracks' notes (bass 43 .. melody 67); the drum hits are not drawn on piano rows
+    assert st.y_of(43) + st.row_h <= st.view_h + 1 and st.y_of(67) >= -1
+    assert st.row_h > st.view_h / (69 - 34 + 1)  # taller rows than a fit down to the kick (36)
     st.set_view(px_per_beat=40.0, scroll_x=0.0)
     roll.follow_playhead = True
     roll.set_playhead(60.0)
@@ -438,3 +440,37 @@ def test_song_positions_map_to_the_clip(roll):
     roll.set_song_position(4.0)  # the intro does not use this clip: the playhead stays
     assert roll.state.playhead == pytest.approx(6.0)
     assert roll.song_position(2.0) == pytest.approx(10.0)
+
+
+def _pixel(roll, beat, pitch):
+    image = roll.view.grab().toImage()
+    point = at(roll, beat, pitch)
+    return image.pixelColor(point.x(), point.y()).rgb()
+
+
+def _grid_pixel(roll, beat, pitch):
+    point = at(roll, beat, pitch)
+    grid = roll.view._grid(roll.view.width(), roll.view.height())
+    return int(grid[point.y(), point.x()]) & 0xFFFFFF
+
+
+def test_drum_rows_show_only_drum_notes_and_piano_rows_no_drum_hits(qtbot, roll):
+    st = roll.state
+    roll.set_visible_tracks([roll.ids["melody"], roll.ids["bass"], roll.ids["drums"]])
+    roll.set_edit_track(roll.ids["drums"])
+    st.set_view(px_per_beat=40.0, row_h=12.0, scroll_x=0.0)
+    st.set_view(scroll_y=st.y_of(68) + st.scroll_y)  # rows 68 .. about 30: melody, bass, drums
+    QApplication.processEvents()
+    # the melody's C4 (60) would sit on the "60 Hi Bongo" row, the bass's 43 on "43 High Floor Tom"
+    assert _pixel(roll, 0.5, 60) & 0xFFFFFF == _grid_pixel(roll, 0.5, 60)
+    assert _pixel(roll, 2.5, 43) & 0xFFFFFF == _grid_pixel(roll, 2.5, 43)
+    assert _pixel(roll, 0.1, 36) & 0xFFFFFF != _grid_pixel(roll, 0.1, 36)  # the kick is drawn
+    assert st.drawn_tracks() == [roll.ids["drums"]]
+    assert roll.state.visible_tracks == [roll.ids["melody"], roll.ids["bass"], roll.ids["drums"]]
+    # back on the melody: bass shows dimmed, the drum hits do not pose as low notes
+    roll.set_edit_track(roll.ids["melody"])
+    QApplication.processEvents()
+    assert sorted(st.drawn_tracks()) == sorted([roll.ids["melody"], roll.ids["bass"]])
+    assert _pixel(roll, 0.1, 36) & 0xFFFFFF == _grid_pixel(roll, 0.1, 36)
+    assert _pixel(roll, 1.0, 48) & 0xFFFFFF != _grid_pixel(roll, 1.0, 48)  # the bass, dimmed
+    assert _pixel(roll, 0.5, 60) & 0xFFFFFF != _grid_pixel(roll, 0.5, 60)

@@ -516,7 +516,7 @@ def test_clip_chooser_follows_a_burst_of_new_clips_and_their_removal(qtbot, wind
     shown = combo.currentData()
     assert shown == window.session.current_clip and shown in song.clips  # the shown clip stays
     total = sum(c.note_count() for c in song.clips.values())
-    qtbot.waitUntil(lambda: f"{total} notes" in window.song_info.text())
+    qtbot.waitUntil(lambda: f"holds {total} notes" in window.song_info.toolTip())
     for clip in added[::2]:
         song.remove_clip(clip.id)
     assert rows() == list(song.clips) and rows()[-33:] == [first.id] + [c.id for c in added[1::2]]
@@ -595,3 +595,35 @@ def test_cancelling_an_open_keeps_the_song(qtbot, window, asked, tmp_path, trio_
     assert window.files.project_path is None
     assert os.path.abspath(path) not in window.files.recent_files()
     assert not window.job_status.cancel_button.isVisible()
+
+
+# ------------------------------------------------------------------ what the counts say
+def test_status_bar_counts_the_songs_notes_and_the_clip_box_follows_edits(qtbot, window):
+    from core.song import Section
+
+    song = window.song
+    shown = window.session.current_clip
+    mid = song.ensure_track("melody").id
+    other = song.add_clip(Clip("unused idea", 8.0, {mid: [Note(70, b, b + 0.5) for b in range(7)]}))
+    qtbot.waitUntil(lambda: "holds 7 notes in 2 clips" in window.song_info.toolTip())
+    assert "0 notes in song" in window.song_info.text()  # nothing is arranged yet
+    # a note drawn in the piano roll: one undo step, and the toolbar's clip box says so
+    assert window.clip_combo.currentText().endswith("0 notes")
+    st = window.editor.state
+    window.editor.set_edit_track(mid)
+    window.editor.set_snap("1/4")
+    point = QPointF(st.x_of(1.1), st.y_of(64) + st.row_h / 2).toPoint()
+    qtbot.mouseClick(window.editor.view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
+    assert song.clip(shown).track_notes(mid) == [Note(64, 1.0, 2.0, 100)]
+    assert window.clip_combo.currentText().endswith("1 note")
+    window.undo_stack.undo()
+    assert window.clip_combo.currentText().endswith("0 notes")
+    window.undo_stack.redo()
+    # the arrangement plays the shown clip twice and not the unused one: 2 notes in the song
+    length = song.clip(shown).length
+    song.set_sections([Section("verse", shown, 0.0, 2 * length)])
+    assert "2 notes in song" in window.song_info.text()
+    assert "plays 2 notes (1 section)" in window.song_info.toolTip()
+    song.set_sections([Section("verse", shown, 0.0, 2 * length), Section("outro", other.id, 2 * length, 2.0)])
+    assert "4 notes in song" in window.song_info.text()  # the outro plays the first two beats
+    assert song.arranged_note_count() == sum(len(ns) for ns in song.rendered_notes().values())

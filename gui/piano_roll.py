@@ -273,6 +273,8 @@ class PianoRollEditor(QWidget):
             self.set_song_position(beat)
         elif playing == self.state.clip_id:
             self.set_playhead(beat)
+        else:  # another clip is auditioned: its beats are not this clip's
+            self.state.hide_playhead()
 
     def _move_transport(self, clip_beat: float) -> None:
         """A click on the ruler: playback starts there next time (or jumps there now)."""
@@ -301,7 +303,8 @@ class PianoRollEditor(QWidget):
 
     def set_song_position(self, song_beat: float) -> None:
         """Move the playhead from a position in the arrangement (what playback reports): shown
-        at the matching place in the clip while a section that uses this clip is playing."""
+        at the matching place in the clip while a section that uses this clip is playing, and
+        not at all elsewhere (a line left where this clip last played would be stale)."""
         clip = self.state.clip()
         if clip is None or clip.length <= 0:
             return
@@ -309,6 +312,7 @@ class PianoRollEditor(QWidget):
             if section.clip_id == clip.id and section.start <= song_beat < section.end:
                 self.set_playhead((song_beat - section.start) % clip.length)
                 return
+        self.state.hide_playhead()
 
     def song_position(self, clip_beat: float) -> float:
         """The arrangement position of a beat of this clip (in its first section), for asking

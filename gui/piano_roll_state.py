@@ -43,6 +43,7 @@ class RollState(QObject):
         self.snap = 0.25
         self.snap_name = "1/16"
         self.playhead = 0.0
+        self.playhead_shown = True  # False while what plays (or would play) is not this clip
         self.px_per_beat = 48.0
         self.row_h = 14.0
         self.scroll_x = 0.0  # beat at the left edge
@@ -323,6 +324,15 @@ class RollState(QObject):
 
     def set_playhead(self, beat: float) -> None:
         beat = max(0.0, float(beat))
-        if beat != self.playhead:
+        if beat != self.playhead or not self.playhead_shown:
             self.playhead = beat
+            self.playhead_shown = True
             self.playhead_changed.emit(beat)
+
+    def hide_playhead(self) -> None:
+        """No playhead line: the position playback reports is not in this clip (another clip
+        is auditioned, or the song is at a section that plays another clip). The beat is kept
+        (Paste still goes there) until the next set_playhead."""
+        if self.playhead_shown:
+            self.playhead_shown = False
+            self.playhead_changed.emit(self.playhead)

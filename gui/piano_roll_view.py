@@ -123,7 +123,7 @@ class PianoRollView(RollPart):
             p.drawRect(d.rect)
         x = st.x_of(st.playhead)
         self._playhead_x = x
-        if -2 <= x <= w + 2:
+        if st.playhead_shown and -2 <= x <= w + 2:
             p.setPen(style.cosmetic_pen(style.PLAYHEAD, 2.0))
             p.drawLine(QLineF(x, 0, x, h))
 

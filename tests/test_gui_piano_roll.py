@@ -437,8 +437,10 @@ def test_song_positions_map_to_the_clip(roll):
     roll.song.add_section(Section("verse", cid, 8.0, 32.0))  # the 16-beat clip twice
     roll.set_song_position(30.0)
     assert roll.state.playhead == pytest.approx(6.0)
-    roll.set_song_position(4.0)  # the intro does not use this clip: the playhead stays
-    assert roll.state.playhead == pytest.approx(6.0)
+    roll.set_song_position(4.0)  # the intro does not use this clip: no line, the beat stays
+    assert roll.state.playhead == pytest.approx(6.0) and not roll.state.playhead_shown
+    roll.set_song_position(9.0)
+    assert roll.state.playhead == pytest.approx(1.0) and roll.state.playhead_shown
     assert roll.song_position(2.0) == pytest.approx(10.0)
 
 

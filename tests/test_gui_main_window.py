@@ -205,6 +205,31 @@ def test_save_and_open_round_trip_through_the_menu(qtbot, window, asked, tmp_pat
     assert load_project(window.files.project_path).track(melody).name == "Lead"
 
 
+def test_a_new_song_saved_as_takes_the_files_name(qtbot, window, asked, tmp_path):
+    from core.project import load_project
+
+    assert window.windowTitle() == "Untitled — Latent Studio"
+    clip_id = window.session.current_clip
+    melody = window.song.tracks[0].id
+    window.undo_stack.push(SetNotesCommand(window.song, clip_id, melody, [Note(60, 0.0, 1.0, 90)], "Draw"))
+    asked.save_path = str(tmp_path / "Night drive.lstudio")
+    window.act_save.trigger()  # never saved: Save asks for a name
+    assert asked.errors == []
+    assert window.windowTitle() == "Night drive.lstudio — Latent Studio"
+    assert window.song.title == "Night drive"
+    assert load_project(asked.save_path).title == "Night drive"
+    # saved again under another name, the title follows the file it came from
+    asked.save_path = str(tmp_path / "Night drive v2.lstudio")
+    window.act_save_as.trigger()
+    assert window.song.title == "Night drive v2" and "Untitled" not in window.windowTitle()
+    # a title of its own is kept
+    window.song.title = "Song for Ana"
+    asked.save_path = str(tmp_path / "draft.lstudio")
+    window.act_save_as.trigger()
+    assert load_project(asked.save_path).title == "Song for Ana"
+    assert window.windowTitle() == "draft.lstudio — Latent Studio"
+
+
 def test_export_midi_through_the_menu(qtbot, window, asked, tmp_path, trio_path):
     import_through_menu(qtbot, window, asked, trio_path)
     asked.save_path = str(tmp_path / "out.mid")

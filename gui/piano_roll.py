@@ -240,6 +240,20 @@ class PianoRollEditor(QWidget):
             self._clip_shown()
         else:
             self._mark_tracks()
+        if event == "edit_track":
+            self._bring_edited_notes_into_view()
+
+    def _bring_edited_notes_into_view(self) -> None:
+        """Another track to edit: when none of its notes are on screen (the drums sit far
+        below a melody, and the drum view draws no other notes), scroll to them."""
+        st = self.state
+        if not st.can_edit():
+            return
+        arr = st.arrays(st.edit_track)
+        h = max(int(st.view_h), 1)
+        if len(arr) and not len(arr.visible(st.beat_at(0), st.beat_at(st.view_w),
+                                            st.pitch_at(h - 1), st.pitch_at(0))):
+            st.centre_on_notes()
 
     def _clip_shown(self) -> None:
         """A clip came into view: edit a track it has notes on, scroll to its notes."""

@@ -261,8 +261,11 @@ def test_other_tracks_are_shown_but_not_editable(qtbot, roll):
 
 
 def test_edit_track_switch_and_drum_rows(qtbot, roll):
+    st = roll.state
+    st.set_view(scroll_y=st.y_of(100) + st.scroll_y)  # rows 100 .. 64: no drum note in view
     roll.set_edit_track(roll.ids["drums"])
     assert roll.state.is_drum_view()
+    assert 0 <= st.y_of(42) and st.y_of(36) <= st.view_h - st.row_h  # it scrolled to the drums
     assert roll.keyboard.width() > 100  # room for drum names
     assert [style.drum_name(p) for p in (36, 38, 42, 46, 49, 51)] == [
         "Kick", "Snare", "Closed Hat", "Open Hat", "Crash", "Ride"]

@@ -267,6 +267,8 @@ class PianoRollEditor(QWidget):
             self.set_edit_track(self.song.tracks[0].id)
         st.set_view(scroll_x=0.0)
         st.centre_on_notes()
+        if self.transport is not None:  # where playback is, in this clip (or no line)
+            self._transport_playhead(self.transport.playhead)
 
     def set_visible_tracks(self, track_ids: Sequence[str]) -> None:
         self.state.set_visible_tracks(track_ids)

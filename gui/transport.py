@@ -86,6 +86,7 @@ class Transport(QObject):
         if clip_id != self.clip_id:
             self.stop()
             self.clip_id = clip_id
+            self.playhead_moved.emit(self.playhead)  # the same beat, now in the new focus's time
 
     def follow_session(self, session) -> None:
         """Keep the focus on the session's current clip: Space plays the arrangement when the

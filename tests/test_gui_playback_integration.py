@@ -211,6 +211,23 @@ def test_an_audition_leaves_no_playhead_behind(qtbot, window):
     assert st.playhead_shown and st.playhead == pytest.approx(0.25)
 
 
+def test_showing_another_clip_shows_the_playhead_in_its_time_or_none(window):
+    w = window
+    song, st = w.song, w.editor.state
+    song.add_section(Section("chorus", "clip_b", 16.0, 8.0))
+    hit = song.add_clip(Clip("hit", 1.0, {song.tracks[0].id: [Note(72, 0.0, 0.5, 100)]}, id="clip_hit"))
+    w.transport.set_song_playhead(4.0)
+    assert w.session.current_clip == "clip_a" and st.playhead_shown and st.playhead == 4.0
+    w.session.show_clip("clip_b")  # in the song, but not at beat 4: no line
+    assert not st.playhead_shown
+    w.transport.set_song_playhead(18.0)
+    assert st.playhead_shown and st.playhead == 2.0
+    w.session.show_clip(hit.id)  # not in the song: it plays alone, from the playhead
+    assert w.transport.clip_id == hit.id and st.playhead_shown and st.playhead == w.transport.playhead
+    w.session.show_clip("clip_a")  # back in song time: beat 18 is clip B's, not A's
+    assert w.transport.clip_id is None and not st.playhead_shown
+
+
 def test_clicking_a_clip_on_the_map_auditions_it(window):
     window.latent_map.clips_clicked.emit(["clip_b"], False)
     assert window.transport.is_playing and window.transport.playing_clip == "clip_b"

@@ -1,4 +1,4 @@
-"""The clip library: every clip of the song in a list (name, origin, length, model, notes).
+"""The clip library: every clip of the song in a list (name, origin, length, model, notes, label).
 
 Selecting rows selects the clips in the session (the map highlights them, the piano roll shows
 the last one picked); several rows can be selected (two for an interpolation), and the session
@@ -32,11 +32,19 @@ ORIGIN_COLORS = {
 ROLE_COLORS = {"melody": "#e8a33d", "bass": "#5fa8e8", "drums": "#4cc38a", "other": "#c0c6d0"}
 LABEL_PALETTE = ("#e8a33d", "#5fa8e8", "#b57be8", "#4cc38a", "#e86a6a", "#e8d25f", "#5fd3d3",
                  "#e87fc0", "#9fd35f", "#c0c6d0")
-COLUMNS = ("Name", "Origin", "Bars", "Model", "Notes")
+COLUMNS = ("Name", "Origin", "Bars", "Model", "Notes", "Label")
+LABEL_COLUMN = COLUMNS.index("Label")
 
 
 def origin_color(origin: str) -> QColor:
     return QColor(ORIGIN_COLORS.get(origin, "#c0c6d0"))
+
+
+def song_labels(song) -> list[str]:
+    """The labels whose colours the library and the map share: the clips' and the section spaces'."""
+    found = {c.label for c in song.clips.values() if c.label}
+    found |= {label for _model, label in getattr(song, "spaces", {})}
+    return sorted(found)
 
 
 def label_color(label: str | None, labels: list[str]) -> QColor:
@@ -158,6 +166,7 @@ class ClipLibrary(QWidget):
         self._refresh_timer.timeout.connect(self.refresh)
         self._added: list[str] = []  # clips added since the last refresh
         self._full = True  # the next refresh rebuilds every row
+        self._labels: list[str] = []  # the song's clip labels, sorted: their colours
         song.subscribe(self._on_song)
         session.subscribe(self._on_session, events=["selection"])
         self.refresh()
@@ -172,7 +181,10 @@ class ClipLibrary(QWidget):
     def _item(self, clip: Clip) -> QTreeWidgetItem:
         bars = clip.length / (self.song.beats_per_bar or 4.0)
         item = QTreeWidgetItem([clip.name, clip.origin, f"{bars:g}", clip.model or "—",
-                                str(clip.note_count())])
+                                str(clip.note_count()), clip.label or ""])
+        if clip.label:  # the label's colour, as the map's "Colour by label" draws it
+            item.setIcon(LABEL_COLUMN, _dot(label_color(clip.label, self._labels)))
+            item.setToolTip(LABEL_COLUMN, f"Label: {clip.label} (Section Spaces › Set Label to change it)")
         item.setData(0, Qt.ItemDataRole.UserRole, clip.id)
         item.setIcon(1, _dot(origin_color(clip.origin)))
         tip = f"{clip.name}\n{clip.origin}" + (f" · {clip.label}" if clip.label else "")
@@ -188,6 +200,9 @@ class ClipLibrary(QWidget):
         full, self._full = self._full, False
         selected = set(self.session.selected_clips)
         self.tree.blockSignals(True)
+        labels = song_labels(self.song)
+        if labels != self._labels:  # a new label can change the colours of the others
+            self._labels, full = labels, True
         if full:
             self.tree.clear()
             added = list(self.song.clips)

@@ -149,6 +149,7 @@ class ClipLibrary(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for col in range(1, len(COLUMNS)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.moveSection(LABEL_COLUMN, 1)  # shown beside the name, where a narrow dock still has it
         self.tree.itemSelectionChanged.connect(self._on_selection)
         self.tree.itemActivated.connect(
             lambda item, _col: session.show_clip(item.data(0, Qt.ItemDataRole.UserRole)))

@@ -248,3 +248,49 @@ def test_a_project_with_an_unusable_space_opens_and_keeps_it(qtbot, window, erro
     listed = [a.text() for a in w.section_spaces._listed]
     assert listed == ["bridge · a-model-nobody-installed  (unusable)", "chorus · mel_2bar"]
     assert w.section_spaces.usable().keys() == {"chorus"}
+
+
+def test_in_the_model_process_the_curve_follows_progress_and_good_enough_reaches_training(
+        qtbot, tmp_path, monkeypatch, errors):
+    """The app's path: the model lives in the model process, where no TrainControl is shared."""
+    from core.model_host import RemoteModel
+    from gui import model_service
+
+    monkeypatch.setenv("LATENT_STUDIO_AUDIO", "null")
+    model_service.use_model_process(True)
+    w = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    try:
+        w.session.model = "mel_2bar"
+        w.song.set_sections([])
+        for cid in list(w.song.clips):
+            w.song.remove_clip(cid)
+        add_melodies(w, 9, label="chorus")
+        opened = []
+        w.section_spaces.space_dialog_opened.connect(opened.append)
+        assert w.section_spaces.new_space("chorus") is True
+        qtbot.waitUntil(lambda: bool(opened), timeout=180000)  # the model loads in its process first
+        assert isinstance(w.models.model("mel_2bar"), RemoteModel)
+        dialog = opened[0]
+        dialog.steps_spin.setValue(100_000)
+        with qtbot.waitSignal(dialog.space_ready, timeout=180000) as ready:
+            dialog.start()
+            assert dialog._remote
+            qtbot.waitUntil(lambda: len(dialog._steps) >= 5, timeout=120000)  # drawn from progress
+            dialog.stop_early()
+        space = ready.args[0]
+        assert space.info["stopped_early"] and 5 <= space.steps < 100_000
+        assert len(dialog.recon_curve.xData) == space.steps  # the whole curve once it is done
+        qtbot.waitUntil(lambda: dialog.map_plot.isVisibleTo(dialog) and len(dialog.pairs) == 4, timeout=120000)
+        assert ("mel_2bar", "chorus") in w.song.spaces
+        dialog.close()
+        w.timeline.apply_form("chorus verse", "test")
+        assert w.timeline.fill(seed=1)
+        wait_idle(qtbot, w)
+        by_label = {s.label: w.song.clips[s.clip_id] for s in w.song.sections}
+        assert by_label["chorus"].origin == "section space" and by_label["verse"].origin == "sampled"
+        assert errors == []
+    finally:
+        w.runner.shutdown(10000)
+        w.models.close()
+        model_service.use_model_process(False)

@@ -231,7 +231,8 @@ class MainWindow(QMainWindow):
         self.recent_menu = self.file_menu.addMenu("Open &Recent")
         self.files.attach_recent_menu(self.recent_menu)
         self._add_actions(self.file_menu, [
-            None, self.act_save, self.act_save_as, None, self.act_import, self.act_export,
+            None, self.act_save, self.act_save_as, None, self.act_import,
+            self.section_spaces.act_import_folder, self.act_export,
             self.timeline.act_export_section, self.timeline.act_export_clip, self.act_export_audio,
             self.act_export_clip_audio, None, self.act_quit])
 

@@ -126,6 +126,7 @@ class ClipLibrary(QWidget):
     """The list of the song's clips."""
 
     audition_requested = Signal(str)  # a plain click on a row: play that clip
+    label_requested = Signal(list)  # a double-click on a Label cell: label these clips (the window asks)
 
     def __init__(self, song: Song, session: Session, parent=None):
         super().__init__(parent)
@@ -154,6 +155,7 @@ class ClipLibrary(QWidget):
         self.tree.itemActivated.connect(
             lambda item, _col: session.show_clip(item.data(0, Qt.ItemDataRole.UserRole)))
         self.tree.itemClicked.connect(self._clicked)
+        self.tree.itemDoubleClicked.connect(self._double_clicked)
         self.tree.setMinimumHeight(150)
         layout.addWidget(self.tree)
         self.hint = QLabel("Ctrl-click two clips to interpolate; drag a clip onto the piano roll.")
@@ -185,7 +187,7 @@ class ClipLibrary(QWidget):
                                 str(clip.note_count()), clip.label or ""])
         if clip.label:  # the label's colour, as the map's "Colour by label" draws it
             item.setIcon(LABEL_COLUMN, _dot(label_color(clip.label, self._labels)))
-            item.setToolTip(LABEL_COLUMN, f"Label: {clip.label} (Section Spaces › Set Label to change it)")
+            item.setToolTip(LABEL_COLUMN, f"Label: {clip.label} (double-click to change it)")
         item.setData(0, Qt.ItemDataRole.UserRole, clip.id)
         item.setIcon(1, _dot(origin_color(clip.origin)))
         tip = f"{clip.name}\n{clip.origin}" + (f" · {clip.label}" if clip.label else "")
@@ -218,7 +220,7 @@ class ClipLibrary(QWidget):
         if event == "clip_added" and not self._full:
             self._added.append(details.get("clip_id"))  # appended at the end: no rebuild
             self._refresh_timer.start()
-        elif event in ("reset", "clip_removed", "clip_changed", "tempo"):
+        elif event in ("reset", "clip_removed", "clip_changed", "tempo", "spaces"):
             self._full = True
             self._added = []
             self._refresh_timer.start()
@@ -266,3 +268,11 @@ class ClipLibrary(QWidget):
         clip_id = item.data(0, Qt.ItemDataRole.UserRole)
         if clip_id:
             self.audition_requested.emit(clip_id)
+
+    def _double_clicked(self, item, column: int) -> None:
+        """A double-click on a Label cell asks to label the selected clips (that row's at least)."""
+        if column != LABEL_COLUMN:
+            return
+        clip_id = item.data(0, Qt.ItemDataRole.UserRole)
+        chosen = self.session.selected_clips
+        self.label_requested.emit(list(chosen) if clip_id in chosen else [clip_id])

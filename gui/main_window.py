@@ -325,6 +325,7 @@ class MainWindow(QMainWindow):
         self.generate_panel.status_message.connect(lambda text: message(text, 5000))
         self.generate_panel.catalogue_requested.connect(self.show_model_catalogue)
         self.section_spaces.status_message.connect(lambda text: message(text, 8000))
+        self.clip_library.label_requested.connect(lambda ids: self.section_spaces.set_label(ids))
         self.files.loaded.connect(self.file_loaded)
         self.files.changed.connect(self._update_title)
         self._space_filter = SpacePlaysInNumberBoxes(self)

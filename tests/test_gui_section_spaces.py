@@ -80,7 +80,7 @@ def wait_idle(qtbot, w, timeout=120000):
     qtbot.waitUntil(lambda: not w.runner.is_busy(), timeout=timeout)
 
 
-def test_labels_are_set_as_one_undo_step_and_shown_in_the_library(window):
+def test_labels_are_set_as_one_undo_step_and_shown_in_the_library(window, monkeypatch):
     w = window
     ids = add_melodies(w, 3)
     assert "Section Spaces" in [a.text().replace("&", "") for a in w.menuBar().actions()]
@@ -95,6 +95,19 @@ def test_labels_are_set_as_one_undo_step_and_shown_in_the_library(window):
     w.undo_stack.redo()
     assert w.section_spaces.set_label([ids[0]], label="") is True  # empty clears it
     assert w.song.clips[ids[0]].label is None and w.song.clips[ids[1]].label == "chorus"
+    # a double-click on a Label cell asks for the label of the selected clips
+    asked = []
+    monkeypatch.setattr(w.section_spaces, "_ask_item",
+                        lambda title, prompt, items, editable=False: asked.append(items) or "Bridge")
+    w.session.select_clips([ids[1], ids[2]])
+    w.clip_library.flush()
+    row = next(w.clip_library.tree.topLevelItem(i) for i in range(3)
+               if w.clip_library.tree.topLevelItem(i).text(0) == "m2")
+    w.clip_library.tree.itemDoubleClicked.emit(row, LABEL_COL)
+    assert [w.song.clips[c].label for c in ids] == [None, "bridge", "bridge"]
+    assert asked and asked[0][0] == "chorus"  # the first clip's label is offered first
+    w.clip_library.tree.itemDoubleClicked.emit(row, 0)  # other cells do not ask
+    assert len(asked) == 1
 
 
 def test_import_a_folder_under_a_label(qtbot, window, errors, tmp_path):

@@ -7,6 +7,7 @@ and views stay in step with the data.
 """
 from __future__ import annotations
 
+import base64
 import bisect
 import copy
 import dataclasses
@@ -183,7 +184,15 @@ def song_to_dict(song: "Song") -> dict:
     }
     if getattr(song, "loop", None) is not None:  # written only when set (older files have none)
         doc["loop"] = [float(song.loop[0]), float(song.loop[1])]
+    if getattr(song, "spaces", None):  # section spaces, written only when there are some
+        doc["spaces"] = [{"model": e.model, "label": e.label, "data": base64.b64encode(e.data).decode("ascii")}
+                         for _key, e in sorted(song.spaces.items())]
     return doc
+
+
+def space_key(model: str, label: str) -> tuple[str, str]:
+    """How the song files a section space: (model name, label trimmed and in lower case)."""
+    return str(model), " ".join(str(label).split()).lower()
 
 
 class Song:
@@ -193,7 +202,11 @@ class Song:
     `callback(event: str, **details)` after every change. Events:
     "tracks", "clip_added" (clip_id; index when not added at the end), "clip_removed",
     "clip_changed" (clip_id, track_id),
-    "sections", "tempo", "meta", "loop", "reset".
+    "sections", "tempo", "meta", "loop", "spaces", "reset".
+
+    `spaces` holds the song's section spaces by (model name, label) (see `space_key`): entries
+    with `model`, `label` and `data` (the .space file's bytes), core.section_space.StoredSpace.
+    The song only keeps and saves them; reading them is core.section_space's business.
     """
 
     def __init__(self, title: str = "Untitled", tempo: float = 120.0, numerator: int = 4,
@@ -205,6 +218,7 @@ class Song:
         self.clips: dict[str, Clip] = {}
         self.sections: list[Section] = []
         self.loop: tuple[float, float] | None = None  # the loop region (beats), when one is set
+        self.spaces: dict[tuple[str, str], object] = {}  # (model, label) -> section space entry
         self._subscribers: list[Callable] = []
 
     # ----------------------------------------------------------------- events
@@ -412,6 +426,24 @@ class Song:
             self.loop = (float(start), float(end))
         self._emit("loop")
         return old
+
+    # ----------------------------------------------------------------- section spaces
+    def set_space(self, entry) -> object | None:
+        """Keep a section space entry under its (model, label); returns the one it replaces."""
+        key = space_key(entry.model, entry.label)
+        old = self.spaces.get(key)
+        self.spaces = {**self.spaces, key: entry}
+        self._emit("spaces")
+        return old
+
+    def remove_space(self, model: str, label: str) -> object:
+        """Drop the section space of (model, label); returns it (KeyError when there is none)."""
+        key = space_key(model, label)
+        spaces = dict(self.spaces)
+        entry = spaces.pop(key)
+        self.spaces = spaces
+        self._emit("spaces")
+        return entry
 
     def length_beats(self) -> float:
         if self.sections:

@@ -1,4 +1,4 @@
-"""The clip library: every clip of the song in a list (name, origin, length, model, notes).
+"""The clip library: every clip of the song in a list (name, origin, length, model, notes, label).
 
 Selecting rows selects the clips in the session (the map highlights them, the piano roll shows
 the last one picked); several rows can be selected (two for an interpolation), and the session
@@ -45,7 +45,8 @@ ORIGIN_COLORS = {
 ROLE_COLORS = {"melody": "#e8a33d", "bass": "#5fa8e8", "drums": "#4cc38a", "other": "#c0c6d0"}
 LABEL_PALETTE = ("#e8a33d", "#5fa8e8", "#b57be8", "#4cc38a", "#e86a6a", "#e8d25f", "#5fd3d3",
                  "#e87fc0", "#9fd35f", "#c0c6d0")
-COLUMNS = ("Name", "Origin", "Bars", "Model", "Notes")
+COLUMNS = ("Name", "Origin", "Bars", "Model", "Notes", "Label")
+LABEL_COLUMN = COLUMNS.index("Label")
 _EDITABLE = (Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsDragEnabled
              | Qt.ItemFlag.ItemIsEditable)
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -55,6 +56,13 @@ NAME_MAX_PX = 260
 
 def origin_color(origin: str) -> QColor:
     return QColor(ORIGIN_COLORS.get(origin, "#c0c6d0"))
+
+
+def song_labels(song) -> list[str]:
+    """The labels whose colours the library and the map share: the clips' and the section spaces'."""
+    found = {c.label for c in song.clips.values() if c.label}
+    found |= {label for _model, label in getattr(song, "spaces", {})}
+    return sorted(found)
 
 
 def label_color(label: str | None, labels: list[str]) -> QColor:
@@ -159,6 +167,7 @@ class ClipLibrary(QWidget):
     audition_requested = Signal(str)  # a plain click on a row: play that clip
     send_to_timeline = Signal(list)  # clip ids to add at the end of the arrangement
     status_message = Signal(str)
+    label_requested = Signal(list)  # a double-click on a Label cell or "Set Label...": the window asks
 
     def __init__(self, song: Song, session: Session, parent=None, undo_stack: QUndoStack | None = None):
         super().__init__(parent)
@@ -192,11 +201,13 @@ class ClipLibrary(QWidget):
         self._name_by_hand = False  # the musician dragged the Name column's edge: keep it
         self._fitting = False
         header.sectionResized.connect(self._section_resized)
+        header.moveSection(LABEL_COLUMN, 1)  # shown beside the name, where a narrow dock still has it
         self.tree.itemSelectionChanged.connect(self._on_selection)
         self.tree.itemActivated.connect(
             lambda item, _col: session.show_clip(item.data(0, Qt.ItemDataRole.UserRole)))
         self.tree.itemClicked.connect(self._clicked)
         self.tree.itemChanged.connect(self._item_edited)
+        self.tree.itemDoubleClicked.connect(self._double_clicked)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.setMinimumHeight(150)
@@ -214,6 +225,7 @@ class ClipLibrary(QWidget):
         self._refresh_timer.timeout.connect(self.refresh)
         self._added: list[str] = []  # clips added since the last refresh
         self._full = True  # the next refresh rebuilds every row
+        self._labels: list[str] = []  # the song's clip labels, sorted: their colours
         song.subscribe(self._on_song)
         session.subscribe(self._on_session, events=["selection"])
         self.refresh()
@@ -235,7 +247,11 @@ class ClipLibrary(QWidget):
     def _item(self, clip: Clip) -> QTreeWidgetItem:
         bars = clip.length / (self.song.beats_per_bar or 4.0)
         notes = clip.note_count()
-        item = QTreeWidgetItem([clip.name, clip.origin, f"{bars:g}", clip.model or "—", str(notes)])
+        item = QTreeWidgetItem([clip.name, clip.origin, f"{bars:g}", clip.model or "—", str(notes),
+                                clip.label or ""])
+        if clip.label:  # the label's colour, as the map's "Colour by label" draws it
+            item.setIcon(LABEL_COLUMN, _dot(label_color(clip.label, self._labels)))
+            item.setToolTip(LABEL_COLUMN, f"Label: {clip.label} (double-click to change it)")
         item.setData(0, Qt.ItemDataRole.UserRole, clip.id)
         item.setFlags(_EDITABLE)  # rename in place (F2)
         item.setIcon(1, _dot(origin_color(clip.origin)))
@@ -257,6 +273,9 @@ class ClipLibrary(QWidget):
         full, self._full = self._full, False
         selected = set(self.session.selected_clips)
         self.tree.blockSignals(True)
+        labels = song_labels(self.song)
+        if labels != self._labels:  # a new label can change the colours of the others
+            self._labels, full = labels, True
         if full:
             self.tree.clear()
             added = list(self.song.clips)
@@ -295,7 +314,7 @@ class ClipLibrary(QWidget):
         if event == "clip_added" and not self._full and details.get("index") is None:
             self._added.append(details.get("clip_id"))  # appended at the end: no rebuild
             self._refresh_timer.start()
-        elif event in ("reset", "clip_added", "clip_removed", "clip_changed", "tempo"):
+        elif event in ("reset", "clip_added", "clip_removed", "clip_changed", "tempo", "spaces"):
             self._full = True  # (a clip put in the middle of the order rebuilds the rows)
             self._added = []
             self._refresh_timer.start()
@@ -380,6 +399,9 @@ class ClipLibrary(QWidget):
                                        "used them keep an empty slot", lambda: self.delete())
         self.act_export = self._action("Export as MIDI...", "", "Write the clip, once, as a MIDI file",
                                        lambda: self.export_dialog())
+        self.act_label = self._action("Set Label...", "",
+                                      "Give the selected clips a section label (verse, chorus...)",
+                                      lambda: self.label_requested.emit(self._targets()))
         self.act_send = self._action("Send to Timeline", "",
                                      "Add the selected clips as sections at the end of the song",
                                      lambda: self.send())
@@ -393,7 +415,7 @@ class ClipLibrary(QWidget):
 
     def _update_actions(self) -> None:
         n = len(self._targets())
-        for act in (self.act_duplicate, self.act_delete, self.act_send):
+        for act in (self.act_duplicate, self.act_delete, self.act_send, self.act_label):
             act.setEnabled(n > 0)
         for act in (self.act_rename, self.act_export):
             act.setEnabled(n == 1)
@@ -406,8 +428,8 @@ class ClipLibrary(QWidget):
         self._update_actions()
         menu = QMenu(self)
         menu.setObjectName("clipLibraryMenu")
-        for act in (self.act_rename, self.act_duplicate, self.act_delete, None, self.act_send,
-                    self.act_export):
+        for act in (self.act_rename, self.act_duplicate, self.act_delete, self.act_label, None,
+                    self.act_send, self.act_export):
             if act is None:
                 menu.addSeparator()
             else:
@@ -529,3 +551,11 @@ class ClipLibrary(QWidget):
             return False
         self.status_message.emit(f"Exported {os.path.basename(path)}")
         return True
+
+    def _double_clicked(self, item, column: int) -> None:
+        """A double-click on a Label cell asks to label the selected clips (that row's at least)."""
+        if column != LABEL_COLUMN:
+            return
+        clip_id = item.data(0, Qt.ItemDataRole.UserRole)
+        chosen = self.session.selected_clips
+        self.label_requested.emit(list(chosen) if clip_id in chosen else [clip_id])

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDoubleSpinBox,
                                QToolBar, QToolButton, QVBoxLayout, QWidget)
 
 from core import arrangement as arr
-from core import generation
+from core import generation, section_space
 from core.errors import UserError
 from core.session import Session
 from core.song import Section, Song
@@ -72,6 +72,7 @@ class Timeline(QWidget):
         song.subscribe(self._on_song)
         session.subscribe(self._on_session, events=["model", "current_clip"])
         self.canvas.set_current_clip(session.current_clip)
+        self.canvas.set_model(session.model)
         self._sync_song_fields()
         self._update_actions()
         QTimer.singleShot(0, self.canvas.zoom_to_fit)
@@ -348,6 +349,7 @@ class Timeline(QWidget):
     def _on_session(self, event: str, **details) -> None:
         if event == "model":
             self._show_model()
+            self.canvas.set_model(self.session.model)
         else:
             self.canvas.set_current_clip(details["clip_id"])
 
@@ -708,7 +710,13 @@ class Timeline(QWidget):
         labels = ", ".join(plan.requests)
         self._fill_job = True
         vary = VARY_SIMILARITY if self.vary.isChecked() else None
+        # a label with a section space of this model takes its clip from the space
+        spaces = {label: space for label, space in section_space.spaces_for(self.song, name).items()
+                  if label in plan.requests}
+        if spaces:
+            labels += f" (from the {', '.join(spaces)} space{'s' if len(spaces) > 1 else ''})"
         self.models.run(name, generation.fill_job, dict(plan.requests), float(self.temperature.value()), seed, vary,
+                        spaces=spaces or None,
                         on_done=lambda result: self._apply_fill(plan, result, regenerate),
                         on_finish=self._fill_over, description=f"Filling {labels} with {name}")
         self._update_actions()

@@ -60,6 +60,7 @@ class TimelineCanvas(QWidget):
         self.scroll_px = 0.0
         self.selected: list[str] = []
         self.current_clip: str | None = None  # the clip open in the piano roll
+        self.model_name: str | None = None  # the model Fill uses: its section spaces are marked
         self.playhead: float | None = None
         self._gesture: dict | None = None
         self._drop: DropTarget | None = None
@@ -168,6 +169,27 @@ class TimelineCanvas(QWidget):
         elif x1 > self.scroll_px + self.width():
             self.set_scroll(min(x0 - 12, x1 - self.width() + 12))
 
+    def set_model(self, name: str | None) -> None:
+        """The model Fill uses; blocks whose label has a section space of it are marked."""
+        self.model_name = name
+        self.update()
+
+    def space_labels(self) -> set[str]:
+        """Labels with a usable section space of the fill model (core.section_space)."""
+        return {label for (model, label), entry in getattr(self.song, "spaces", {}).items()
+                if model == self.model_name and entry.problem is None}
+
+    def space_note(self, sec: Section, clip, spaced: set[str] | None = None) -> str | None:
+        """What a section space has to do with this block (None: nothing), for the marker's tooltip."""
+        spaced = self.space_labels() if spaced is None else spaced
+        label = sec.label.lower()
+        if clip is not None and clip.origin == "section space":
+            return f"Filled from the '{(clip.label or label)}' space"
+        if label in spaced:
+            verb = "Fill" if clip is None else "Regenerate"
+            return f"{verb} uses the '{label}' space of {self.model_name}"
+        return None
+
     # ================================================================= song events
     def _on_song(self, event: str, **details) -> None:
         if event == "clip_changed":
@@ -210,10 +232,11 @@ class TimelineCanvas(QWidget):
                 sharing[s.clip_id] = sharing.get(s.clip_id, 0) + 1
         g = self._gesture or {}
         moving = g.get("id") if g.get("kind") == "move" and g.get("active") else None
+        spaced = self.space_labels()
         for sec in secs:
             if sec.end < first or sec.start > last:
                 continue
-            self._paint_block(p, sec, sharing.get(sec.clip_id, 0) > 1, faded=sec.id == moving)
+            self._paint_block(p, sec, sharing.get(sec.clip_id, 0) > 1, faded=sec.id == moving, spaced=spaced)
         if not secs:
             self._paint_empty_hint(p)
         self._paint_ruler(p, w)
@@ -291,7 +314,8 @@ class TimelineCanvas(QWidget):
         for x in (x0, x1):
             p.drawLine(QPointF(x, 0), QPointF(x, h))
 
-    def _paint_block(self, p: QPainter, sec: Section, shared: bool, faded: bool) -> None:
+    def _paint_block(self, p: QPainter, sec: Section, shared: bool, faded: bool,
+                     spaced: frozenset | set = frozenset()) -> None:
         rect = self.block_rect(sec)
         clip = self.song.clips.get(sec.clip_id) if sec.clip_id else None
         empty = clip is None
@@ -335,7 +359,28 @@ class TimelineCanvas(QWidget):
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRoundedRect(rect.adjusted(1, 1, -1, -1), 5, 5)
         self._paint_band_text(p, sec, clip, band, shared)
+        if self.space_note(sec, clip, spaced) is not None:
+            self._paint_space_mark(p, rect, filled=clip is not None and clip.origin == "section space")
         p.restore()
+
+    def _paint_space_mark(self, p: QPainter, rect: QRectF, filled: bool) -> None:
+        """A small diamond in the block's lower right corner: a section space serves this slot
+        (filled: its clip came from the space; hollow: Fill will take it from the space)."""
+        if rect.width() < 24 or rect.height() < ts.LABEL_H + 12:
+            return
+        cx, cy, r = rect.right() - 9, rect.bottom() - 9, 4.5
+        diamond = QPainterPath()
+        diamond.moveTo(cx, cy - r)
+        diamond.lineTo(cx + r, cy)
+        diamond.lineTo(cx, cy + r)
+        diamond.lineTo(cx - r, cy)
+        diamond.closeSubpath()
+        p.setPen(QPen(QColor("#15171b"), 1.0))
+        p.setBrush(QColor(ts.SPACE_MARK) if filled else QColor(21, 23, 27, 170))
+        p.drawPath(diamond)
+        p.setPen(QPen(QColor(ts.SPACE_MARK), 1.4))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawPath(diamond)
 
     def band_inner(self, band: QRectF) -> QRectF:
         """Where a block's band has room for text: narrow blocks give up most of the margin."""
@@ -698,6 +743,9 @@ class TimelineCanvas(QWidget):
                 if others > 0:
                     tip += (f"<br>Linked: {others} other section{'s' if others > 1 else ''} play this clip."
                             " Editing it changes them all; Make Unique to edit this one alone.")
+            note = self.space_note(sec, clip)
+            if note:
+                tip += f"<br>&#9670; {note}."
             tip += "<br><i>Drag to move, drag the right edge to resize, drag out to export MIDI.</i>"
             self.setToolTip(tip)
         else:

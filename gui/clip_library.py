@@ -201,7 +201,7 @@ class ClipLibrary(QWidget):
         self._name_by_hand = False  # the musician dragged the Name column's edge: keep it
         self._fitting = False
         header.sectionResized.connect(self._section_resized)
-        header.moveSection(LABEL_COLUMN, 1)  # shown beside the name, where a narrow dock still has it
+        header.moveSection(LABEL_COLUMN, 2)  # after the origin dot: near the name in a narrow dock
         self.tree.itemSelectionChanged.connect(self._on_selection)
         self.tree.itemActivated.connect(
             lambda item, _col: session.show_clip(item.data(0, Qt.ItemDataRole.UserRole)))

@@ -163,7 +163,8 @@ def test_the_menu_offers_the_clip_edits_and_right_click_picks_the_row(window, mo
     library = w.clip_library
     library.select(["clip-q7"])
     texts = [a.text() for a in library.context_menu().actions() if a.text()]
-    assert texts == ["Rename", "Duplicate", "Delete", "Send to Timeline", "Export as MIDI..."]
+    assert texts == ["Rename", "Duplicate", "Delete", "Set Label...", "Send to Timeline",
+                     "Export as MIDI..."]
     shown_at = []
     real = type(library).context_menu
 
@@ -331,3 +332,13 @@ def test_dragging_clips_out_gives_real_midi_files_with_the_same_notes(window):
     assert mime.hasFormat(CLIP_MIME)
     QApplication.sendEvent(w, event)
     assert not event.isAccepted() and w.song.snapshot() == before
+
+
+def test_set_label_in_the_menu_asks_for_the_picked_clips(window):
+    library = window.clip_library
+    library.select(["clip-q7", "clip-a1"])
+    asked = []
+    library.label_requested.connect(asked.append)
+    assert library.act_label.isEnabled()
+    library.act_label.trigger()
+    assert asked and sorted(asked[-1]) == ["clip-a1", "clip-q7"]

@@ -13,9 +13,10 @@ How windows are made (following Magenta's converters, see core/musicvae/converte
   follows a note, as note_seq's melody extraction does, and windows of `bars` bars are cut from
   each part every `hop_bars` bars.
 - drums: drum tracks mapped to the 9 drum classes, split at `gap_bars` (default 1) empty bars.
-- trio: one melody track, one bass track and one drum track (every combination, at most
-  MAX_TRIO_COMBINATIONS per file); a window counts when each of the three plays within
-  `gap_bars` (default 2) bars of every bar of it (Magenta's coverage rule).
+- trio: one melody track, one bass track and one drum track, in every combination (as
+  Magenta's TrioConverter; MAX_TRIO_COMBINATIONS, when set, caps them per file); a window
+  counts when each of the three plays within `gap_bars` (default 2) bars of every bar of it
+  (Magenta's coverage rule).
 
 The built-in corpus ("corpus", or "corpus:ryans,chorales" for some collections; see
 core/data/corpus.py) gives folk melodies and chorale sopranos for melody windows. For trios a
@@ -49,8 +50,8 @@ from core.musicvae import converters as cv
 from core.song import Note
 from core.song_files import MIDI
 
-DATASET_VERSION = 2
-MAX_TRIO_COMBINATIONS = 4
+DATASET_VERSION = 3  # 3: trios from every track combination (was: the first 4)
+MAX_TRIO_COMBINATIONS = None  # every combination (midi_io's instrument limit bounds them)
 DEFAULT_GAP_BARS = {"melody": 1, "drums": 1, "trio": 2}
 MEL_PROGRAMS = range(0, 32)
 

@@ -172,8 +172,11 @@ class ModelHost:
     """The parent's handle on the model process (see the module docstring). Thread-safe: calls
     from several threads are served one after another."""
 
-    def __init__(self, nice: int = 10):
+    def __init__(self, nice: int = 10, cancel_grace_s: float = CANCEL_GRACE_S):
+        """cancel_grace_s: how long a cancelled job may take to stop before the process is ended
+        (a training run saves a checkpoint when cancelled: give it that long)."""
         self.nice = nice
+        self.cancel_grace_s = cancel_grace_s
         self._process = None
         self._conn = None
         self._lock = threading.Lock()
@@ -272,7 +275,7 @@ class ModelHost:
                 if token.cancelled and asked_to_stop is None:
                     asked_to_stop = time.monotonic()
                     conn.send(("cancel", job_id))
-                elif asked_to_stop is not None and time.monotonic() - asked_to_stop > CANCEL_GRACE_S:
+                elif asked_to_stop is not None and time.monotonic() - asked_to_stop > self.cancel_grace_s:
                     self._stop_locked(0.5)
                     raise JobCancelled()
                 try:

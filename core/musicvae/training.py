@@ -445,7 +445,8 @@ def resolve_init_from(init_from: str) -> tuple[str, list[tuple[int, str]]]:
     try:
         entry = find_model(str(init_from))
     except UserError as exc:
-        raise UserError(f"--init-from {init_from!r}: it is no folder, and {exc.message}") from None
+        raise UserError(f"--init-from {init_from!r}: no training checkpoint or model there: it is no folder, "
+                        f"and {exc.message}") from None
     return entry.path, [(-1, entry.path)]
 
 
@@ -616,6 +617,8 @@ def train(token, cfg: MusicVAEConfig, dataset, out_dir: str, settings: TrainSett
     def snapshot(step):
         return {"stream": stream.state(), "history": history, "seconds": spent, "stages": stages}
 
+    if source is not existing and settings.eval_every and len(held):
+        evaluate(start, None, spent)  # where the model starts on the new data: the "before" of a fine-tune
     step = start
     losses: list[float] = []
     cancelled = False

@@ -144,6 +144,7 @@ class TrainDialog(QDialog):
         form.addRow("Start from", start_row)
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("the new model's name")
+        self.name_edit.textEdited.connect(self._name_typed)
         form.addRow("Name", self.name_edit)
         steps_row = QWidget()
         strow = QHBoxLayout(steps_row)
@@ -299,6 +300,10 @@ class TrainDialog(QDialog):
         self.name_edit.setText(f"{base}-{ {'melody': 'melodies', 'drums': 'drums', 'trio': 'trios'}[self.kind()] }")
         self._name_suggested = True
 
+    def _name_typed(self, *_args) -> None:
+        self._name_suggested = False  # the musician's own name stays
+        self._set_state(self._state)
+
     def _update_disk(self, *_args) -> None:
         from core import paths
         from core.musicvae.training import disk_space_needed
@@ -320,6 +325,8 @@ class TrainDialog(QDialog):
         for r in self._runs:
             self.resume_combo.addItem(r.describe(), r.path)
         self.resume_box.setVisible(bool(self._runs))
+        if hasattr(self, "_state"):
+            self._set_state(self._state)
 
     def resume_selected(self) -> None:
         if self.busy or not self._runs:

@@ -132,6 +132,7 @@ class TrainDialog(QDialog):
         self.finetune_radio.setChecked(True)
         self.finetune_radio.setToolTip("Start from a trained model and teach it your style: minutes")
         self.base_combo = QComboBox()
+        self.base_combo.currentIndexChanged.connect(self._update_disk)
         self.scratch_radio = QRadioButton("From scratch (advanced)")
         self.scratch_radio.setToolTip("Random weights: needs thousands of steps (hours on a CPU) and many files")
         group = QButtonGroup(self)
@@ -180,6 +181,8 @@ class TrainDialog(QDialog):
         self.loss_plot = self._plot("training loss", "loss per window")
         self.loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen(LOSS_COLOR, width=2))
         self.acc_plot = self._plot("held-out accuracy", "free-running accuracy")
+        self.acc_plot.setYRange(0.0, 1.0, padding=0.02)
+        self.acc_plot.enableAutoRange(axis="y", enable=False)
         self.acc_curve = self.acc_plot.plot([], [], pen=pg.mkPen(ACC_COLOR, width=2), symbol="o", symbolSize=6,
                                             symbolBrush=ACC_COLOR)
         plots.addWidget(self.loss_plot)
@@ -332,8 +335,42 @@ class TrainDialog(QDialog):
         if self.busy or not self._runs:
             return
         run = self._runs[self.resume_combo.currentIndex()]
+        self._show_request(run.request, run.target_step - run.start_step)
         self._start_run(run.path, run.start_step, f"Resuming {run.request.name} at step "
                                                   f"{run.step - run.start_step} of {run.target_step - run.start_step}")
+        self._show_history(run.path, run.start_step)
+
+    def _show_request(self, req, steps: int) -> None:
+        """Fill the form with what a resumed run was asked to do."""
+        self.folder_edit.setText(req.folder)
+        self.kind_combo.setCurrentIndex(KINDS.index(req.kind))
+        if req.base:
+            self.finetune_radio.setChecked(True)
+            if self.base_combo.findText(req.base) < 0:
+                self.base_combo.addItem(req.base)
+            self.base_combo.setCurrentText(req.base)
+        else:
+            self.scratch_radio.setChecked(True)
+        self.name_edit.setText(req.name)
+        self._name_suggested = False
+        self.steps_spin.setValue(steps)
+        self.keep_spin.setValue(req.keep)
+
+    def _show_history(self, run_dir: str, start_step: int) -> None:
+        """The held-out points a resumed run measured before it stopped (its training.json)."""
+        import json
+
+        try:
+            with open(os.path.join(run_dir, "training.json"), encoding="utf-8") as f:
+                history = json.load(f).get("history") or []
+        except (OSError, ValueError):
+            return
+        for h in history:
+            if isinstance(h, dict) and h.get("free_running_accuracy") is not None:
+                self._eval_steps.append(int(h["step"]) - start_step)
+                self._eval_acc.append(float(h["free_running_accuracy"]))
+        if self._eval_steps:
+            self.acc_curve.setData(np.asarray(self._eval_steps, float), np.asarray(self._eval_acc, float))
 
     def discard_selected(self) -> None:
         if self.busy or not self._runs:
@@ -490,7 +527,7 @@ class TrainDialog(QDialog):
             self.progress.setFormat(f"step {done} of {total}")
         rate = step["steps_per_second"]
         self.eta_label.setText(f"loss {step['loss']:.3f} · about {step['eta']} left")
-        if done >= 3 and rate > 0:
+        if len(self._steps) >= 2 and rate > 0:  # the first step of a session traces the graph: not counted
             self.device_label.setText(self.device_label.text().split(" · ")[0] + f" · {1 / rate:.2f} s per step")
         self._steps.append(done)
         self._loss.append(step["loss"])
@@ -510,6 +547,7 @@ class TrainDialog(QDialog):
     def _trained(self, outcome) -> None:
         self._end_run()
         if outcome.paused:
+            self.eta_label.setText("")
             self.progress.setFormat(f"Paused at step {outcome.step - self._start_step}")
             self.status.setText("Paused. The run is kept with its checkpoint: resume it from the list above, "
                                 "now or after restarting the app.")

@@ -298,12 +298,17 @@ def midi_files(folder: str) -> list[str]:
     return out
 
 
-def song_piece(song, source: str, kind: str) -> tuple[Piece | None, str | None]:
-    """The parts of an imported Song for a kind; (None, reason) when it has none."""
+def song_piece(song, source: str, kind: str, notes_by_track: dict | None = None) -> tuple[Piece | None, str | None]:
+    """The parts of an imported Song for a kind; (None, reason) when it has none.
+
+    notes_by_track: the song's notes per track id when the caller has them already (the folder
+    scan asks for three kinds of one song)."""
     bar_beats = {ts.beats_per_bar for ts in song.time_signatures}
     if not bar_beats <= {2.0, 4.0}:
         return None, "not in 4/4 or 2/4"
-    if song.sections:
+    if notes_by_track is not None:
+        pass
+    elif song.sections:
         notes_by_track = song.rendered_notes()
     else:
         notes_by_track = {}

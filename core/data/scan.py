@@ -87,6 +87,8 @@ def _reason_key(text: str) -> str:
 
 
 def _refuse(result: ScanResult, path: str, why: str, key: str | None = None) -> None:
+    if '": ' in why and why.startswith("Cannot"):  # 'Cannot import MIDI file "/full/path": why' -> why
+        why = why.split('": ', 1)[1]
     result.refused_count += 1
     key = key or _reason_key(why)
     result.refused_by_reason[key] = result.refused_by_reason.get(key, 0) + 1
@@ -94,12 +96,23 @@ def _refuse(result: ScanResult, path: str, why: str, key: str | None = None) -> 
         result.refused.append((path, why))
 
 
-def file_windows(song, source: str, kind: str) -> tuple[list, str | None, int]:
+def song_notes(song) -> dict:
+    """The notes of each track, as dataset.song_piece reads them (computed once per file)."""
+    if song.sections:
+        return song.rendered_notes()
+    out: dict = {}
+    for clip in song.clips.values():
+        for tid, ns in clip.notes.items():
+            out.setdefault(tid, []).extend(ns)
+    return out
+
+
+def file_windows(song, source: str, kind: str, notes_by_track: dict | None = None) -> tuple[list, str | None, int]:
     """(windows, reason when none, lines used) of one imported song for a kind, as training cuts them."""
     from core.data.dataset import DataSettings, piece_windows, song_piece
     from core.musicvae import converters as cv
 
-    piece, reason = song_piece(song, source, kind)
+    piece, reason = song_piece(song, source, kind, notes_by_track)
     if piece is None:
         return [], reason, 0
     lines = 1
@@ -142,8 +155,9 @@ def scan_folder(token, folder: str, kinds: tuple[str, ...] = KINDS, limit_files:
             continue
         result.files_read += 1
         reasons = []
+        notes = song_notes(song)
         for kind in kinds:
-            wins, why, lines = file_windows(song, rel, kind)
+            wins, why, lines = file_windows(song, rel, kind, notes)
             if not wins:
                 reasons.append(f"{kind}: {why}")
                 continue

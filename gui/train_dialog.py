@@ -35,6 +35,8 @@ from core.jobs import JobToken
 from core.musicvae import finetune
 
 LOSS_COLOR = "#5fb3f9"
+TREND_COLOR = "#f2a65a"
+TREND_STEPS = 20  # the trend line: the mean of the last this many steps' losses
 ACC_COLOR = "#7bd88f"
 TRAIN_CANCEL_GRACE_S = 600.0  # a paused run writes its checkpoint before it stops
 
@@ -179,7 +181,8 @@ class TrainDialog(QDialog):
         pg.setConfigOptions(antialias=True)
         plots = QHBoxLayout()
         self.loss_plot = self._plot("training loss", "loss per window")
-        self.loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen(LOSS_COLOR, width=2))
+        self.loss_curve = self.loss_plot.plot([], [], pen=pg.mkPen(LOSS_COLOR, width=1))
+        self.trend_curve = self.loss_plot.plot([], [], pen=pg.mkPen(TREND_COLOR, width=2))
         self.acc_plot = self._plot("held-out accuracy", "free-running accuracy")
         self.acc_plot.setYRange(0.0, 1.0, padding=0.02)
         self.acc_plot.enableAutoRange(axis="y", enable=False)
@@ -470,6 +473,7 @@ class TrainDialog(QDialog):
         self._start_step = start_step
         self._steps, self._loss, self._eval_steps, self._eval_acc = [], [], [], []
         self.loss_curve.setData([], [])
+        self.trend_curve.setData([], [])
         self.acc_curve.setData([], [])
         self.status.setText("")
         self.eta_label.setText("")
@@ -531,7 +535,11 @@ class TrainDialog(QDialog):
             self.device_label.setText(self.device_label.text().split(" · ")[0] + f" · {1 / rate:.2f} s per step")
         self._steps.append(done)
         self._loss.append(step["loss"])
-        self.loss_curve.setData(np.asarray(self._steps, float), np.asarray(self._loss, float))
+        x, y = np.asarray(self._steps, float), np.asarray(self._loss, float)
+        self.loss_curve.setData(x, y)
+        k = np.minimum(np.arange(1, len(y) + 1), TREND_STEPS)  # a running mean: the trend under the noise
+        c = np.concatenate([[0.0], np.cumsum(y)])
+        self.trend_curve.setData(x, (c[1:] - c[np.arange(len(y)) + 1 - k]) / k)
         if "held_out_accuracy" in step:
             self._eval_steps.append(done)
             self._eval_acc.append(step["held_out_accuracy"])
@@ -557,6 +565,7 @@ class TrainDialog(QDialog):
             return
         self.progress.setValue(1000)
         self.progress.setFormat("Done")
+        self.eta_label.setText(f"took {outcome.seconds / 60:.1f} min")
         card = outcome.card or {}
         held = card.get("held_out") or {}
         text = f"<b>{outcome.installed_name}</b> is installed and in the Generate panel's model list."

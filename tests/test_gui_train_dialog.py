@@ -77,6 +77,8 @@ def test_scan_first_then_train_pause_resume_and_the_model_is_listed(qtbot, tmp_p
     assert d.progress.format().startswith("Paused at step")
     assert d.device_label.text().startswith("CPU") and "s per step" in d.device_label.text()
     assert d.loss_curve.getData()[0] is not None and len(d.loss_curve.getData()[0]) >= 3
+    loss, trend = d.loss_curve.getData()[1], d.trend_curve.getData()[1]
+    assert trend[0] == loss[0] and trend[2] == pytest.approx(loss[:3].mean())  # a running mean
     assert d.resume_box.isVisible() and d.resume_combo.count() == 1
     assert "my-tunes-melodies" in d.resume_combo.currentText()
     assert "my-tunes-melodies" not in [i.name for i in service.infos()]

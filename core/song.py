@@ -7,6 +7,7 @@ and views stay in step with the data.
 """
 from __future__ import annotations
 
+import bisect
 import copy
 import dataclasses
 import itertools
@@ -420,6 +421,26 @@ class Song:
                         out.setdefault(tid, []).append(
                             Note(n.pitch, sec.start + n.start + offset, sec.start + end, n.velocity))
         return {tid: sort_notes(ns) for tid, ns in out.items()}
+
+    def arranged_note_count(self) -> int:
+        """How many notes the arrangement plays: `rendered_notes()` counted without building
+        them (a clip repeated to fill its section counts once per repeat; the clip library's
+        unplaced clips count nothing)."""
+        starts: dict[str, list[float]] = {}
+        total = 0
+        for sec in self.sections:
+            clip = self.clips.get(sec.clip_id) if sec.clip_id else None
+            if clip is None or clip.length <= 0:
+                continue
+            if clip.id not in starts:
+                starts[clip.id] = sorted(n.start for ns in clip.notes.values() for n in ns)
+            first = starts[clip.id]
+            for rep in itertools.count():
+                offset = rep * clip.length
+                if offset >= sec.length - 1e-9:
+                    break
+                total += bisect.bisect_left(first, sec.length - 1e-9 - offset)
+        return total
 
     # ----------------------------------------------------------------- whole document
     def replace_with(self, other: "Song") -> None:

@@ -361,10 +361,17 @@ class MainWindow(QMainWindow):
     def _update_song_info(self) -> None:
         s = self.song
         sig = s.time_signatures[0]
-        notes = sum(c.note_count() for c in s.clips.values())
+        # the song is what the arrangement plays; the library's count goes in the tooltip
+        notes = s.arranged_note_count()
+        library = sum(c.note_count() for c in s.clips.values())
         self.song_info.setText(f"{s.tempo:g} BPM   {sig.numerator}/{sig.denominator}   "
                                f"{s.length_bars():g} bars   {len(s.tracks)} tracks   "
-                               f"{notes} notes")
+                               f"{notes} note{'' if notes == 1 else 's'} in song")
+        self.song_info.setToolTip(
+            f"The arrangement plays {notes} note{'' if notes == 1 else 's'} "
+            f"({len(s.sections)} section{'' if len(s.sections) == 1 else 's'}); the clip library "
+            f"holds {library} note{'' if library == 1 else 's'} in {len(s.clips)} "
+            f"clip{'' if len(s.clips) == 1 else 's'}")
 
     def _song_changed(self, event: str, **_details) -> None:
         if event in ("clip_added", "clip_removed"):

@@ -335,12 +335,30 @@ class TimelineCanvas(QWidget):
         self._paint_band_text(p, sec, clip, band, shared)
         p.restore()
 
-    def _paint_band_text(self, p: QPainter, sec: Section, clip, band: QRectF, shared: bool) -> None:
-        inner = band.adjusted(6, 0, -5, 0)
-        if inner.width() < 8:
-            return
+    def band_inner(self, band: QRectF) -> QRectF:
+        """Where a block's band has room for text: narrow blocks give up most of the margin."""
+        return band.adjusted(6, 0, -5, 0) if band.width() >= 70 else band.adjusted(3, 0, -2, 0)
+
+    def label_fit(self, title: str, width: float) -> tuple[QFont, str]:
+        """The font and text of a block's title in `width` pixels: bold when it fits, then
+        regular, then smaller; elided only when even the smallest does not fit (the tooltip
+        always has the whole name). "Intro" and "Outro" on a 4-bar block fit at the zoom that
+        shows a whole 8-section song in the default window."""
         bold = QFont(self.font())
         bold.setBold(True)
+        regular = QFont(self.font())
+        small = QFont(self.font())
+        small.setPointSizeF(max(small.pointSizeF() * 0.85, 7))
+        for font in (bold, regular, small):
+            if QFontMetrics(font).horizontalAdvance(title) <= width:
+                return font, title
+        return small, QFontMetrics(small).elidedText(title, Qt.TextElideMode.ElideRight,
+                                                     int(max(width, 0)))
+
+    def _paint_band_text(self, p: QPainter, sec: Section, clip, band: QRectF, shared: bool) -> None:
+        inner = self.band_inner(band)
+        if inner.width() < 8:
+            return
         small = QFont(self.font())
         small.setPointSizeF(max(small.pointSizeF() * 0.85, 7))
         bars = f"{sec.length / self.beats_per_bar:g}"
@@ -351,9 +369,9 @@ class TimelineCanvas(QWidget):
         right_w = fm_small.horizontalAdvance(right) + 4 if right else 0
         link_w = 14 if shared and inner.width() > 60 else 0
         title = arr.label_title(sec.label)
-        fm = QFontMetrics(bold)
         avail = inner.width() - right_w - link_w
-        text = fm.elidedText(title, Qt.TextElideMode.ElideRight, int(max(avail, 0)))
+        bold, text = self.label_fit(title, avail)
+        fm = QFontMetrics(bold)
         p.setFont(bold)
         p.setPen(ts.TEXT)
         p.drawText(inner, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)

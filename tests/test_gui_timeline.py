@@ -486,3 +486,25 @@ def test_quick_changes_merge_and_separate_ones_stay_apart(window, monkeypatch):
     assert window.song.tempo == 123.0
     window.undo_stack.undo()
     assert window.song.tempo == 120.0 and tl.tempo.value() == 120.0
+
+
+def test_intro_and_outro_labels_fit_at_the_default_zoom(qtbot, window):
+    from PySide6.QtWidgets import QApplication
+
+    window.timeline.apply_form(arr.DEFAULT_FORM)  # zooms to show the whole song
+    QApplication.processEvents()
+    canvas = window.timeline.canvas
+    for sec in window.song.sections:
+        band = canvas.block_rect(sec)
+        band.setHeight(ts.LABEL_H - 2)
+        title = arr.label_title(sec.label)
+        font, text = canvas.label_fit(title, canvas.band_inner(band).width())
+        assert text == title, (sec.label, band.width())
+    intro = window.song.sections[0]
+    assert canvas.block_rect(intro).width() < 60  # a narrow block, where "In…" was shown
+    # far too narrow: elided, and the tooltip names it in full
+    _, text = canvas.label_fit("Pre-chorus", 20)
+    assert text != "Pre-chorus" and text.endswith("\u2026")
+    rect = canvas.block_rect(intro)
+    canvas._update_cursor(rect.center())
+    assert "<b>Intro</b>" in canvas.toolTip()

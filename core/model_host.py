@@ -271,11 +271,19 @@ class ModelHost:
                 self._stop_locked()
                 raise ModelProcessError(f"could not send the job to the model process: {exc}") from None
             asked_to_stop = None  # when the cancel was passed on
+            resent = 0.0
             while True:
                 if token.cancelled and asked_to_stop is None:
-                    asked_to_stop = time.monotonic()
+                    asked_to_stop = resent = time.monotonic()
                     conn.send(("cancel", job_id))
-                elif asked_to_stop is not None and time.monotonic() - asked_to_stop > self.cancel_grace_s:
+                elif asked_to_stop is not None and time.monotonic() - resent > 1.0:
+                    # again: a cancel that reached the process before it began the job found nothing to stop
+                    resent = time.monotonic()
+                    try:
+                        conn.send(("cancel", job_id))
+                    except (OSError, ValueError):
+                        pass  # the process is gone: the poll below finds out
+                if asked_to_stop is not None and time.monotonic() - asked_to_stop > self.cancel_grace_s:
                     self._stop_locked(0.5)
                     raise JobCancelled()
                 try:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QFileDialog, QF
                                QRadioButton, QSpinBox, QVBoxLayout, QWidget)
 
 from core.data.scan import KIND_LABELS, KINDS, scan_folder
+from core.errors import JobCancelled
 from core.jobs import JobToken
 from core.musicvae import finetune
 
@@ -484,9 +485,18 @@ class TrainDialog(QDialog):
         run_token = JobToken()
         self._run_token = run_token
 
-        def job(token):
+        def job(token):  # on the dialog's job thread: no widget here
             run_token.report_to(lambda f, m: token.progress(f, m))
-            return host.call(run_token, finetune.train_run, run_dir)
+            try:
+                return host.call(run_token, finetune.train_run, run_dir)
+            except JobCancelled:
+                if not run_token.cancelled:
+                    raise
+                # paused before the first step (while the files were read): the run waits as it was
+                from core.musicvae.training import checkpoint_dirs
+
+                found = checkpoint_dirs(run_dir)
+                return finetune.RunOutcome(run_dir, True, found[-1][0] if found else start_step, start_step)
 
         self._job = self.runner.submit(job, on_done=self._trained, on_error=self._train_failed,
                                        on_cancel=self._train_cancelled, description="Training on my MIDI")

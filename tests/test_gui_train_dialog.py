@@ -123,6 +123,21 @@ def test_cancel_stops_the_run_and_deletes_it(qtbot, tmp_path, service, monkeypat
     assert not d.resume_box.isVisible() and d.train_button.isEnabled()
 
 
+def test_pause_before_the_first_step_keeps_the_run(qtbot, tmp_path, service):
+    model_dir, _ = tiny_model(str(tmp_path / "tiny"), step=40)
+    install_from_path(JobToken(), model_dir, name="tiny-mel")
+    service.refresh()
+    d = make(qtbot, service)
+    scan(qtbot, d, melody_folder(str(tmp_path / "tunes"), 4))
+    d.base_combo.setCurrentText("tiny-mel")
+    d.steps_spin.setValue(50)
+    d.train_button.click()
+    d.pause_button.click()  # the training process has not even started TensorFlow yet
+    qtbot.waitUntil(lambda: not d.busy, timeout=120_000)
+    assert d.progress.format() == "Paused at step 0", (d.progress.format(), d.status.text())
+    assert d.resume_combo.count() == 1 and os.path.isdir(d.run_dir)
+
+
 def test_train_stays_off_with_a_reason_and_a_short_disk_is_said(qtbot, tmp_path, service, monkeypatch):
     d = make(qtbot, service)
     empty = tmp_path / "empty"

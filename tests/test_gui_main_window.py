@@ -95,7 +95,7 @@ def import_through_menu(qtbot, w, asked, path):
 
 def test_window_opens_with_menus_and_an_empty_song(window):
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
-    assert menus == ["File", "Edit", "View", "Models", "Arrange", "Help"]
+    assert menus == ["File", "Edit", "View", "Models", "Arrange", "Section Spaces", "Help"]
     file_items = [a.text().replace("&", "") for a in window.file_menu.actions() if a.text()]
     for item in ("New", "Open...", "Open Recent", "Save", "Save As...", "Import MIDI...",
                  "Export MIDI...", "Quit"):

@@ -217,6 +217,7 @@ class TrainDialog(QDialog):
         layout.addLayout(buttons)
 
         self.runner.progress.connect(self._on_progress)
+        models.models_changed.connect(self._models_changed)
         self._fill_bases()
         self._kind_changed()
         self.refresh_runs()
@@ -279,6 +280,19 @@ class TrainDialog(QDialog):
     def _fill_bases(self) -> None:
         self._bases = {k: [i.name for i in self.models.infos() if i.kind == k and i.origin != "folder"]
                        for k in KINDS}
+
+    def _models_changed(self) -> None:
+        """A model was installed or removed: the bases offered follow (the choice stays when it can)."""
+        chosen = self.base_combo.currentText()
+        self._fill_bases()
+        if self._state == "idle":
+            self.base_combo.blockSignals(True)
+            self.base_combo.clear()
+            self.base_combo.addItems(self._bases.get(self.kind(), []))
+            self.base_combo.blockSignals(False)
+            if self.base_combo.findText(chosen) >= 0:
+                self.base_combo.setCurrentText(chosen)
+            self._set_state(self._state)
 
     def _kind_changed(self, *_args) -> None:
         kind = self.kind()

@@ -98,6 +98,7 @@ def test_scan_first_then_train_pause_resume_and_the_model_is_listed(qtbot, tmp_p
     info = service.info("my-tunes-melodies")
     assert info.origin == "installed" and info.kind == "melody"
     assert not d2.resume_box.isVisible()
+    assert d2.base_combo.findText("my-tunes-melodies") >= 0  # and it can be fine-tuned further
     # the held-out curve got its points (one per evaluation)
     assert len(d2.acc_curve.getData()[0]) >= 1
     shot(d2, "train_dialog_done.png")

@@ -151,4 +151,13 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    import glob
+    import shutil
+
+    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "ls-*")))
+    try:
+        code = main()
+    finally:  # the throw-away data folder (the written files, the run, the installed model)
+        for path in set(glob.glob(os.path.join(tempfile.gettempdir(), "ls-*"))) - before:
+            shutil.rmtree(path, ignore_errors=True)
+    sys.exit(code)

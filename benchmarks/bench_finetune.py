@@ -27,6 +27,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 VOICES = 3  # soprano, alto, tenor
+MADE: list[str] = []  # folders this run made, removed at the end
 
 
 def palestrina_files(n: int) -> list[str]:
@@ -97,6 +98,7 @@ def main() -> int:
     ap.add_argument("--lr", type=float, default=None)
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="ls-finetune-")
+    MADE.append(tmp)
     os.environ["LATENT_STUDIO_DATA"] = os.path.join(tmp, "data")
     os.environ["LATENT_STUDIO_CACHE"] = os.path.join(tmp, "cache")
 
@@ -151,13 +153,11 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    import glob
     import shutil
 
-    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "ls-*")))
     try:
         code = main()
-    finally:  # the throw-away data folder (the written files, the run, the installed model)
-        for path in set(glob.glob(os.path.join(tempfile.gettempdir(), "ls-*"))) - before:
+    finally:  # this run's throw-away data folder (the written files, the run, the installed model)
+        for path in MADE:
             shutil.rmtree(path, ignore_errors=True)
     sys.exit(code)

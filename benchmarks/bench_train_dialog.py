@@ -19,6 +19,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+MADE: list[str] = []  # folders this run made, removed at the end
 
 
 def main() -> int:
@@ -28,6 +29,7 @@ def main() -> int:
     args = ap.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     tmp = tempfile.mkdtemp(prefix="ls-dialog-")
+    MADE.append(tmp)
     os.environ["LATENT_STUDIO_DATA"] = os.path.join(tmp, "data")
     os.environ["LATENT_STUDIO_CACHE"] = os.path.join(tmp, "cache")
 
@@ -88,13 +90,11 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    import glob
     import shutil
 
-    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "ls-*")))
     try:
         code = main()
-    finally:  # the throw-away data folder (the written files, the run, the installed model)
-        for path in set(glob.glob(os.path.join(tempfile.gettempdir(), "ls-*"))) - before:
+    finally:  # this run's throw-away data folder (the written files, the run, the installed model)
+        for path in MADE:
             shutil.rmtree(path, ignore_errors=True)
     sys.exit(code)

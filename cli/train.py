@@ -3,6 +3,8 @@
     python main.py train --config cat-mel_2bar_small --data corpus:folk --out runs/mel --steps 20000 --sizes small
     python main.py train ... --resume            # continue from the newest checkpoint in --out
     python main.py train ... --init-from runs/mel --data my_midi --out runs/mine   # fine-tune
+    python main.py train --init-from mel_2bar --data my_midi --out runs/mine --steps +300
+                                                 # fine-tune an embedded or installed model by name
     python main.py model-card runs/mel --data corpus:folk
 
 DATA is a folder of MIDI files or a built-in corpus: corpus (all folk collections and the
@@ -42,14 +44,20 @@ def add_data_arguments(p) -> None:
 def register(subparsers) -> None:
     p = subparsers.add_parser("train", help="train a MusicVAE on MIDI files or the built-in corpus",
                               description="Train a MusicVAE (any config) and save it in Latent Studio's model format.")
-    p.add_argument("--config", required=True, metavar="CONFIG", help="a named config, e.g. cat-mel_2bar_small")
+    p.add_argument("--config", default=None, metavar="CONFIG",
+                   help="a named config, e.g. cat-mel_2bar_small (default with --init-from or --resume: "
+                        "the config and sizes of the model trained on)")
     add_data_arguments(p)
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (model, checkpoints, log)")
-    p.add_argument("--steps", type=int, required=True, metavar="N", help="train until this global step")
+    p.add_argument("--steps", type=_steps_arg, required=True, metavar="N|+N",
+                   help="train until this global step; +N: N steps more than the run starts at "
+                        "(with --init-from MODEL, the step that model reached)")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
-    p.add_argument("--init-from", default=None, metavar="RUN_DIR",
-                   help="start a new run from another run's newest checkpoint (weights, optimizer, step) "
-                        "and go on with --data: fine-tune on your own files, or add material")
+    p.add_argument("--init-from", default=None, metavar="MODEL",
+                   help="start a new run from another run's newest checkpoint (weights, optimizer, step), "
+                        "or from a model: an embedded or installed model's name or any model folder "
+                        "(weights and step; Adam starts afresh); then go on with --data: fine-tune on "
+                        "your own files, or add material")
     p.add_argument("--batch", type=int, default=64, metavar="B", help="batch size (default 64)")
     p.add_argument("--lr", type=float, default=1e-3, metavar="LR", help="initial learning rate (default 0.001)")
     p.add_argument("--decay", type=float, default=0.9999, help="learning-rate decay per step (default 0.9999)")
@@ -72,7 +80,7 @@ def register(subparsers) -> None:
     p.add_argument("--transpose", default="-5,5", metavar="LO,HI",
                    help="random transposition of melody/bass windows per batch (default -5,5; 0,0 to turn off)")
     p.add_argument("--checkpoint-every", type=int, default=500, metavar="N")
-    p.add_argument("--keep", type=int, default=3, metavar="N", help="checkpoints to keep (default 3)")
+    p.add_argument("--keep", type=int, default=2, metavar="N", help="checkpoints to keep (default 2)")
     p.add_argument("--eval-every", type=int, default=500, metavar="N", help="held-out evaluation interval")
     p.add_argument("--eval-examples", type=int, default=512, metavar="N")
     p.add_argument("--eval-samples", type=int, default=128, metavar="N",
@@ -120,13 +128,40 @@ SIZE_PRESETS = {
 }
 
 
+def _steps_arg(text: str):
+    """--steps N (a global step) or +N (relative to where the run starts), as ("=", N) / ("+", N)."""
+    rel = text.strip().startswith("+")
+    try:
+        n = int(text.strip().lstrip("+"))
+    except ValueError:
+        raise UserError(f"--steps takes a whole number, or +N for N more steps (got {text!r})") from None
+    return ("+" if rel else "=", n)
+
+
+def base_config(args):
+    """The config named by --config, else the one of the model --init-from or --resume continues."""
+    from core.musicvae.configs import get_config
+
+    if args.config:
+        return get_config(args.config)
+    from core.musicvae.training import checkpoint_dirs, load_checkpoint, resolve_init_from
+
+    folder = None
+    if getattr(args, "resume", False) and checkpoint_dirs(args.out):
+        folder = checkpoint_dirs(args.out)[-1][1]
+    elif getattr(args, "init_from", None):
+        folder = resolve_init_from(args.init_from)[1][-1][1]
+    if folder is None:
+        raise UserError("say which model to train with --config (e.g. cat-mel_2bar_small), or start from "
+                        "a model with --init-from NAME")
+    return load_checkpoint(folder)[0]
+
+
 def resolve_config(args):
     """The config with the chosen sizes and KL settings."""
     import dataclasses
 
-    from core.musicvae.configs import get_config
-
-    cfg = get_config(args.config)
+    cfg = base_config(args)
     if args.sizes in SIZE_PRESETS:
         enc, dec, z = SIZE_PRESETS[args.sizes]["hier" if cfg.hierarchical else "flat"]
         cfg = cfg.with_sizes(enc, dec, z)
@@ -175,13 +210,18 @@ def run(args) -> int:
     from core.jobs import JobToken
     from core.musicvae.training import TrainSettings, train
 
+    from core.musicvae.training import start_step
+
     cfg = resolve_config(args)
     try:
         lo, hi = (int(x) for x in args.transpose.split(","))
     except ValueError:
         raise UserError(f"--transpose takes LO,HI semitones, e.g. -5,5 (got {args.transpose!r})") from None
+    mode, steps = args.steps if isinstance(args.steps, tuple) else ("=", int(args.steps))
+    if mode == "+":
+        steps += start_step(args.init_from, args.out if args.resume else None)
     settings = TrainSettings(
-        steps=args.steps, batch_size=args.batch, learning_rate=args.lr, decay_rate=args.decay,
+        steps=steps, batch_size=args.batch, learning_rate=args.lr, decay_rate=args.decay,
         min_learning_rate=args.min_lr, decay_from=args.decay_from, sampling_schedule=args.sampling,
         sampling_rate=args.sampling_rate,
         transpose=None if (lo, hi) == (0, 0) else (lo, hi), checkpoint_every=args.checkpoint_every,

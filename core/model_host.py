@@ -172,8 +172,11 @@ class ModelHost:
     """The parent's handle on the model process (see the module docstring). Thread-safe: calls
     from several threads are served one after another."""
 
-    def __init__(self, nice: int = 10):
+    def __init__(self, nice: int = 10, cancel_grace_s: float = CANCEL_GRACE_S):
+        """cancel_grace_s: how long a cancelled job may take to stop before the process is ended
+        (a training run saves a checkpoint when cancelled: give it that long)."""
         self.nice = nice
+        self.cancel_grace_s = cancel_grace_s
         self._process = None
         self._conn = None
         self._lock = threading.Lock()
@@ -268,15 +271,23 @@ class ModelHost:
                 self._stop_locked()
                 raise ModelProcessError(f"could not send the job to the model process: {exc}") from None
             asked_to_stop = None  # when the cancel was passed on
+            resent = 0.0
             asked_to_finish = False
             while True:
                 if not asked_to_finish and getattr(token, "finish_requested", False):
                     asked_to_finish = True  # "good enough": the job ends early and keeps its result
                     conn.send(("finish", job_id))
                 if token.cancelled and asked_to_stop is None:
-                    asked_to_stop = time.monotonic()
+                    asked_to_stop = resent = time.monotonic()
                     conn.send(("cancel", job_id))
-                elif asked_to_stop is not None and time.monotonic() - asked_to_stop > CANCEL_GRACE_S:
+                elif asked_to_stop is not None and time.monotonic() - resent > 1.0:
+                    # again: a cancel that reached the process before it began the job found nothing to stop
+                    resent = time.monotonic()
+                    try:
+                        conn.send(("cancel", job_id))
+                    except (OSError, ValueError):
+                        pass  # the process is gone: the poll below finds out
+                if asked_to_stop is not None and time.monotonic() - asked_to_stop > self.cancel_grace_s:
                     self._stop_locked(0.5)
                     raise JobCancelled()
                 try:

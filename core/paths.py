@@ -38,3 +38,11 @@ def cache_dir() -> Path:
         path = Path(base) / "latent-studio"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def runs_dir() -> Path:
+    """Training runs started from the window ("Train on my MIDI…"): one folder each, kept until
+    the run has finished and its model is installed, so a closed or crashed app can resume them."""
+    path = data_dir() / "runs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

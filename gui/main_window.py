@@ -207,6 +207,11 @@ class MainWindow(QMainWindow):
             "Embedded, installed and downloadable models: install from a file or download, remove")
         self.act_model_catalogue.setObjectName("actModelCatalogue")
         self.model_catalogue = None  # the dialog, made the first time it is asked for
+        self.act_train_midi = self._action(
+            "&Train on my MIDI…", self.show_train_dialog, None,
+            "Fine-tune a model (or train one) on a folder of your own MIDI files")
+        self.act_train_midi.setObjectName("actTrainMidi")
+        self.train_dialog = None
         self.act_about = self._action("&About Latent Studio", self.show_about)
         self.act_about.setMenuRole(QAction.MenuRole.AboutRole)
         self.act_shortcuts = self._action("&Keyboard Shortcuts", self.show_shortcuts, "F1",
@@ -246,7 +251,7 @@ class MainWindow(QMainWindow):
                                                             self.library_dock, self.map_dock)])
         self.models_menu = bar.addMenu("&Models")
         self._add_actions(self.models_menu, self.generate_panel.menu_actions())
-        self._add_actions(self.models_menu, [None, self.act_model_catalogue])
+        self._add_actions(self.models_menu, [None, self.act_model_catalogue, self.act_train_midi])
         self.arrange_menu = self.timeline.arrange_menu(self)
         bar.addMenu(self.arrange_menu)
         self.spaces_menu = self.section_spaces.build_menu(self)  # labels and section spaces
@@ -402,6 +407,19 @@ class MainWindow(QMainWindow):
         return self.model_catalogue
 
     # ================================================================= help
+    def show_train_dialog(self):
+        """Show "Train on my MIDI" (one dialog per window, made on first use; it keeps a run going)."""
+        from gui.train_dialog import TrainDialog  # noqa: PLC0415 - opened rarely
+
+        if self.train_dialog is None:
+            self.train_dialog = TrainDialog(self.models, self)
+        else:
+            self.train_dialog.refresh_runs()
+        self.train_dialog.show()
+        self.train_dialog.raise_()
+        self.train_dialog.activateWindow()
+        return self.train_dialog
+
     def show_about(self) -> None:
         from gui.app import version  # noqa: PLC0415
 

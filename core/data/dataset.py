@@ -13,9 +13,10 @@ How windows are made (following Magenta's converters, see core/musicvae/converte
   follows a note, as note_seq's melody extraction does, and windows of `bars` bars are cut from
   each part every `hop_bars` bars.
 - drums: drum tracks mapped to the 9 drum classes, split at `gap_bars` (default 1) empty bars.
-- trio: one melody track, one bass track and one drum track (every combination, at most
-  MAX_TRIO_COMBINATIONS per file); a window counts when each of the three plays within
-  `gap_bars` (default 2) bars of every bar of it (Magenta's coverage rule).
+- trio: one melody track, one bass track and one drum track, in every combination (as
+  Magenta's TrioConverter; MAX_TRIO_COMBINATIONS, when set, caps them per file); a window
+  counts when each of the three plays within `gap_bars` (default 2) bars of every bar of it
+  (Magenta's coverage rule).
 
 The built-in corpus ("corpus", or "corpus:ryans,chorales" for some collections; see
 core/data/corpus.py) gives folk melodies and chorale sopranos for melody windows. For trios a
@@ -49,8 +50,8 @@ from core.musicvae import converters as cv
 from core.song import Note
 from core.song_files import MIDI
 
-DATASET_VERSION = 2
-MAX_TRIO_COMBINATIONS = 4
+DATASET_VERSION = 3  # 3: trios from every track combination (was: the first 4)
+MAX_TRIO_COMBINATIONS = None  # every combination (midi_io's instrument limit bounds them)
 DEFAULT_GAP_BARS = {"melody": 1, "drums": 1, "trio": 2}
 MEL_PROGRAMS = range(0, 32)
 
@@ -297,12 +298,17 @@ def midi_files(folder: str) -> list[str]:
     return out
 
 
-def song_piece(song, source: str, kind: str) -> tuple[Piece | None, str | None]:
-    """The parts of an imported Song for a kind; (None, reason) when it has none."""
+def song_piece(song, source: str, kind: str, notes_by_track: dict | None = None) -> tuple[Piece | None, str | None]:
+    """The parts of an imported Song for a kind; (None, reason) when it has none.
+
+    notes_by_track: the song's notes per track id when the caller has them already (the folder
+    scan asks for three kinds of one song)."""
     bar_beats = {ts.beats_per_bar for ts in song.time_signatures}
     if not bar_beats <= {2.0, 4.0}:
         return None, "not in 4/4 or 2/4"
-    if song.sections:
+    if notes_by_track is not None:
+        pass
+    elif song.sections:
         notes_by_track = song.rendered_notes()
     else:
         notes_by_track = {}

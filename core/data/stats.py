@@ -51,3 +51,62 @@ def window_stats(tokens: np.ndarray, kind: str) -> dict:
             "share_in_key": float(np.mean(keys)) if keys else None,
         }
     return out
+
+
+# ----------------------------------------------------------------- resemblance to a style
+def key_relative_histogram(row: np.ndarray) -> np.ndarray | None:
+    """The duration-weighted pitch-class histogram of one melody window, turned so its detected
+    tonic is pitch class 0 and summing to 1; None for a silent window."""
+    from core.data.harmony import pitch_class_histogram
+
+    notes = cv.melody_notes(row)
+    if not notes:
+        return None
+    h = pitch_class_histogram(notes)
+    if h.sum() <= 0:
+        return None
+    tonic, _ = detect_key(notes)
+    return np.roll(h, -tonic) / h.sum()
+
+
+def _profiles(tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(histograms [n, 12], notes per bar [n]) of the windows that sound."""
+    t = np.asarray(tokens)
+    hists, npb = [], []
+    bars = t.shape[1] / cv.STEPS_PER_BAR
+    for row in t:
+        h = key_relative_histogram(row)
+        if h is None:
+            continue
+        hists.append(h)
+        npb.append((row >= cv.FIRST_NOTE_CLASS).sum() / bars)
+    return np.asarray(hists).reshape(-1, 12), np.asarray(npb, float)
+
+
+def style_resemblance(samples: np.ndarray, style: np.ndarray) -> dict:
+    """How much melody windows (`samples`, [n, T]) resemble a style given by its windows (`style`).
+
+    A sample resembles the style when both hold:
+    - its key-relative pitch-class histogram is at most as far (L1) from the style's mean
+      histogram as the style's own median window is;
+    - its notes per bar lie between the style's 10th and 90th percentiles.
+    Returns the share of samples that resemble it (silent samples count as not resembling), the
+    mean histogram distance and the mean notes per bar of the samples beside the style's.
+    """
+    s_hist, s_npb = _profiles(style)
+    if not len(s_hist):
+        raise ValueError("the style's windows are all silent")
+    mean = s_hist.mean(axis=0)
+    s_dist = np.abs(s_hist - mean).sum(axis=1)
+    limit = float(np.median(s_dist))
+    lo, hi = (float(x) for x in np.percentile(s_npb, [10, 90]))
+    hist, npb = _profiles(samples)
+    dist = np.abs(hist - mean).sum(axis=1) if len(hist) else np.zeros(0)
+    ok = (dist <= limit) & (npb >= lo) & (npb <= hi)
+    n = len(np.asarray(samples))
+    return {"share": float(ok.sum() / n) if n else 0.0,
+            "pc_distance": float(dist.mean()) if len(dist) else None, "style_pc_distance": float(s_dist.mean()),
+            "notes_per_bar": float(npb.mean()) if len(npb) else 0.0, "style_notes_per_bar": float(s_npb.mean()),
+            "share_pc_close": float((dist <= limit).sum() / n) if n else 0.0,
+            "share_density_in_range": float(((npb >= lo) & (npb <= hi)).sum() / n) if n else 0.0,
+            "silent": int(n - len(hist))}

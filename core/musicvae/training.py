@@ -59,7 +59,7 @@ class TrainSettings:
     sampling_rate: float = 0.0
     transpose: tuple[int, int] | None = (-5, 5)
     checkpoint_every: int = 500
-    keep_checkpoints: int = 3
+    keep_checkpoints: int = 2
     eval_every: int = 500
     eval_examples: int = 512
     eval_samples: int = 128  # samples at temperature 0.5 per evaluation (notes per bar, in key); 0: none
@@ -407,15 +407,115 @@ def save_checkpoint(trainer: Trainer, out_dir: str, step: int, state: dict, keep
 
 
 def load_checkpoint(folder: str) -> tuple[MusicVAEConfig, dict, dict, dict]:
-    """(config, weights, optimizer arrays, state) of a checkpoint folder."""
+    """(config, weights, optimizer arrays, state) of a checkpoint folder.
+
+    A model folder that is no checkpoint (an embedded or installed model: model.json and
+    weights.npz, no optimizer.npz or state.json) gives optimizer None (Adam starts afresh) and
+    the state {"step": the step its model.json records}, so the KL weight and the learning
+    rate's decay go on from where that model's training left them."""
     from core.musicvae.checkpoint import load_weights
 
-    cfg, weights, _ = load_weights(None, folder)
+    cfg, weights, source = load_weights(None, folder)
+    if not os.path.isfile(os.path.join(folder, "state.json")):
+        meta = getattr(source, "meta", None) or {}
+        step = meta.get("step") if isinstance(meta.get("step"), int) else 0
+        return cfg, weights, None, {"step": max(int(step), 0)}
     with np.load(os.path.join(folder, "optimizer.npz")) as z:
         opt = {k: z[k] for k in z.files}
     with open(os.path.join(folder, "state.json"), encoding="utf-8") as f:
         state = json.load(f)
     return cfg, weights, opt, state
+
+
+def resolve_init_from(init_from: str) -> tuple[str, list[tuple[int, str]]]:
+    """(folder, [(step, folder to load)]) for what `--init-from` names: a run folder (its newest
+    checkpoint), a model folder (an embedded, installed or trained model: model.json and
+    weights.npz) or the name of an embedded or installed model (core/models/catalogue.py)."""
+    path = os.path.expanduser(str(init_from))
+    if os.path.isdir(path):
+        found = checkpoint_dirs(path)
+        if found:
+            return path, found[-1:]
+        if os.path.isfile(os.path.join(path, "model.json")):
+            return path, [(-1, path)]
+        raise UserError(f'"{init_from}" holds no training checkpoint (checkpoints/step-N) and no model '
+                        "(model.json); give a run folder, a model folder or a model's name")
+    from core.models.catalogue import find_model
+
+    try:
+        entry = find_model(str(init_from))
+    except UserError as exc:
+        raise UserError(f"--init-from {init_from!r}: no training checkpoint or model there: it is no folder, "
+                        f"and {exc.message}") from None
+    return entry.path, [(-1, entry.path)]
+
+
+def start_step(init_from: str | None, out_dir: str | None = None) -> int:
+    """The global step a run starts at: its own newest checkpoint's, else init_from's, else 0
+    (so a caller can ask for "N more steps")."""
+    found = checkpoint_dirs(out_dir) if out_dir else []
+    if found:
+        return found[-1][0]
+    if not init_from:
+        return 0
+    _, source = resolve_init_from(init_from)
+    step, folder = source[-1]
+    if step >= 0:
+        return step
+    try:
+        with open(os.path.join(folder, "model.json"), encoding="utf-8") as f:
+            value = json.load(f).get("step")
+        return max(int(value), 0) if isinstance(value, int) else 0
+    except (OSError, ValueError):
+        return 0
+
+
+# ----------------------------------------------------------------- disk space and divergence
+def checkpoint_bytes(cfg: MusicVAEConfig) -> int:
+    """What one checkpoint takes: the float32 weights and Adam's two moment arrays of the same size."""
+    return 3 * 4 * cfg_parameter_count(cfg)
+
+
+def cfg_parameter_count(cfg: MusicVAEConfig) -> int:
+    from core.musicvae.variables import expected_variables
+
+    return int(sum(int(np.prod(shape)) for shape in expected_variables(cfg).values()))
+
+
+def disk_space_needed(cfg: MusicVAEConfig, keep: int) -> int:
+    """Bytes a run needs free: `keep` checkpoints, the one being written beside them, and the
+    final model (counted as a whole checkpoint: a safe margin)."""
+    return checkpoint_bytes(cfg) * (max(int(keep), 1) + 2)
+
+
+def check_disk_space(out_dir: str, cfg: MusicVAEConfig, keep: int, free: int | None = None) -> int:
+    """Raise a UserError saying how much is needed and free when the disk holding out_dir is too
+    full for the run; returns the bytes needed. `free` (tests) stands in for the real free space."""
+    need = disk_space_needed(cfg, keep)
+    if free is None:
+        probe = os.path.abspath(out_dir)
+        while not os.path.exists(probe) and os.path.dirname(probe) != probe:
+            probe = os.path.dirname(probe)
+        try:
+            free = shutil.disk_usage(probe).free
+        except OSError:
+            return need  # cannot tell: the checkpoint writer still reports a full disk cleanly
+    if need > free:
+        raise UserError(f'Not enough free disk space for this training run in "{out_dir}": about '
+                        f"{need / 1e6:.0f} MB are needed ({max(int(keep), 1)} checkpoints kept, one being "
+                        f"written and the final model), {free / 1e6:.0f} MB are free. Free some space, "
+                        "keep fewer checkpoints or choose another folder.")
+    return need
+
+
+def diverged(out_dir: str, step: int, loss: float) -> UserError:
+    """The error a run stops with when its loss stops being a number: nothing more is written,
+    so the last checkpoint (written before the loss went bad) stays the one a resume starts from."""
+    kept = checkpoint_dirs(out_dir)
+    where = (f"The checkpoint of step {kept[-1][0]} is kept and loads as before; resume from it with a "
+             "lower learning rate." if kept else "No checkpoint had been written yet.")
+    return UserError(f"Training stopped: the loss became {loss} at step {step} (the model diverged). {where}",
+                     detail=f"out_dir={out_dir}")
 
 
 def save_final_model(trainer: Trainer, out_dir: str, step: int, extra: dict) -> str:
@@ -465,10 +565,8 @@ def train(token, cfg: MusicVAEConfig, dataset, out_dir: str, settings: TrainSett
                         f"pass --resume to continue it or choose another output folder")
     source = existing
     if init_from and not existing:
-        source = checkpoint_dirs(init_from)
-        if not source:
-            raise UserError(f'"{init_from}" holds no training checkpoint to start from '
-                            f"(a run folder with checkpoints/step-N, as `train --out` writes)")
+        init_from, source = resolve_init_from(init_from)
+    check_disk_space(out_dir, cfg, settings.keep_checkpoints)
     os.makedirs(out_dir, exist_ok=True)
     weights, opt, state = None, None, {}
     if source:
@@ -484,6 +582,9 @@ def train(token, cfg: MusicVAEConfig, dataset, out_dir: str, settings: TrainSett
                        "data": data_description})
         state = {k: v for k, v in state.items() if k != "stream"}
     start = int(state.get("step", 0))
+    if source is not existing and start >= settings.steps:
+        raise UserError(f"{init_from} is at step {start} already and this run is asked to stop at step "
+                        f"{settings.steps}: ask for more steps (--steps +N trains N more)")
     history = list(state.get("history", []))
     spent = float(state.get("seconds", 0.0))
     if token is not None:
@@ -516,6 +617,8 @@ def train(token, cfg: MusicVAEConfig, dataset, out_dir: str, settings: TrainSett
     def snapshot(step):
         return {"stream": stream.state(), "history": history, "seconds": spent, "stages": stages}
 
+    if source is not existing and settings.eval_every and len(held):
+        evaluate(start, None, spent)  # where the model starts on the new data: the "before" of a fine-tune
     step = start
     losses: list[float] = []
     cancelled = False
@@ -531,8 +634,7 @@ def train(token, cfg: MusicVAEConfig, dataset, out_dir: str, settings: TrainSett
             step += 1
             losses.append(last["loss"])
             if not math.isfinite(last["loss"]):
-                raise UserError(f"training diverged at step {step} (loss {last['loss']}); "
-                                f"try a lower --lr or resume from the last checkpoint")
+                raise diverged(out_dir, step, last["loss"])
             now = time.monotonic()
             if step == run_start_step + 1:  # the first step traces (and maybe compiles) the graph
                 t_first = now

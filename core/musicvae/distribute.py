@@ -131,6 +131,7 @@ def describe(strategy) -> str:
     if strategy is None:
         return "one device"
     name = type(strategy).__name__
+    name = {"CollectiveAllReduceStrategy": "MultiWorkerMirroredStrategy"}.get(name, name)  # TF's class behind the name
     return f"{name}, {strategy.num_replicas_in_sync} replicas"
 
 

@@ -68,17 +68,41 @@ def write_folder(folder: str, n: int) -> None:
 
 
 def measure_child(folder: str, jobs: int | None, kind: str) -> dict:
+    """Build in a fresh process; peak memory is VmHWM from /proc (ru_maxrss would carry the
+    parent's peak over fork and exec), polled for the worker processes while they live."""
     code = f"""
-import json, os, resource, sys, tempfile
+import json, os, sys, tempfile, threading, time
 sys.path.insert(0, {ROOT!r})
 os.environ["LATENT_STUDIO_CACHE"] = tempfile.mkdtemp()
 from core.data.dataset import build_dataset
-import time
+
+def hwm(pid):
+    try:
+        with open(f"/proc/{{pid}}/status") as f:
+            return next(int(l.split()[1]) for l in f if l.startswith("VmHWM")) / 1024
+    except (OSError, StopIteration, ValueError):
+        return 0.0
+
+def children(pid):
+    try:
+        with open(f"/proc/{{pid}}/task/{{pid}}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+workers, done = {{}}, threading.Event()
+def poll():
+    while not done.is_set():
+        for c in children(os.getpid()):
+            workers[c] = max(workers.get(c, 0.0), hwm(c))
+        time.sleep(0.1)
+threading.Thread(target=poll, daemon=True).start()
 t = time.perf_counter()
 ds = build_dataset({folder!r}, {kind!r}, bars=2, jobs={jobs!r}, use_cache=True)
-print(json.dumps({{"seconds": time.perf_counter() - t, "windows": int(len(ds.train) + len(ds.held_out)),
-    "self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    "workers_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}}))
+seconds = time.perf_counter() - t
+done.set()
+print(json.dumps({{"seconds": seconds, "windows": int(len(ds.train) + len(ds.held_out)),
+    "self_mb": hwm(os.getpid()), "workers_mb": max(workers.values(), default=0.0)}}))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])

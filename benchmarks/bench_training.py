@@ -31,7 +31,6 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # name: (config, enc, dec, z, steps in scripts/train_embedded.sh)
 MODELS = {
@@ -96,6 +95,9 @@ def main() -> int:
                     help="the Magenta reference environment's python ('' to skip the comparison)")
     args = ap.parse_args()
 
+    from core.tf_setup import configure
+
+    configure()  # TensorFlow's start-up chatter stays out of the numbers
     from core.musicvae import load_model
     from core.musicvae.checkpoint import save_model
     from core.musicvae.configs import get_config

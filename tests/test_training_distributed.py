@@ -123,6 +123,8 @@ def test_worker_flags_are_checked(capsys, monkeypatch):
     assert "--worker-index" in capsys.readouterr().err
     assert run(base + ["--worker-index", "1"]) == 2
     assert "needs --workers" in capsys.readouterr().err
+    assert run(base + ["--jobs", "0"]) == 2
+    assert "--jobs must be at least 1" in capsys.readouterr().err
     assert parse_workers("a:1, b:2") == ["a:1", "b:2"]
     assert tf_config(["a:1", "b:2"], 1) == {"cluster": {"worker": ["a:1", "b:2"]},
                                             "task": {"type": "worker", "index": 1}}

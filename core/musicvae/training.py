@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from contextlib import nullcontext as _nothing
 import math
 import os
 import shutil
 import time
+from contextlib import nullcontext as _nothing
 from dataclasses import dataclass, field
 
 import numpy as np

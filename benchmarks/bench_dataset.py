@@ -7,7 +7,9 @@
 speed: the built-in corpus (ryans and chorales: many small files) read with 1 and with 2
 processes by the streamed builder (core.data.dataset.build_streamed), music21 parsing included
 (our per-file parse cache is bypassed; music21 keeps its own pickled parses, which the first
-round fills, so the best of the later rounds is compared), files per second for each, in one run.
+round fills, so the best of the later rounds is compared), files per second for each, in one run,
+with the CPU seconds the build used (its own and its workers') and how many cores that kept busy:
+where other work holds the cores, a second process cannot add speed, and this shows it.
 
 memory: folders of N small generated MIDI files (8 bars of melody, bass and drums, each file
 different) built in a fresh process for each N, streamed with --jobs 2 and, for comparison, by
@@ -41,15 +43,18 @@ def speed(files: int, rounds: int) -> None:
         # round also fills music21's own parse cache, so later rounds compare like with like
         order = [j for r in range(rounds) for j in ((1, 2) if r % 2 == 0 else (2, 1))]
         for k, jobs in enumerate(order):
-            t = time.perf_counter()
+            t, c0 = time.perf_counter(), os.times()
             ds = build_streamed(what, "corpus:ryans,chorales", collections, settings,
                                 os.path.join(tmp, f"r{k}"), jobs, parse_cache=False)
-            seconds = time.perf_counter() - t
+            seconds, c1 = time.perf_counter() - t, os.times()
+            cpu = (c1.user + c1.system + c1.children_user + c1.children_system
+                   - c0.user - c0.system - c0.children_user - c0.children_system)
             if k >= 2 or rounds == 1:
                 best[jobs] = min(best[jobs], seconds)
             print(f"speed: round {k // 2 + 1}, {files} corpus files (ryans, chorales), {jobs} process"
                   f"{'es' if jobs > 1 else ' '}: {seconds:.1f} s = {files / seconds:.2f} files/s "
-                  f"({len(ds.train) + len(ds.held_out)} windows); load average {os.getloadavg()[0]:.1f}", flush=True)
+                  f"({len(ds.train) + len(ds.held_out)} windows); CPU {cpu:.1f} s = {cpu / seconds:.2f} cores busy; "
+                  f"load average {os.getloadavg()[0]:.1f}", flush=True)
     print(f"speed: best after the first round: 1 process {files / best[1]:.2f} files/s, 2 processes "
           f"{files / best[2]:.2f} files/s, ratio {best[1] / best[2]:.2f} (os.cpu_count() {os.cpu_count()})", flush=True)
 

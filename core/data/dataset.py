@@ -33,6 +33,7 @@ paths, sizes and modification times and on the settings, so a second run starts 
 """
 from __future__ import annotations
 
+import array
 import atexit
 import dataclasses
 import hashlib
@@ -635,7 +636,7 @@ def _count(stats: dict, group: str, key: str, n: int = 1) -> None:
 
 # ----------------------------------------------------------------- parallel, streamed building
 WINDOW_HASH_BYTES = 8
-STREAM_CHUNK_WINDOWS = 65536  # windows copied at a time from the stream into the split arrays
+STREAM_CHUNK_BYTES = 8 << 20  # read from the stream at a time when the split arrays are written
 
 
 def window_hashes(windows: np.ndarray) -> np.ndarray:
@@ -676,7 +677,7 @@ def _merge_stats(into: dict, part: dict) -> None:
             into[key] = value
 
 
-def _results_in_order(tasks: list, jobs: int):
+def _results_in_order(tasks, jobs: int):
     """_file_windows of each task, in task order; with jobs > 1 from a pool of `jobs` processes
     (spawned: the parent may hold threads, TensorFlow or Qt), with at most 4 * jobs files in
     flight so finished results never pile up in memory."""
@@ -724,12 +725,12 @@ def build_streamed(what: str, source: str, collections: tuple[str, ...], setting
     row_bytes = int(np.prod(window_shape)) * 2
     source_ids: dict[str, int] = {}
     with_windows: set[int] = set()
-    window_source, digests = [], []  # per file: arrays, concatenated at the end
+    window_source, digests = array.array("i"), array.array("Q")  # 12 bytes a window, nothing per file
     dropped: dict[str, int] = {}
     total = 0
     try:
         with open(os.path.join(work, "stream.bin"), "wb") as stream:
-            tasks = [(what, path, root, settings, parse_cache) for path in files]
+            tasks = ((what, path, root, settings, parse_cache) for path in files)
             for i, (pieces, part_stats, part_dropped) in enumerate(_results_in_order(tasks, jobs)):
                 _progress(token, 0.85 * i / max(len(files), 1),
                           f"reading files in {jobs} process{'es' if jobs > 1 else ''} ({i}/{len(files)}, "
@@ -742,8 +743,8 @@ def build_streamed(what: str, source: str, collections: tuple[str, ...], setting
                     if len(wins):
                         with_windows.add(sid)
                         stream.write(np.ascontiguousarray(wins, np.int16).tobytes())
-                        window_source.append(np.full(len(wins), sid, np.int32))
-                        digests.append(hashes)
+                        window_source.extend([sid] * len(wins))
+                        digests.extend(hashes.tolist())
                         total += len(wins)
         stats["dropped_notes"] = dropped
         stats["windows_before_dedup"] = total
@@ -752,8 +753,8 @@ def build_streamed(what: str, source: str, collections: tuple[str, ...], setting
         index = np.array(_positions(names, sources), np.int32)  # first-seen id -> sorted position
         held = held_out_sources([names[i] for i in sorted(with_windows)], settings.held_out)
         is_held_source = np.array([n in held for n in names], bool)
-        src = np.concatenate(window_source) if window_source else np.zeros(0, np.int32)
-        dig = np.concatenate(digests) if digests else np.zeros(0, np.uint64)
+        src = np.frombuffer(window_source, np.int32) if len(window_source) else np.zeros(0, np.int32)
+        dig = np.frombuffer(digests, np.uint64) if len(digests) else np.zeros(0, np.uint64)
         del window_source, digests
         held_rows = is_held_source[src] if len(src) else np.zeros(0, bool)
         keep = np.ones(total, bool)
@@ -772,18 +773,17 @@ def build_streamed(what: str, source: str, collections: tuple[str, ...], setting
         stats["held_out_sources"] = sorted(held)
         _progress(token, 0.9, "writing the training and held-out windows")
         for name, rows in (("train", keep & ~held_rows), ("held_out", keep & held_rows)):
-            arr = np.lib.format.open_memmap(os.path.join(work, name + ".npy"), "w+", np.int16,
-                                            (int(rows.sum()),) + window_shape)
-            at = 0
-            with open(os.path.join(work, "stream.bin"), "rb") as f:
-                for a in range(0, total, STREAM_CHUNK_WINDOWS):
-                    n = min(STREAM_CHUNK_WINDOWS, total - a)
+            # plain appends after the .npy header (a memory map would keep the written pages resident)
+            step = max(1, STREAM_CHUNK_BYTES // row_bytes)
+            with open(os.path.join(work, name + ".npy"), "wb") as out_file, \
+                    open(os.path.join(work, "stream.bin"), "rb") as f:
+                np.lib.format.write_array_header_1_0(out_file, {
+                    "descr": np.lib.format.dtype_to_descr(np.dtype(np.int16)), "fortran_order": False,
+                    "shape": (int(rows.sum()),) + window_shape})
+                for a in range(0, total, step):
+                    n = min(step, total - a)
                     chunk = np.frombuffer(f.read(n * row_bytes), np.int16).reshape((n,) + window_shape)
-                    pick = chunk[rows[a:a + n]]
-                    arr[at:at + len(pick)] = pick
-                    at += len(pick)
-            arr.flush()
-            del arr
+                    out_file.write(np.ascontiguousarray(chunk[rows[a:a + n]]).tobytes())
             np.save(os.path.join(work, name + "_source.npy"), index[src[rows]] if len(src) else np.zeros(0, np.int32))
         os.remove(os.path.join(work, "stream.bin"))
         kept = int(keep.sum())

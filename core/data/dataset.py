@@ -636,7 +636,7 @@ def _count(stats: dict, group: str, key: str, n: int = 1) -> None:
 
 # ----------------------------------------------------------------- parallel, streamed building
 WINDOW_HASH_BYTES = 8
-STREAM_CHUNK_BYTES = 8 << 20  # read from the stream at a time when the split arrays are written
+STREAM_CHUNK_BYTES = 1 << 20  # read from the stream at a time when the split arrays are written
 
 
 def window_hashes(windows: np.ndarray) -> np.ndarray:

@@ -39,6 +39,9 @@ def add_data_arguments(p) -> None:
                    help="read at most N files (quick trials)")
     p.add_argument("--drum-sequences", type=int, default=40, metavar="N",
                    help="generated drum corpus: sequences per genre (default 40)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="read the files in N processes and stream the windows to disk (large collections: "
+                        "memory stays flat); default: one process, windows in memory")
 
 
 def register(subparsers) -> None:
@@ -93,6 +96,12 @@ def register(subparsers) -> None:
                    help="compile the training step with XLA (slower first step; on the shared 2-core CPU "
                         "no steady gain was measured, it may help on other machines)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", default=None, metavar="HOST:PORT,HOST:PORT",
+                   help="train one model on several machines (tf.distribute.MultiWorkerMirroredStrategy): "
+                        "every worker's address, the same list on each; worker 0 is the chief and writes "
+                        "the model. TF_CONFIG set in the environment does the same")
+    p.add_argument("--worker-index", type=int, default=None, metavar="I",
+                   help="this machine's place in --workers (0 on the chief)")
     p.set_defaults(func=run)
 
     c = subparsers.add_parser("model-card", help="evaluate a trained model and write model-card.json beside it",
@@ -188,8 +197,10 @@ def data_source(data: str, kind: str) -> str:
 def load_data(token, args, kind: str, bars: int):
     from core.data.dataset import build_dataset
 
+    if getattr(args, "jobs", None) is not None and args.jobs < 1:
+        raise UserError(f"--jobs must be at least 1, got {args.jobs}")
     return build_dataset(data_source(args.data, kind), kind, token, bars=bars, limit_files=args.limit_files,
-                         drum_sequences=args.drum_sequences)
+                         drum_sequences=args.drum_sequences, jobs=getattr(args, "jobs", None))
 
 
 def _interruptible(token):
@@ -212,6 +223,14 @@ def run(args) -> int:
 
     from core.musicvae.training import start_step
 
+    if args.workers:  # before TensorFlow starts: the strategy reads TF_CONFIG when it is made
+        from core.musicvae.distribute import set_cluster
+
+        cluster = set_cluster(args.workers, args.worker_index)
+        print(f"worker {cluster.index} of {cluster.count} ({'chief: writes the model' if cluster.is_chief else 'writes nothing'})",
+              file=sys.stderr)
+    elif args.worker_index is not None:
+        raise UserError("--worker-index needs --workers (the list of every worker's host:port)")
     cfg = resolve_config(args)
     try:
         lo, hi = (int(x) for x in args.transpose.split(","))
@@ -243,8 +262,11 @@ def run(args) -> int:
         if old is not None:
             signal.signal(signal.SIGINT, old)
     bar.finish()
+    from core.musicvae.distribute import writes_files
+
     state = "stopped" if result.cancelled else "finished"
-    print(f"{state} at step {result.step} after {result.seconds / 60:.1f} min of training; model in {result.out_dir}")
+    where = f"model in {result.out_dir}" if writes_files() else "the chief (worker 0) wrote the model"
+    print(f"{state} at step {result.step} after {result.seconds / 60:.1f} min of training; {where}")
     if result.history:
         h = result.history[-1]
         print(f"held-out (step {h['step']}): teacher-forced accuracy {h['teacher_forced_accuracy']:.3f}, "

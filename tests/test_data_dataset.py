@@ -226,3 +226,36 @@ def test_window_stats():
     assert s["share_in_key"] == 1.0
     trio = window_stats(np.stack([mel, mel, drums], -1)[None], "trio")
     assert trio["drums"]["hits_per_bar"] == 1.5 and trio["bass"]["notes_per_bar"] == 4.0
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_streamed_build_equals_the_in_memory_one(folder, cache, jobs):
+    """--jobs N: files read in N processes, windows streamed to disk, the same dataset memory-mapped."""
+    for kind, held, bars in (("melody", 0.5, 2), ("trio", 0.4, 4)):
+        want = dsm.build_dataset(str(folder), kind, held_out=held, bars=bars, use_cache=False)
+        msgs = []
+        got = dsm.build_dataset(str(folder), kind, JobToken(lambda f, m: msgs.append(m)), held_out=held, bars=bars,
+                                jobs=jobs)
+        assert isinstance(got.train, np.memmap) and got.train.dtype == np.int16
+        assert any(f"in {jobs} process" in m for m in msgs)
+        for name in ("train", "held_out", "train_source", "held_out_source"):
+            np.testing.assert_array_equal(np.asarray(getattr(got, name)), getattr(want, name), err_msg=name)
+        assert got.sources == want.sources
+        for key in ("skipped", "windows_before_dedup", "duplicates_removed", "held_out_sources", "sources_used",
+                    "dropped_notes"):
+            assert got.stats.get(key) == want.stats.get(key), key
+        assert "broken.mid" in got.stats["unreadable"][0]
+        # the cache holds the streamed dataset as a folder, mapped again on the next build
+        again = dsm.build_dataset(str(folder), kind, held_out=held, bars=bars, jobs=jobs)
+        assert again.stats["from_cache"] is True
+        np.testing.assert_array_equal(np.asarray(again.train), want.train)
+    assert not [p for p in os.listdir(cache / "datasets") if p.endswith(".partial")]
+
+
+def test_streamed_build_errors(tmp_path):
+    d = tmp_path / "only_waltz"
+    d.mkdir()
+    write_midi(d / "w.mid", 8, [60, 64, 67], numerator=3)
+    with pytest.raises(UserError, match="No 2-bar melody windows"):
+        dsm.build_dataset(str(d), "melody", jobs=2)
+    assert not [p for p in os.listdir(tmp_path / "cache" / "datasets")]  # nothing half-written stays

@@ -34,12 +34,16 @@ paths, sizes and modification times and on the settings, so a second run starts 
 """
 from __future__ import annotations
 
+import array
+import atexit
 import dataclasses
 import hashlib
 import io
 import json
 import math
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -163,6 +167,29 @@ class Dataset:
                 raise ValueError("dataset cache from another version")
             return cls(meta["kind"], meta["bars"], z["train"], z["held_out"], z["train_source"],
                        z["held_out_source"], meta["sources"], meta["stats"])
+
+    def save_dir(self, folder: str) -> None:
+        """The dataset as a folder of .npy files (what the streamed build writes; load_dir maps them)."""
+        from core.atomic_write import atomic_write_bytes
+
+        os.makedirs(folder, exist_ok=True)
+        for name in ("train", "held_out", "train_source", "held_out_source"):
+            np.save(os.path.join(folder, name + ".npy"), np.asarray(getattr(self, name)))
+        atomic_write_bytes(os.path.join(folder, "meta.json"), json.dumps(
+            {"kind": self.kind, "bars": self.bars, "sources": self.sources, "stats": self.stats,
+             "version": DATASET_VERSION}).encode())
+
+    @classmethod
+    def load_dir(cls, folder: str) -> "Dataset":
+        """A dataset folder with its windows memory-mapped (read from disk as batches need them)."""
+        with open(os.path.join(folder, "meta.json"), encoding="utf-8") as f:
+            meta = json.load(f)
+        if meta.get("version") != DATASET_VERSION:
+            raise ValueError("dataset cache from another version")
+        arrays = {n: np.load(os.path.join(folder, n + ".npy"), mmap_mode="r")
+                  for n in ("train", "held_out", "train_source", "held_out_source")}
+        return cls(meta["kind"], meta["bars"], arrays["train"], arrays["held_out"], arrays["train_source"],
+                   arrays["held_out_source"], meta["sources"], meta["stats"])
 
     def summary(self) -> str:
         s = self.stats
@@ -298,6 +325,16 @@ def midi_files(folder: str) -> list[str]:
     return out
 
 
+def _source_files(what: str, source: str, collections: tuple[str, ...], settings: DataSettings) -> list[str]:
+    """The files a folder or corpus source reads, in the order the windows are kept."""
+    if what == "folder":
+        files = midi_files(source)
+        return files[:settings.limit_files] if settings.limit_files else files
+    from core.data import corpus
+
+    return corpus.corpus_files(collections, settings.limit_files)
+
+
 def song_piece(song, source: str, kind: str, notes_by_track: dict | None = None) -> tuple[Piece | None, str | None]:
     """The parts of an imported Song for a kind; (None, reason) when it has none.
 
@@ -335,25 +372,29 @@ def song_piece(song, source: str, kind: str, notes_by_track: dict | None = None)
 
 
 def _folder_pieces(folder: str, settings: DataSettings, token, stats: dict) -> list[Piece]:
-    from core.errors import MidiFileError
-    from core.midi_io import import_midi
-
-    files = midi_files(folder)[:settings.limit_files] if settings.limit_files else midi_files(folder)
+    files = _source_files("folder", folder, (), settings)
     pieces = []
     for i, path in enumerate(files):
         _progress(token, 0.8 * i / max(len(files), 1), f"reading {os.path.basename(path)}")
-        try:
-            song = import_midi(path)
-        except MidiFileError as exc:
-            _count(stats, "skipped", "unreadable MIDI file")
-            stats.setdefault("unreadable", []).append(exc.message)
-            continue
-        piece, reason = song_piece(song, os.path.relpath(path, folder), settings.kind)
-        if piece is None:
-            _count(stats, "skipped", reason)
-        else:
-            pieces.append(piece)
+        pieces.extend(_folder_file_pieces(path, folder, settings, stats))
     return pieces
+
+
+def _folder_file_pieces(path: str, folder: str, settings: DataSettings, stats: dict) -> list[Piece]:
+    from core.errors import MidiFileError
+    from core.midi_io import import_midi
+
+    try:
+        song = import_midi(path)
+    except MidiFileError as exc:
+        _count(stats, "skipped", "unreadable MIDI file")
+        stats.setdefault("unreadable", []).append(exc.message)
+        return []
+    piece, reason = song_piece(song, os.path.relpath(path, folder), settings.kind)
+    if piece is None:
+        _count(stats, "skipped", reason)
+        return []
+    return [piece]
 
 
 def _corpus_pieces(collections: tuple[str, ...], settings: DataSettings, token, stats: dict) -> list[Piece]:
@@ -372,24 +413,33 @@ def _corpus_pieces(collections: tuple[str, ...], settings: DataSettings, token, 
     pieces = []
     for i, path in enumerate(files):
         _progress(token, 0.8 * i / max(len(files), 1), f"reading {os.path.basename(path)}")
-        result = corpus.load_file(path)
-        for reason, n in result.skipped.items():
-            _count(stats, "skipped", reason, n)
-        for tune in result.tunes:
-            parts: dict[str, list[list[Note]]] = {"melody": [tune.melody]}
-            if settings.kind == "trio":
-                bass = tune.bass
-                if bass is None:
-                    bass = harmony.root_bass(tune.melody, tune.length, seed=drum_patterns.seed_from(tune.id))
-                    _count(stats, "generated", "root bass")
-                genre, phrase = fitting_groove(tune)
-                _count(stats, "drum_genres", genre)
-                # drums start with the first full bar (none under a pickup), phrases from there
-                first_bar = math.ceil(tune.shift / 4.0 - 1e-9) * 4.0
-                drums = drum_patterns.generate(genre, int((tune.length - first_bar) // 4), seed=tune.id,
-                                               phrase_bars=phrase, start_beat=first_bar)
-                parts.update(bass=[bass], drums=[drums])
-            pieces.append(Piece(tune.source, tune.title, tune.length, parts))
+        pieces.extend(_corpus_file_pieces(path, settings, stats))
+    return pieces
+
+
+def _corpus_file_pieces(path: str, settings: DataSettings, stats: dict, use_cache: bool = True) -> list[Piece]:
+    """The pieces of the tunes in one corpus file (each tune with its bass and drums for trios)."""
+    from core.data import corpus, drum_patterns, harmony
+
+    result = corpus.load_file(path, use_cache=use_cache)
+    for reason, n in result.skipped.items():
+        _count(stats, "skipped", reason, n)
+    pieces = []
+    for tune in result.tunes:
+        parts: dict[str, list[list[Note]]] = {"melody": [tune.melody]}
+        if settings.kind == "trio":
+            bass = tune.bass
+            if bass is None:
+                bass = harmony.root_bass(tune.melody, tune.length, seed=drum_patterns.seed_from(tune.id))
+                _count(stats, "generated", "root bass")
+            genre, phrase = fitting_groove(tune)
+            _count(stats, "drum_genres", genre)
+            # drums start with the first full bar (none under a pickup), phrases from there
+            first_bar = math.ceil(tune.shift / 4.0 - 1e-9) * 4.0
+            drums = drum_patterns.generate(genre, int((tune.length - first_bar) // 4), seed=tune.id,
+                                           phrase_bars=phrase, start_beat=first_bar)
+            parts.update(bass=[bass], drums=[drums])
+        pieces.append(Piece(tune.source, tune.title, tune.length, parts))
     return pieces
 
 
@@ -468,11 +518,13 @@ def held_out_sources(sources: list[str], fraction: float) -> set[str]:
 def build_dataset(source: str, kind: str, token=None, *, bars: int | None = None, hop_bars: int = 1,
                   held_out: float = 0.1, gap_bars: int | None = None, dedup: bool = True,
                   limit_files: int | None = None, drum_sequences: int = 40, drum_bars: int = 16,
-                  seed: int = 0, use_cache: bool = True) -> Dataset:
+                  seed: int = 0, use_cache: bool = True, jobs: int | None = None) -> Dataset:
     """Windows for `kind` (melody, drums, trio) from a MIDI folder or "corpus[:collections]".
 
     A job: `token` (core.jobs.JobToken or None) gets progress and can cancel. Raises UserError
     when the folder is missing or yields no windows.
+    `jobs` (None: all in memory, in this process): read the files in that many processes and
+    stream the windows to disk (build_streamed); the result is the same dataset, memory-mapped.
     """
     cv._check_kind(kind)
     settings = DataSettings(kind, bars or cv.DEFAULT_BARS[kind], hop_bars, held_out, gap_bars, dedup,
@@ -491,6 +543,14 @@ def build_dataset(source: str, kind: str, token=None, *, bars: int | None = None
         folder = os.path.join(str(cache_dir()), "datasets")
         os.makedirs(folder, exist_ok=True)
         cache_file = os.path.join(folder, _cache_key(source, settings) + ".npz")
+        if os.path.isdir(cache_file[:-4] + ".d"):  # written by a streamed build
+            try:
+                ds = Dataset.load_dir(cache_file[:-4] + ".d")
+                ds.stats["from_cache"] = True
+                _progress(token, 1.0, "dataset loaded from the cache")
+                return ds
+            except (OSError, ValueError, KeyError):
+                shutil.rmtree(cache_file[:-4] + ".d", ignore_errors=True)
         if os.path.exists(cache_file):
             try:
                 ds = Dataset.load(cache_file)
@@ -500,6 +560,16 @@ def build_dataset(source: str, kind: str, token=None, *, bars: int | None = None
             except (OSError, ValueError, KeyError):
                 pass  # rebuilt below
     stats: dict = {"source": str(source), "settings": dataclasses.asdict(settings)}
+    if jobs is not None and not (what == "corpus" and kind == "drums"):  # generated drums: nothing to read
+        if cache_file:
+            out = cache_file[:-4] + ".d"
+        else:
+            out = tempfile.mkdtemp(prefix="latent-dataset-")
+            atexit.register(shutil.rmtree, out, True)
+        ds = build_streamed(what, source, collections, settings, out, jobs, token, stats)
+        ds.stats["from_cache"] = False
+        _progress(token, 1.0, ds.summary())
+        return ds
     if what == "folder":
         pieces = _folder_pieces(source, settings, token, stats)
     else:
@@ -568,3 +638,176 @@ def _progress(token, fraction: float, message: str) -> None:
 def _count(stats: dict, group: str, key: str, n: int = 1) -> None:
     d = stats.setdefault(group, {})
     d[key] = d.get(key, 0) + n
+
+
+# ----------------------------------------------------------------- parallel, streamed building
+WINDOW_HASH_BYTES = 8
+STREAM_CHUNK_BYTES = 1 << 20  # read from the stream at a time when the split arrays are written
+
+
+def window_hashes(windows: np.ndarray) -> np.ndarray:
+    """A 64-bit digest per window (uint64), what the streamed build deduplicates on instead of
+    keeping every window's bytes in memory (two different windows share one with probability
+    about n^2 / 2^65: none in a 170k-file set)."""
+    rows = np.ascontiguousarray(windows, np.int16).reshape(len(windows), -1)
+    return np.array([int.from_bytes(hashlib.blake2b(r.tobytes(), digest_size=WINDOW_HASH_BYTES).digest(), "little")
+                     for r in rows], np.uint64)
+
+
+def _file_windows(task) -> tuple[list[tuple[str, np.ndarray, np.ndarray]], dict, dict]:
+    """One file, in a worker process: ([(source, windows int16, hashes)], stats, dropped-note counts)."""
+    what, path, root, settings, parse_cache = task
+    stats: dict = {}
+    if what == "folder":
+        pieces = _folder_file_pieces(path, root, settings, stats)
+    else:
+        pieces = _corpus_file_pieces(path, settings, stats, use_cache=parse_cache)
+    report = cv.ConversionReport()
+    shape = (0, settings.steps) + ((3,) if settings.kind == "trio" else ())
+    out = []
+    for piece in pieces:
+        wins = piece_windows(piece, settings, report)
+        arr = np.stack(wins).astype(np.int16) if wins else np.zeros(shape, np.int16)
+        out.append((piece.source, arr, window_hashes(arr)))
+    return out, stats, report.counts()
+
+
+def _merge_stats(into: dict, part: dict) -> None:
+    for key, value in part.items():
+        if isinstance(value, dict):
+            for k, n in value.items():
+                _count(into, key, k, n)
+        elif isinstance(value, list):
+            into.setdefault(key, []).extend(value)
+        else:
+            into[key] = value
+
+
+def _results_in_order(tasks, jobs: int):
+    """_file_windows of each task, in task order; with jobs > 1 from a pool of `jobs` processes
+    (spawned: the parent may hold threads, TensorFlow or Qt), with at most 4 * jobs files in
+    flight so finished results never pile up in memory."""
+    if jobs <= 1:
+        for t in tasks:
+            yield _file_windows(t)
+        return
+    import collections
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending = collections.deque()
+        it = iter(tasks)
+        try:
+            for t in it:
+                pending.append(pool.submit(_file_windows, t))
+                if len(pending) >= 4 * jobs:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for f in pending:
+                f.cancel()
+
+
+def build_streamed(what: str, source: str, collections: tuple[str, ...], settings: DataSettings, out: str,
+                   jobs: int, token=None, stats: dict | None = None, parse_cache: bool = True) -> Dataset:
+    """The dataset build_dataset makes, built for collections that do not fit in memory.
+
+    The files are read by `jobs` processes; each file's windows are appended to a stream file on
+    disk as they arrive, and only a source index and a 64-bit digest per window stay in memory.
+    Then the split by source (held_out_sources), the deduplication (on the digests: train first,
+    then held-out windows that are new to both) and the copying into out/train.npy and
+    out/held_out.npy run over the stream in chunks. The folder is written as out.partial and
+    renamed when whole; the result is memory-mapped (Dataset.load_dir).
+    """
+    stats = {} if stats is None else stats
+    files = _source_files(what, source, collections, settings)
+    root = source if what == "folder" else ""
+    work = out + ".partial"
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    window_shape = (settings.steps,) + ((3,) if settings.kind == "trio" else ())
+    row_bytes = int(np.prod(window_shape)) * 2
+    source_ids: dict[str, int] = {}
+    with_windows: set[int] = set()
+    window_source, digests = array.array("i"), array.array("Q")  # 12 bytes a window, nothing per file
+    dropped: dict[str, int] = {}
+    total = 0
+    try:
+        with open(os.path.join(work, "stream.bin"), "wb") as stream:
+            tasks = ((what, path, root, settings, parse_cache) for path in files)
+            for i, (pieces, part_stats, part_dropped) in enumerate(_results_in_order(tasks, jobs)):
+                _progress(token, 0.85 * i / max(len(files), 1),
+                          f"reading files in {jobs} process{'es' if jobs > 1 else ''} ({i}/{len(files)}, "
+                          f"{total} windows)")
+                _merge_stats(stats, part_stats)
+                for k, n in part_dropped.items():
+                    dropped[k] = dropped.get(k, 0) + n
+                for src, wins, hashes in pieces:
+                    sid = source_ids.setdefault(src, len(source_ids))
+                    if len(wins):
+                        with_windows.add(sid)
+                        stream.write(np.ascontiguousarray(wins, np.int16).tobytes())
+                        window_source.extend([sid] * len(wins))
+                        digests.extend(hashes.tolist())
+                        total += len(wins)
+        stats["dropped_notes"] = dropped
+        stats["windows_before_dedup"] = total
+        names = list(source_ids)
+        sources = sorted(names)
+        index = np.array(_positions(names, sources), np.int32)  # first-seen id -> sorted position
+        held = held_out_sources([names[i] for i in sorted(with_windows)], settings.held_out)
+        is_held_source = np.array([n in held for n in names], bool)
+        src = np.frombuffer(window_source, np.int32) if len(window_source) else np.zeros(0, np.int32)
+        dig = np.frombuffer(digests, np.uint64) if len(digests) else np.zeros(0, np.uint64)
+        del window_source, digests
+        held_rows = is_held_source[src] if len(src) else np.zeros(0, bool)
+        keep = np.ones(total, bool)
+        if settings.dedup:
+            train_pos = np.nonzero(~held_rows)[0]
+            _, first = np.unique(dig[train_pos], return_index=True)
+            keep[train_pos] = False
+            keep[train_pos[first]] = True
+            held_pos = np.nonzero(held_rows)[0]
+            _, first = np.unique(dig[held_pos], return_index=True)
+            keep[held_pos] = False
+            fresh = held_pos[first]
+            keep[fresh[~np.isin(dig[fresh], dig[train_pos])]] = True
+        stats["duplicates_removed"] = int(total - keep.sum())
+        stats["sources_used"] = len(with_windows)
+        stats["held_out_sources"] = sorted(held)
+        _progress(token, 0.9, "writing the training and held-out windows")
+        for name, rows in (("train", keep & ~held_rows), ("held_out", keep & held_rows)):
+            # plain appends after the .npy header (a memory map would keep the written pages resident)
+            step = max(1, STREAM_CHUNK_BYTES // row_bytes)
+            with open(os.path.join(work, name + ".npy"), "wb") as out_file, \
+                    open(os.path.join(work, "stream.bin"), "rb") as f:
+                np.lib.format.write_array_header_1_0(out_file, {
+                    "descr": np.lib.format.dtype_to_descr(np.dtype(np.int16)), "fortran_order": False,
+                    "shape": (int(rows.sum()),) + window_shape})
+                for a in range(0, total, step):
+                    n = min(step, total - a)
+                    chunk = np.frombuffer(f.read(n * row_bytes), np.int16).reshape((n,) + window_shape)
+                    out_file.write(np.ascontiguousarray(chunk[rows[a:a + n]]).tobytes())
+            np.save(os.path.join(work, name + "_source.npy"), index[src[rows]] if len(src) else np.zeros(0, np.int32))
+        os.remove(os.path.join(work, "stream.bin"))
+        kept = int(keep.sum())
+        if kept == 0:
+            skipped = "; ".join(f"{n} {r}" for r, n in stats.get("skipped", {}).items())
+            raise UserError(f'No {settings.bars}-bar {settings.kind} windows could be made from "{source}"'
+                            + (f" (skipped: {skipped})." if skipped else "."))
+        with open(os.path.join(work, "meta.json"), "w", encoding="utf-8") as f:
+            json.dump({"kind": settings.kind, "bars": settings.bars, "sources": sources, "stats": stats,
+                       "version": DATASET_VERSION}, f)
+        shutil.rmtree(out, ignore_errors=True)
+        os.replace(work, out)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return Dataset.load_dir(out)
+
+
+def _positions(names: list[str], sources: list[str]) -> list[int]:
+    where = {n: i for i, n in enumerate(sources)}
+    return [where[n] for n in names]

@@ -31,6 +31,7 @@ import math
 import os
 import shutil
 import time
+from contextlib import nullcontext as _nothing
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -112,9 +113,12 @@ class TrainResult:
 
 
 # ----------------------------------------------------------------- batches
-def transpose_batch(tokens: np.ndarray, kind: str, span: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+def transpose_batch(tokens: np.ndarray, kind: str, span: tuple[int, int], rng: np.random.Generator,
+                    uniforms: np.ndarray | None = None) -> np.ndarray:
     """Each melody (or trio melody + bass) window moved by a random amount in span, among the
-    amounts that keep its notes within the model's range (21..108). Drums are returned as is."""
+    amounts that keep its notes within the model's range (21..108). Drums are returned as is.
+    `uniforms` (one per window) replace the draws from rng: a worker's rows of a global batch
+    move as they would in the whole batch."""
     from core.musicvae import converters as cv
 
     if kind == "drums" or span is None:
@@ -128,7 +132,8 @@ def transpose_batch(tokens: np.ndarray, kind: str, span: tuple[int, int], rng: n
     lo = np.maximum(span[0], cv.FIRST_NOTE_CLASS - low)
     hi = np.minimum(span[1], cv.MELODY_DEPTH - 1 - high)
     ok = on.any(axis=axes) & (hi >= lo)
-    shift = np.where(ok, lo + np.floor(rng.random(len(t)) * (hi - lo + 1)).astype(np.int64), 0)
+    u = rng.random(len(t)) if uniforms is None else uniforms
+    shift = np.where(ok, lo + np.floor(u * (hi - lo + 1)).astype(np.int64), 0)
     cols += np.where(on, shift.reshape((-1,) + (1,) * (cols.ndim - 1)), 0)
     if kind == "melody":
         t = cols[..., 0]
@@ -153,7 +158,10 @@ class BatchStream:
             self._order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.tokens))
         return self._order
 
-    def next(self) -> np.ndarray:
+    def next(self, part: tuple[int, int] | None = None) -> np.ndarray:
+        """The next batch; with `part` (index, count) only rows [index*b, (index+1)*b) of it,
+        b = batch_size / count: a worker of a distributed run reads its own share of each global
+        batch (the same order on every worker, from the seed), and nothing else."""
         n = len(self.tokens)
         take = []
         while len(take) < self.batch_size:
@@ -163,10 +171,21 @@ class BatchStream:
             self.offset += need
             if self.offset >= n:
                 self.epoch, self.offset, self._order = self.epoch + 1, 0, None
+        if part is not None and part[1] > 1:
+            return self._part(take, *part)
         batch = self.tokens[np.asarray(take)].astype(np.int64)
         if self.transpose is not None:
             rng = np.random.default_rng([self.seed, self.epoch, self.offset, 1])
             batch = transpose_batch(batch, self.kind, self.transpose, rng)
+        return batch.astype(np.int32)
+
+    def _part(self, take: list[int], index: int, count: int) -> np.ndarray:
+        per = self.batch_size // count
+        rows = slice(index * per, (index + 1) * per)
+        batch = self.tokens[np.asarray(take[rows])].astype(np.int64)
+        if self.transpose is not None:
+            rng = np.random.default_rng([self.seed, self.epoch, self.offset, 1])
+            batch = transpose_batch(batch, self.kind, self.transpose, rng, rng.random(self.batch_size)[rows])
         return batch.astype(np.int32)
 
     def state(self) -> dict:
@@ -177,26 +196,45 @@ class BatchStream:
 class Trainer:
     """A TrainGraph with its Adam state and the compiled train and evaluation steps."""
 
-    def __init__(self, cfg: MusicVAEConfig, settings: TrainSettings, weights=None):
+    def __init__(self, cfg: MusicVAEConfig, settings: TrainSettings, weights=None, strategy="auto",
+                 optimizer=None):
+        """`strategy`: a tf.distribute strategy, None (one device) or "auto" (distribute.choose_strategy).
+        `optimizer`: Adam state as optimizer_state() gives it; like `weights` it becomes the
+        variables' initial values, which a multi-worker run copies from the chief to every worker."""
+        from core.musicvae import distribute
         from core.musicvae.lazy_tf import tf
         from core.musicvae.model import pick_device
         from core.musicvae.training_graph import TrainGraph
 
         self.cfg, self.settings = cfg, settings
+        self.strategy = distribute.choose_strategy(settings.device) if strategy == "auto" else strategy
+        self.replicas = self.strategy.num_replicas_in_sync if self.strategy is not None else 1
+        self.is_chief = distribute.is_chief(self.strategy)
+        if settings.batch_size % self.replicas:
+            raise UserError(f"the batch size ({settings.batch_size}) must be a multiple of the number of "
+                            f"replicas training together ({self.replicas}: {distribute.describe(self.strategy)})")
+        self.strategy_description = distribute.describe(self.strategy)
+        cluster = distribute.cluster_from_env() if self.strategy is not None else None
+        # this worker's share of each global batch (BatchStream.next(part=...)); None: all of it
+        self.data_part = (cluster.index, cluster.count) if cluster is not None else None
         self.device = pick_device(settings.device)
-        with tf.device(self.device):
+        with (tf.device(self.device) if self.strategy is None else self.strategy.scope()):
             self.graph = TrainGraph(cfg, weights, seed=settings.seed)
-            self.m = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.graph.variables]
-            self.v = [tf.Variable(tf.zeros_like(v), trainable=False) for v in self.graph.variables]
-            self.adam_step = tf.Variable(0.0, trainable=False)
+            self.m = [tf.Variable(self._slot(optimizer, "m", n, v), trainable=False)
+                      for n, v in zip(self.graph.names, self.graph.variables)]
+            self.v = [tf.Variable(self._slot(optimizer, "v", n, v), trainable=False)
+                      for n, v in zip(self.graph.names, self.graph.variables)]
+            self.adam_step = tf.Variable(0.0 if optimizer is None else float(optimizer["adam_step"]),
+                                         trainable=False)
         self.free_nats = float(cfg.free_bits) * math.log(2.0)
         token_shape = [None, cfg.steps] + ([len(cfg.output_depths)] if cfg.data == "trio" else [])
         spec = tf.TensorSpec(token_shape, tf.int32)
         self.sampling = settings.sampling_schedule != "none"
         scalar = tf.TensorSpec([], tf.float32)
-        self._train_fn = tf.function(self._train_step, input_signature=[
+        step_fn = self._train_step if self.strategy is None else self._distributed_step
+        self._train_fn = tf.function(step_fn, input_signature=[
             spec, tf.TensorSpec([2], tf.int32), scalar, scalar, scalar], autograph=False,
-            jit_compile=bool(settings.xla))
+            jit_compile=bool(settings.xla) and self.strategy is None)
         self._eval_fn = tf.function(self._eval_step, input_signature=[spec], autograph=False)
         self._free_fn = tf.function(self._free_run, input_signature=[tf.TensorSpec([None, cfg.z_size], tf.float32)])
         self._sample_fn = tf.function(self._sample, input_signature=[
@@ -240,6 +278,92 @@ class Trainer:
         return {"loss": loss, "r_loss": tf.reduce_mean(r_loss), "kl": tf.reduce_mean(kl),
                 "accuracy": accuracy, "grad_norm": norm}
 
+    # -------------------------------------------------------- tf.distribute
+    @staticmethod
+    def _slot(optimizer, kind, name, var):
+        from core.musicvae.lazy_tf import tf
+
+        if optimizer is None:
+            return tf.zeros_like(var)
+        return np.asarray(optimizer[kind + "|" + name.replace("/", "|")], np.float32)
+
+    def _distributed_step(self, tokens, seed, beta, learning_rate, sample_probability):
+        """The train step under a strategy: `tokens` are this worker's rows of the global batch,
+        each local replica takes its share, the gradients are summed over all replicas and
+        every copy of the variables gets the same Adam update."""
+        from core.musicvae.lazy_tf import tf
+
+        outs = self.strategy.run(self._replica_step, args=(tokens, seed, beta, learning_rate, sample_probability))
+        # one collective for all the numbers: loss, r_loss and kl are already divided by the replica count
+        total = self.strategy.reduce(tf.distribute.ReduceOp.SUM, outs, axis=None)
+        return dict(zip(("loss", "r_loss", "kl", "accuracy", "grad_norm"), tf.unstack(total)))
+
+    def _replica_step(self, tokens, seed, beta, learning_rate, sample_probability):
+        from core.musicvae.lazy_tf import tf
+        from core.musicvae.training_graph import kl_divergence
+
+        s = self.settings
+        ctx = tf.distribute.get_replica_context()
+        replicas = self.replicas
+        rid = ctx.replica_id_in_sync_group  # global: worker index * local replicas + local replica
+        local = len(self.strategy.extended.worker_devices)
+        per = s.batch_size // replicas
+        k = rid % local
+        mine = tokens[k * per:(k + 1) * per]
+        g = self.graph
+        with tf.GradientTape() as tape:
+            mu, sigma = g.encode(mine)
+            # the rows of the global batch's noise that a one-device run gives these windows
+            noise = tf.random.stateless_normal([s.batch_size, self.cfg.z_size], seed)[rid * per:(rid + 1) * per]
+            z = mu + sigma * noise
+            if self.sampling:  # each replica draws its own scheduled-sampling choices
+                logits, _ = g.stepwise(z, mine, sample_probability, greedy=False,
+                                       seed=tf.random.experimental.stateless_fold_in(
+                                           tf.random.experimental.stateless_fold_in(seed, 1), rid))
+            else:
+                logits = g.teacher_forced_logits(z, mine)
+            r_loss, correct, count = g.reconstruction(logits, mine)
+            kl = kl_divergence(mu, sigma)
+            kl_cost = tf.maximum(kl - self.free_nats, 0.0)
+            # this replica's share of the global mean: summed over replicas it is the one-device loss
+            loss = (tf.reduce_mean(r_loss) + beta * tf.reduce_mean(kl_cost)) / replicas
+        grads = [tf.convert_to_tensor(x) for x in tape.gradient(loss, g.variables)]
+        grads = ctx.all_reduce(tf.distribute.ReduceOp.SUM, grads)
+        grads, norm = tf.clip_by_global_norm(grads, s.grad_clip)
+        ctx.merge_call(self._apply_adam, args=(grads, learning_rate))
+        return tf.stack([loss, tf.reduce_mean(r_loss) / replicas, tf.reduce_mean(kl) / replicas,
+                         correct / count / replicas, norm / replicas])
+
+    def _apply_adam(self, strategy, grads, learning_rate):
+        """The Adam update of _train_step, in cross-replica context: each copy of each variable
+        is updated on its own device from its replica's (all-reduced, so equal) gradient."""
+        from core.musicvae.lazy_tf import tf
+
+        s = self.settings
+        self.adam_step.assign_add(1.0)
+        t = self.adam_step.read_value()
+        lr_t = learning_rate * tf.sqrt(1.0 - tf.pow(s.beta2, t)) / (1.0 - tf.pow(s.beta1, t))
+
+        def update(var, g, m, v):
+            m.assign(s.beta1 * m + (1.0 - s.beta1) * g)
+            v.assign(s.beta2 * v + (1.0 - s.beta2) * tf.square(g))
+            return var.assign_sub(lr_t * m / (tf.sqrt(v) + s.epsilon))
+
+        for var, g, m, v in zip(self.graph.variables, grads, self.m, self.v):
+            strategy.extended.update(var, update, args=(g, m, v), group=False)
+
+    def agree(self, values: list[int]) -> list[int]:
+        """The chief's values of a few whole numbers (the start step, the batch stream's place):
+        under a strategy a variable's initial value comes from the chief, so every worker
+        starts where the chief's checkpoint says. Without a strategy: the values themselves."""
+        if self.strategy is None:
+            return list(values)
+        from core.musicvae.lazy_tf import tf
+
+        with self.strategy.scope():
+            var = tf.Variable(np.asarray(values, np.int64), trainable=False)
+        return [int(x) for x in var.numpy()]
+
     def _eval_step(self, tokens):
         """Teacher-forced and free-running (argmax from mu) counts, losses and KL of a batch."""
         from core.musicvae.lazy_tf import tf
@@ -262,10 +386,12 @@ class Trainer:
 
     # -------------------------------------------------------- python API
     def train_step(self, tokens: np.ndarray, step: int, seed: int) -> dict:
+        """One step on `tokens`: the whole batch, or under a multi-worker strategy this worker's
+        rows of it (BatchStream.next(part=...))."""
         from core.musicvae.lazy_tf import tf
 
         s = self.settings
-        with tf.device(self.device):
+        with (tf.device(self.device) if self.strategy is None else _nothing()):
             out = self._train_fn(tf.constant(tokens, tf.int32),
                                  tf.constant(np.random.default_rng([s.seed, step, seed]).integers(0, 2 ** 31 - 1, 2),
                                              tf.int32),
@@ -374,6 +500,8 @@ def save_checkpoint(trainer: Trainer, out_dir: str, step: int, state: dict, keep
     from core.musicvae.checkpoint import save_model
     import io
 
+    if not trainer.is_chief:  # in a multi-worker run only the chief (worker 0) writes
+        return None
     folder = os.path.join(out_dir, CHECKPOINTS, f"step-{step:07d}")
     final = folder
     folder += ".partial"  # written aside, then renamed: a checkpoint is whole or absent
@@ -521,6 +649,8 @@ def diverged(out_dir: str, step: int, loss: float) -> UserError:
 def save_final_model(trainer: Trainer, out_dir: str, step: int, extra: dict) -> str:
     from core.musicvae.checkpoint import save_model
 
+    if not trainer.is_chief:
+        return None
     try:
         return save_model(out_dir, trainer.cfg, trainer.graph.numpy_weights(), storage=trainer.settings.storage,
                           extra=dict(extra, name=trainer.settings.name or trainer.cfg.name, step=step))
@@ -566,8 +696,11 @@ def train(token, cfg: MusicVAEConfig, dataset, out_dir: str, settings: TrainSett
     source = existing
     if init_from and not existing:
         init_from, source = resolve_init_from(init_from)
-    check_disk_space(out_dir, cfg, settings.keep_checkpoints)
-    os.makedirs(out_dir, exist_ok=True)
+    from core.musicvae import distribute
+
+    if distribute.writes_files():  # the non-chief workers of a multi-worker run write nothing
+        check_disk_space(out_dir, cfg, settings.keep_checkpoints)
+        os.makedirs(out_dir, exist_ok=True)
     weights, opt, state = None, None, {}
     if source:
         ck_cfg, weights, opt, state = load_checkpoint(source[-1][1])
@@ -589,11 +722,11 @@ def train(token, cfg: MusicVAEConfig, dataset, out_dir: str, settings: TrainSett
     spent = float(state.get("seconds", 0.0))
     if token is not None:
         token.progress(start / settings.steps, f"building the model ({'resuming at step %d' % start if start else 'new'})")
-    trainer = Trainer(cfg, settings, weights)
-    if opt is not None:
-        trainer.load_optimizer_state(opt)
+    trainer = Trainer(cfg, settings, weights, optimizer=opt)
+    place = state.get("stream", {})
+    start, epoch, offset = trainer.agree([start, place.get("epoch", 0), place.get("offset", 0)])
     stream = BatchStream(dataset.train, cfg.data, settings.batch_size, settings.seed, settings.transpose,
-                         **state.get("stream", {}))
+                         epoch=epoch, offset=offset)
     held = dataset.held_out[dataset.held_out_pick(settings.eval_examples)]
     held_stats = None
     if len(held) and settings.eval_samples:
@@ -609,7 +742,8 @@ def train(token, cfg: MusicVAEConfig, dataset, out_dir: str, settings: TrainSett
         history.append(ev)
     log = {"config": cfg.to_dict(), "settings": _settings_dict(settings), "data": data_description,
            "train_windows": int(len(dataset.train)), "held_out_windows": int(len(dataset.held_out)),
-           "device": trainer.device, "parameters": trainer.graph.parameter_count()}
+           "device": trainer.device if trainer.strategy is None else trainer.strategy_description,
+           "parameters": trainer.graph.parameter_count()}
 
     if stages:
         log["stages"] = stages
@@ -630,7 +764,7 @@ def train(token, cfg: MusicVAEConfig, dataset, out_dir: str, settings: TrainSett
             if token is not None and token.cancelled:
                 cancelled = True
                 break
-            last = trainer.train_step(stream.next(), step, 0)
+            last = trainer.train_step(stream.next(part=trainer.data_part), step, 0)
             step += 1
             losses.append(last["loss"])
             if not math.isfinite(last["loss"]):
@@ -641,13 +775,14 @@ def train(token, cfg: MusicVAEConfig, dataset, out_dir: str, settings: TrainSett
                 rate = 1.0 / max(now - t0, 1e-9)
             else:
                 rate = (step - run_start_step - 1) / max(now - t_first, 1e-9)
-            if settings.eval_every and step % settings.eval_every == 0 and len(held):
+            if settings.eval_every and step % settings.eval_every == 0 and len(held) and trainer.is_chief:
                 evaluate(step, last["loss"], spent + now - t0)
             if settings.checkpoint_every and step % settings.checkpoint_every == 0 and step < settings.steps:
                 save_checkpoint(trainer, out_dir, step, dict(snapshot(step), seconds=spent + time.monotonic() - t0),
                                 settings.keep_checkpoints)
-                _write_json(os.path.join(out_dir, LOG_NAME), dict(log, step=step, history=history,
-                                                                   seconds=spent + time.monotonic() - t0))
+                if trainer.is_chief:
+                    _write_json(os.path.join(out_dir, LOG_NAME), dict(log, step=step, history=history,
+                                                                       seconds=spent + time.monotonic() - t0))
             if token is not None:
                 msg = (f"step {step}/{settings.steps}  loss {last['loss']:.3f}  acc {last['accuracy']:.3f}  "
                        f"kl {last['kl']:.1f}  {rate:.2f} steps/s  ETA {_fmt_time((settings.steps - step) / rate)}")
@@ -661,7 +796,7 @@ def train(token, cfg: MusicVAEConfig, dataset, out_dir: str, settings: TrainSett
     except JobCancelled:
         cancelled = True
     spent += time.monotonic() - t0
-    if not cancelled and len(held) and (not history or history[-1]["step"] != step):
+    if not cancelled and len(held) and trainer.is_chief and (not history or history[-1]["step"] != step):
         evaluate(step, last["loss"] if last else None, spent)
     if step > start or not existing:  # nothing new to save when a finished run is resumed (or copied)
         save_checkpoint(trainer, out_dir, step, dict(snapshot(step), seconds=spent), settings.keep_checkpoints)
@@ -669,7 +804,8 @@ def train(token, cfg: MusicVAEConfig, dataset, out_dir: str, settings: TrainSett
     save_final_model(trainer, out_dir, step, {"training": {k: log[k] for k in (
         "data", "train_windows", "held_out_windows", "parameters", "seconds")} | {"steps": step}
         | ({"stages": stages} if stages else {})})
-    _write_json(os.path.join(out_dir, LOG_NAME), log)
+    if trainer.is_chief:
+        _write_json(os.path.join(out_dir, LOG_NAME), log)
     if token is not None and not cancelled:
         token.progress(1.0, f"done: step {step}, " + (
             f"held-out free-running accuracy {history[-1]['free_running_accuracy']:.3f}" if history else

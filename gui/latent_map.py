@@ -52,12 +52,12 @@ class LatentMap(QWidget):
         layout.setSpacing(4)
         bar = QHBoxLayout()
         self.title = QLabel("No model chosen")
-        # on its own line, wrapping: beside the controls a narrow dock cut it to "Latent map o"
+        # beside the controls, taking what width they leave and wrapping in it (a fixed
+        # width cut it to "Latent map o"): one row leaves the plot its height at 1280x720
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.title.setWordWrap(True)
         self.title.setObjectName("mapTitle")
-        layout.addWidget(self.title)
-        bar.addStretch(1)
+        bar.addWidget(self.title, 1)
         bar.addWidget(QLabel("Colour by"))
         self.color_combo = QComboBox()
         self.color_combo.addItems(["Origin", "Label"])
@@ -203,9 +203,9 @@ class LatentMap(QWidget):
     def refresh(self) -> None:
         ids, codes = self._codes()
         if self.model_name is None:
-            self.title.setText("Latent map — choose a model")
-        else:
-            self.title.setText(f"Latent map of {self.model_name} — {len(ids)} clip"
+            self.title.setText("Choose a model")
+        else:  # the dock's title already says "Latent Map"
+            self.title.setText(f"{self.model_name} · {len(ids)} clip"
                                f"{'' if len(ids) == 1 else 's'}")
         if len(ids) == 0:
             self._ids, self._xy = [], np.zeros((0, 2))

@@ -170,8 +170,15 @@ class GeneratePanel(QWidget):
         self.import_button.setObjectName("importMapButton")
         self.import_button.setToolTip("Cut a MIDI file into pieces the model fits and place them on the map")
         gl.addWidget(self.import_button, 2, 0, 1, 3)
+        # two set lines, not word wrap: a wrapping label here made the panel's height depend
+        # on its width, and the scroll area around it then showed a needless scroll bar
+        hint = QLabel("Then pick clips on the map or in Clips:\n"
+                      "Explore blends and varies them, Steer reshapes one.")
+        hint.setObjectName("sampleHint")
+        hint.setStyleSheet("color: #8b93a1; font-size: 9pt;")
+        gl.addWidget(hint, 3, 0, 1, 3)
         gl.setColumnStretch(2, 1)
-        gl.setRowStretch(3, 1)
+        gl.setRowStretch(4, 1)
         self.tabs.addTab(sample, "Sample")
         self.tabs.setTabToolTip(0, "New clips from the model")
 
@@ -255,8 +262,6 @@ class GeneratePanel(QWidget):
             s = _slider(-ATTRIBUTE_RANGE, ATTRIBUTE_RANGE, 0,
                         f"{label}: left for {low}, right for {high}; the selected clip is decoded again")
             s.setObjectName(f"attr_{name}")
-            s.setTickPosition(QSlider.TickPosition.TicksBelow)
-            s.setTickInterval(ATTRIBUTE_RANGE)
             s.valueChanged.connect(lambda _v: self._steer_timer.start())
             lo_l, hi_l = QLabel(low), QLabel(high)
             for w in (lo_l, hi_l):

@@ -16,7 +16,8 @@ import shiboken6
 from PySide6.QtCore import QEvent, QObject, QRect, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QDockWidget, QLabel, QMainWindow,
-                               QScrollArea, QSizePolicy, QSplitter, QToolBar, QWidget)
+                               QScrollArea, QSizePolicy, QSplitter, QTabWidget, QToolBar,
+                               QWidget)
 
 from core.session import Session
 from core.song import Song
@@ -38,11 +39,11 @@ from gui.undo_buttons import UndoRedoButton
 
 APP_NAME = "Latent Studio"
 # The right-hand column (Generate over the map, clips and tracks): its share of the window's
-# width, kept as the window grows or shrinks, within these bounds. At 1280 px the piano roll
-# needs about 840, which leaves the column about 430: enough for the Generate panel's rows
-# and a map about 420 px wide.
-DOCK_SHARE = 0.33
-DOCK_MIN_WIDTH = 380
+# width, kept as the window grows or shrinks, within these bounds. At 1280 px that leaves
+# the centre about 900 (the piano roll's toolbar needs 840, the timeline's about 890) and the
+# column about 380: the Generate panel's rows and a map plot about 370x250.
+DOCK_SHARE = 0.30
+DOCK_MIN_WIDTH = 360
 DOCK_MAX_WIDTH = 720
 # saveState's version: a layout saved by an older window (docks in other places) is not
 # restored, the default one is kept
@@ -107,6 +108,8 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
         self.song.subscribe(self._song_changed)
+        # another model has other steering sliders: the Generate panel may need other room
+        self.session.subscribe(self._model_changed, events=["model"])
         # a burst of new clips (64 generated ones land in a few chunks) recounts the notes once
         self._info_timer = QTimer(self)
         self._info_timer.setSingleShot(True)
@@ -161,6 +164,12 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(self.generate_dock, self.map_dock, Qt.Orientation.Vertical)
         self.tabifyDockWidget(self.map_dock, self.library_dock)
         self.tabifyDockWidget(self.library_dock, self.track_dock)
+        # the tabs on top name the docks: their title bars would say it again
+        self.setTabPosition(right, QTabWidget.TabPosition.North)
+        for dock in (self.map_dock, self.library_dock, self.track_dock):
+            dock.topLevelChanged.connect(lambda _f, d=dock: self._title_bar_for(d))
+            dock.dockLocationChanged.connect(lambda _a, d=dock: self._title_bar_for(d))
+            self._title_bar_for(dock)
         self.setDockOptions(self.dockOptions() | QMainWindow.DockOption.AnimatedDocks)
         self.map_dock.raise_()
         self._size_docks()
@@ -180,6 +189,26 @@ class MainWindow(QMainWindow):
         self._panel_height = panel
         self.resizeDocks([gen, below], [panel, max(self.centralWidget().height() - panel, 1)],
                          Qt.Orientation.Vertical)
+
+    def _model_changed(self, _event: str, **_details) -> None:
+        QTimer.singleShot(0, self._fit_generate_panel)  # once the panel has its new sliders
+
+    def _fit_generate_panel(self) -> None:
+        """Give the Generate panel the height it now asks for, when it no longer fits."""
+        if not shiboken6.isValid(self) or self._known_size is None:
+            return
+        scroll = self.generate_dock.widget()
+        need = self.generate_panel.sizeHint().height()
+        if need > scroll.viewport().height():
+            self._size_docks(self._dock_share,
+                             self.generate_dock.height() + need - scroll.viewport().height() + 4)
+
+    def _title_bar_for(self, dock: QDockWidget) -> None:
+        """A dock among tabs goes without its title bar (its tab names it and drags it out);
+        alone or floating it has one again, to be moved and closed by."""
+        tabbed = not dock.isFloating() and bool(self.tabifiedDockWidgets(dock))
+        if tabbed != (dock.titleBarWidget() is not None):
+            dock.setTitleBarWidget(QWidget(dock) if tabbed else None)
 
     def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)

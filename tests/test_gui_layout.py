@@ -16,10 +16,22 @@ from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QApplication, 
 
 from core.song import Clip, Note
 from gui.main_window import MainWindow, default_size
+from gui.style import apply_style
 
 # The latent map's plot (axes included) at 1280x720: about 420x260 is what the layout gives;
 # below 360x250 the points of a 16-clip batch start to sit on each other.
 MAP_MIN = QSize(360, 250)
+
+
+@pytest.fixture(autouse=True)
+def app_style(qapp):
+    """The app's style sheet changes every widget's size: measure with it, as users see it."""
+    palette, style_name = qapp.palette(), qapp.style().name()
+    apply_style(qapp)
+    yield
+    qapp.setStyleSheet("")
+    qapp.setStyle(style_name)
+    qapp.setPalette(palette)
 
 
 @pytest.fixture
@@ -170,6 +182,20 @@ def test_the_map_is_big_enough_and_in_front(make_window):
     assert plot.width() >= MAP_MIN.width() and plot.height() >= MAP_MIN.height(), plot.size()
     assert w.generate_panel.isVisible()  # beside the map, not behind it
     assert w.centralWidget().width() >= w.centralWidget().minimumSizeHint().width()
+
+
+def test_another_model_gets_room_for_its_sliders(make_window, qtbot):
+    w = make_window(1280, 720)
+    names = [i.name for i in w.models.infos()]
+    assert "trio_16bar" in names  # embedded: melody and drum sliders, more than mel_2bar's
+    w.generate_panel.tabs.setCurrentIndex(2)
+    w.session.model = "trio_16bar"
+    qtbot.wait(50)
+    settle()
+    assert len(w.generate_panel.attr_sliders) == 5
+    problems = _problems(w)
+    assert not problems, "\n".join(problems)
+    assert w.latent_map.plot.height() >= MAP_MIN.height() - 30  # the map gives a little room
 
 
 def test_growing_the_window_gives_the_panels_room(make_window):

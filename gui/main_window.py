@@ -170,7 +170,10 @@ class MainWindow(QMainWindow):
             dock.topLevelChanged.connect(lambda _f, d=dock: self._title_bar_for(d))
             dock.dockLocationChanged.connect(lambda _a, d=dock: self._title_bar_for(d))
             self._title_bar_for(dock)
-        self.setDockOptions(self.dockOptions() | QMainWindow.DockOption.AnimatedDocks)
+        # GroupedDragging: a tab dragged out of the tabs takes its dock along (there is no
+        # title bar to drag); a title bar drags its whole group of tabs
+        self.setDockOptions(self.dockOptions() | QMainWindow.DockOption.AnimatedDocks
+                            | QMainWindow.DockOption.GroupedDragging)
         self.map_dock.raise_()
         self._size_docks()
 

@@ -134,9 +134,10 @@ def _problems(w: MainWindow) -> list[str]:
     for widget in _checked_widgets(w):
         name = f"{type(widget).__name__} {widget.objectName() or ''} " \
                f"{getattr(widget, 'text', lambda: '')()!r}"
-        full = widget.rect().translated(widget.mapTo(w, widget.rect().topLeft()))
-        if _visible_part(widget).size() != full.size():
-            out.append(f"{name}: cut off ({_visible_part(widget).size()} of {full.size()})")
+        shown = _visible_part(widget).size()
+        if shown != widget.size():
+            out.append(f"{name}: cut off ({shown.width()}x{shown.height()} of "
+                       f"{widget.width()}x{widget.height()})")
         hint = widget.minimumSizeHint()
         if isinstance(widget, (QPushButton, QToolButton)):
             hint = widget.sizeHint()  # a button narrower than this elides or cuts its text
@@ -177,6 +178,22 @@ def test_nothing_is_cut_off_or_squeezed(make_window, size):
     assert (w.width(), w.height()) == size
     problems = _every_page(w)
     assert not problems, "\n".join(problems)
+
+
+def test_the_checker_sees_what_it_should(make_window):
+    """The checks above are only worth something if they look at the panels and can fail."""
+    w = make_window(1280, 720)
+    seen = list(_checked_widgets(w))
+    assert w.generate_panel.generate_button in seen and w.latent_map.refit_button in seen
+    assert w.clip_combo in seen and len(seen) > 30
+    assert any(label.text() for label in w.clip_library.findChildren(QLabel))
+    assert not any(w.clip_library.isAncestorOf(x) for x in seen)  # behind the map's tab
+    w.generate_panel.generate_button.setFixedWidth(30)
+    w.latent_map.refit_button.move(w.latent_map.width() - 10, w.latent_map.refit_button.y())
+    settle()
+    problems = "\n".join(_problems(w))
+    assert "'Generate': 30 px wide" in problems
+    assert "'Re-fit': cut off" in problems
 
 
 def test_the_map_is_big_enough_and_in_front(make_window):

@@ -1,8 +1,10 @@
 """`python main.py screenshot --open FILE --out shot.png`: render the main window to a PNG.
 
 Works without a display (the offscreen Qt platform is chosen when there is none), so the
-README's screenshot can be made on a build machine and a change to the window can be looked
-at from a terminal.
+README's screenshots can be made on a build machine and a change to the window can be looked
+at from a terminal. `--generate N` first asks the Generate panel's model for N clips (a fixed
+seed, so the picture is the same each time) and shows one of them in the piano roll, so the
+library and the latent map have something in them.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 
 from core.errors import UserError
 
@@ -49,10 +52,45 @@ def fit_to_notes(editor) -> None:
             return
 
 
+def generate_clips(window, count: int, model: str | None, failed, seed: int = 7,
+                   timeout_s: float = 300.0) -> list[str]:
+    """Sample `count` clips with the Generate panel, as a click on Generate would, and wait
+    for them (or for `failed()` to list an error); the first one is shown in the piano roll.
+    Returns their ids."""
+    from PySide6.QtWidgets import QApplication  # noqa: PLC0415
+
+    panel = window.generate_panel
+    if model:
+        try:
+            panel.set_model(model)
+        except KeyError:
+            raise UserError(f"--model {model}: no such model (see `models list`)") from None
+    if panel.model_name() is None:
+        raise UserError("--generate needs a model, and none was found")
+    added: list[str] = []
+    panel.clips_added.connect(added.extend)
+    panel.seed = seed
+    panel.count_spin.setValue(count)
+    panel.generate()
+    deadline = time.monotonic() + timeout_s
+    while not (added and not panel.is_landing()) and not failed() \
+            and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.02)
+    if not added:
+        why = failed()[0][0] if failed() else f"nothing after {timeout_s:g} s"
+        raise UserError(f"generating {count} clips with {panel.model_name()} failed: {why}")
+    window.session.select_clips(added[:1])
+    window.session.current_clip = added[0]
+    return added
+
+
 def render_screenshot(open_path: str | None, out_path: str,
-                      size: tuple[int, int]) -> tuple[int, int]:
-    """Write the window with `open_path` loaded to `out_path`; returns the picture's size
-    (larger than asked when the window cannot be made that small)."""
+                      size: tuple[int, int], generate: int = 0,
+                      model: str | None = None) -> tuple[int, int]:
+    """Write the window with `open_path` loaded (and `generate` clips sampled) to `out_path`;
+    returns the picture's size (larger than asked when the window cannot be made that
+    small)."""
     if open_path and not os.path.exists(open_path):
         raise UserError(f"{open_path}: no such file")
     from gui.app import create_application  # noqa: PLC0415 - Qt only when this command runs
@@ -81,6 +119,8 @@ def render_screenshot(open_path: str | None, out_path: str,
             if not window.files.open_path(open_path, ask=False, background=False):
                 message, detail = errors[0] if errors else (f"{open_path} could not be opened", "")
                 raise UserError(message, detail)
+        if generate:
+            generate_clips(window, generate, model, lambda: errors)
         for _ in range(5):
             QApplication.processEvents()
         fit_to_notes(window.editor)
@@ -106,7 +146,9 @@ def render_screenshot(open_path: str | None, out_path: str,
 
 def cmd_screenshot(args) -> int:
     size = _size(args.size)
-    width, height = render_screenshot(args.open, args.out, size)
+    if not 0 <= args.generate <= 32:
+        raise UserError(f"--generate {args.generate}: give 0 to 32 clips")
+    width, height = render_screenshot(args.open, args.out, size, args.generate, args.model)
     print(f"wrote {args.out} ({width}x{height})")
     return 0
 
@@ -117,4 +159,7 @@ def register(subparsers) -> None:
     p.add_argument("--open", metavar="FILE", help="a .mid or .lstudio file to load first")
     p.add_argument("--out", required=True, metavar="PNG", help="where to write the picture")
     p.add_argument("--size", default="1400x900", help="window size, WIDTHxHEIGHT (default 1400x900)")
+    p.add_argument("--generate", type=int, default=0, metavar="N",
+                   help="first sample N clips (0 to 32) with the model, to fill the library and map")
+    p.add_argument("--model", help="the model --generate uses (default: the Generate panel's)")
     p.set_defaults(func=cmd_screenshot)

@@ -17,9 +17,8 @@ from typing import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel,
+                               QPushButton, QSlider, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
 from core import generation
 from core.attributes import attributes_for
@@ -108,55 +107,86 @@ class GeneratePanel(QWidget):
 
     # ================================================================= building
     def _build(self) -> None:
+        """The model on top, then three tabs: Sample (new clips), Explore (from the selected
+        clips) and Steer (the selected clip's attributes). Tabs keep the panel about 250 px
+        tall, so at 1280x720 the latent map under it keeps room to tell points apart."""
         root = QVBoxLayout(self)
         root.setContentsMargins(6, 6, 6, 6)
-        root.setSpacing(8)
+        root.setSpacing(4)
 
-        model_box = QGroupBox("Model")
-        ml = QVBoxLayout(model_box)
         row = QHBoxLayout()
+        row.setSpacing(6)
         self.model_combo = QComboBox()
         self.model_combo.setObjectName("modelCombo")
         self.model_combo.setToolTip("The MusicVAE model that writes the music")
+        # long model names shrink the box (elided) instead of widening the panel
+        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_combo.setMinimumContentsLength(14)
         row.addWidget(self.model_combo, 1)
         self.add_model_button = QPushButton("Add…")
         self.add_model_button.setToolTip("Install a model from a file or folder, download one, "
                                          "or remove one (the model catalogue)")
         self.add_model_button.clicked.connect(self.catalogue_requested)
         row.addWidget(self.add_model_button)
-        ml.addLayout(row)
+        root.addLayout(row)
         self.model_info = QLabel()
         self.model_info.setObjectName("modelInfo")
         self.model_info.setWordWrap(True)
         self.model_info.setStyleSheet("color: #8b93a1; font-size: 9pt;")
-        ml.addWidget(self.model_info)
-        root.addWidget(model_box)
+        root.addWidget(self.model_info)
 
-        gen_box = QGroupBox("Generate")
-        gl = QFormLayout(gen_box)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("generateTabs")
+        self.tabs.setDocumentMode(True)
+        root.addWidget(self.tabs)
+
+        # Sample: new clips from the model
+        sample = QWidget()
+        gl = QGridLayout(sample)
+        gl.setContentsMargins(2, 8, 2, 2)
+        gl.setHorizontalSpacing(6)
+        gl.addWidget(QLabel("Variations"), 0, 0)
         self.count_spin = QSpinBox()
         self.count_spin.setObjectName("countSpin")
         self.count_spin.setRange(1, 32)
         self.count_spin.setValue(8)
         self.count_spin.setToolTip("How many new clips to write (1 to 32)")
-        gl.addRow("Variations", self.count_spin)
-        trow = QHBoxLayout()
+        gl.addWidget(self.count_spin, 0, 1)
+        gl.addWidget(QLabel("Temperature"), 1, 0)
         self.temp_slider = _slider(10, 150, 50, "Temperature: low is safe and repetitive, high is adventurous")
         self.temp_slider.setObjectName("temperatureSlider")
+        trow = QHBoxLayout()
         self.temp_label = QLabel("0.50")
-        self.temp_label.setMinimumWidth(34)
+        self.temp_label.setMinimumWidth(self.temp_label.fontMetrics().horizontalAdvance("0.00") + 4)
         trow.addWidget(self.temp_slider, 1)
         trow.addWidget(self.temp_label)
-        gl.addRow("Temperature", trow)
+        gl.addLayout(trow, 1, 1, 1, 2)
         self.generate_button = QPushButton("Generate")
         self.generate_button.setObjectName("generateButton")
         self.generate_button.setDefault(True)
         self.generate_button.setToolTip("Write new clips with the model (they appear in the library and on the map)")
-        gl.addRow(self.generate_button)
-        root.addWidget(gen_box)
+        gl.addWidget(self.generate_button, 0, 2)
+        self.import_button = QPushButton("Import MIDI into the map…")
+        self.import_button.setObjectName("importMapButton")
+        self.import_button.setToolTip("Cut a MIDI file into pieces the model fits and place them on the map")
+        gl.addWidget(self.import_button, 2, 0, 1, 3)
+        # two set lines, not word wrap: a wrapping label here made the panel's height depend
+        # on its width, and the scroll area around it then showed a needless scroll bar
+        hint = QLabel("Then pick clips on the map or in Clips:\n"
+                      "Explore blends and varies them, Steer reshapes one.")
+        hint.setObjectName("sampleHint")
+        hint.setStyleSheet("color: #8b93a1; font-size: 9pt;")
+        gl.addWidget(hint, 3, 0, 1, 3)
+        gl.setColumnStretch(2, 1)
+        gl.setRowStretch(4, 1)
+        self.tabs.addTab(sample, "Sample")
+        self.tabs.setTabToolTip(0, "New clips from the model")
 
-        sel_box = QGroupBox("From the selection")
-        sl = QGridLayout(sel_box)
+        # Explore: new clips from the selected ones
+        explore = QWidget()
+        sl = QGridLayout(explore)
+        sl.setContentsMargins(2, 8, 2, 2)
+        sl.setHorizontalSpacing(6)
         self.selection_label = QLabel()
         self.selection_label.setObjectName("selectionLabel")
         self.selection_label.setWordWrap(True)
@@ -184,23 +214,29 @@ class GeneratePanel(QWidget):
         self.similar_button.setToolTip("New clips close to the selected one")
         sl.addWidget(self.similar_button, 2, 2)
         sl.addWidget(QLabel("Closeness"), 3, 0)
+        crow = QHBoxLayout()
         self.similarity_slider = _slider(0, 100, 80, "1.0 keeps the clip's code; 0 ignores it")
         self.similarity_slider.setObjectName("similaritySlider")
-        sl.addWidget(self.similarity_slider, 3, 1)
+        crow.addWidget(self.similarity_slider, 1)
         self.similarity_label = QLabel("0.80")
-        sl.addWidget(self.similarity_label, 3, 2)
-        root.addWidget(sel_box)
+        self.similarity_label.setMinimumWidth(self.temp_label.minimumWidth())
+        crow.addWidget(self.similarity_label)
+        sl.addLayout(crow, 3, 1, 1, 2)
+        sl.setColumnStretch(2, 1)
+        sl.setRowStretch(4, 1)
+        self.tabs.addTab(explore, "Explore")
+        self.tabs.setTabToolTip(1, "Blend two selected clips, or vary one")
 
-        self.attr_box = QGroupBox("Steer the selected clip")
+        # Steer: the selected clip moved along attribute directions
+        self.attr_box = QWidget()
+        self.attr_box.setObjectName("steerPage")
         self.attr_layout = QGridLayout(self.attr_box)
+        self.attr_layout.setContentsMargins(2, 8, 2, 2)
+        self.attr_layout.setHorizontalSpacing(6)
+        self.attr_layout.setVerticalSpacing(2)
         self.attr_sliders: dict[str, QSlider] = {}
-        root.addWidget(self.attr_box)
-
-        self.import_button = QPushButton("Import MIDI into the map…")
-        self.import_button.setObjectName("importMapButton")
-        self.import_button.setToolTip("Cut a MIDI file into pieces the model fits and place them on the map")
-        root.addWidget(self.import_button)
-        root.addStretch(1)
+        self.tabs.addTab(self.attr_box, "Steer")
+        self.tabs.setTabToolTip(2, "Make the selected clip denser, jumpier, higher… (decoded again)")
 
         self._steer_timer = QTimer(self)
         self._steer_timer.setSingleShot(True)
@@ -219,27 +255,29 @@ class GeneratePanel(QWidget):
         if kind is None:
             self.attr_layout.addWidget(QLabel("Choose a model first."), 0, 0)
             return
+        # one row per attribute: name, the word for left, the slider, the word for right
         for r, (name, (label, _part)) in enumerate(attributes_for(kind).items()):
             low, high = ATTRIBUTE_WORDS.get(name, ("less", "more"))
             title = QLabel(label)
             s = _slider(-ATTRIBUTE_RANGE, ATTRIBUTE_RANGE, 0,
                         f"{label}: left for {low}, right for {high}; the selected clip is decoded again")
             s.setObjectName(f"attr_{name}")
-            s.setTickPosition(QSlider.TickPosition.TicksBelow)
-            s.setTickInterval(ATTRIBUTE_RANGE)
             s.valueChanged.connect(lambda _v: self._steer_timer.start())
             lo_l, hi_l = QLabel(low), QLabel(high)
             for w in (lo_l, hi_l):
                 w.setStyleSheet("color: #8b93a1; font-size: 8pt;")
-            self.attr_layout.addWidget(title, 2 * r, 0, 1, 3)
-            self.attr_layout.addWidget(lo_l, 2 * r + 1, 0)
-            self.attr_layout.addWidget(s, 2 * r + 1, 1)
-            self.attr_layout.addWidget(hi_l, 2 * r + 1, 2)
+            lo_l.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.attr_layout.addWidget(title, r, 0)
+            self.attr_layout.addWidget(lo_l, r, 1)
+            self.attr_layout.addWidget(s, r, 2)
+            self.attr_layout.addWidget(hi_l, r, 3)
             self.attr_sliders[name] = s
+        self.attr_layout.setColumnStretch(2, 1)
         reset = QPushButton("Centre the sliders")
         reset.setToolTip("Back to the clip as it was")
         reset.clicked.connect(self.reset_attributes)
-        self.attr_layout.addWidget(reset, 2 * len(self.attr_sliders), 0, 1, 3)
+        self.attr_layout.addWidget(reset, len(self.attr_sliders), 0, 1, 4,
+                                   Qt.AlignmentFlag.AlignLeft)
 
     def _connect(self) -> None:
         self.model_combo.currentIndexChanged.connect(
@@ -317,9 +355,10 @@ class GeneratePanel(QWidget):
             text = f"{info.kind or model.kind}, {bars} bars · loaded on {self.service.device_text}"
         else:
             text = f"{info.kind or 'unknown kind'} · loads the first time you use it"
-        if info.summary:
-            text += f"\n{info.summary}"
+        # the model card's summary (training data, accuracy) is a hover away: one line here
+        # keeps the panel short enough for the latent map under it at 1280x720
         self.model_info.setText(text)
+        self.model_info.setToolTip(info.summary or "")
 
     # ================================================================= selection
     def selected_clips(self) -> list[Clip]:

@@ -55,12 +55,12 @@ class LatentMap(QWidget):
         layout.setSpacing(4)
         bar = QHBoxLayout()
         self.title = QLabel("No model chosen")
-        # on its own line, wrapping: beside the controls a narrow dock cut it to "Latent map o"
+        # beside the controls, taking what width they leave and wrapping in it (a fixed
+        # width cut it to "Latent map o"): one row leaves the plot its height at 1280x720
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.title.setWordWrap(True)
         self.title.setObjectName("mapTitle")
-        layout.addWidget(self.title)
-        bar.addStretch(1)
+        bar.addWidget(self.title, 1)
         bar.addWidget(QLabel("Colour by"))
         self.color_combo = QComboBox()
         self.color_combo.addItems(["Origin", "Label"])
@@ -238,11 +238,11 @@ class LatentMap(QWidget):
         ids, codes = self._codes()
         self._spaces = self._space_sets(codes.shape[1] if len(ids) else None)
         if self.model_name is None:
-            self.title.setText("Latent map — choose a model")
-        else:
+            self.title.setText("Choose a model")
+        else:  # the dock's title already says "Latent Map"
             spaces = f" · {len(self._spaces)} section space{'' if len(self._spaces) == 1 else 's'}" \
                 if self._spaces else ""
-            self.title.setText(f"Latent map of {self.model_name} — {len(ids)} clip"
+            self.title.setText(f"{self.model_name} · {len(ids)} clip"
                                f"{'' if len(ids) == 1 else 's'}{spaces}")
         if len(ids) == 0 and not self._spaces:
             self._ids, self._xy = [], np.zeros((0, 2))

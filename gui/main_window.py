@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import shiboken6
 
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QRect, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QDockWidget, QLabel, QMainWindow,
-                               QScrollArea, QSizePolicy, QSplitter, QToolBar, QWidget)
+                               QScrollArea, QSizePolicy, QSplitter, QTabWidget, QToolBar,
+                               QWidget)
 
 from core.session import Session
 from core.song import Song
@@ -38,6 +39,16 @@ from gui.transport import Transport, TransportBar
 from gui.undo_buttons import UndoRedoButton
 
 APP_NAME = "Latent Studio"
+# The right-hand column (Generate over the map, clips and tracks): its share of the window's
+# width, kept as the window grows or shrinks, within these bounds. At 1280 px that leaves
+# the centre about 900 (the piano roll's toolbar needs 840, the timeline's about 890) and the
+# column about 380: the Generate panel's rows and a map plot about 370x250.
+DOCK_SHARE = 0.30
+DOCK_MIN_WIDTH = 360
+DOCK_MAX_WIDTH = 720
+# saveState's version: a layout saved by an older window (docks in other places) is not
+# restored, the default one is kept
+LAYOUT_VERSION = 2
 
 
 class SpacePlaysInNumberBoxes(QObject):
@@ -49,6 +60,13 @@ class SpacePlaysInNumberBoxes(QObject):
                 and event.modifiers() == Qt.KeyboardModifier.NoModifier):
             return True  # left unaccepted: the window's Space shortcut takes the key
         return False
+
+
+def default_size(available: QRect) -> QSize:
+    """The window's first size on a screen with this free area: most of it, since a piano
+    roll, a timeline and the generation column all want room; all of it on a small screen."""
+    return QSize(min(available.width(), max(1280, round(available.width() * 0.9))),
+                 min(available.height(), max(720, round(available.height() * 0.9))))
 
 
 class MainWindow(QMainWindow):
@@ -70,7 +88,7 @@ class MainWindow(QMainWindow):
                                    lambda: self.session.current_clip)
         self.setObjectName("mainWindow")
         self.setAcceptDrops(True)
-        self.resize(1400, 900)
+        self.resize(default_size(self.available_area()))
 
         self.models = ModelService(self.runner, self.settings, self)
         self.track_list = TrackList(self.song, self.undo_stack, self.session, self)
@@ -93,6 +111,8 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
         self.song.subscribe(self._song_changed)
+        # another model has other steering sliders: the Generate panel may need other room
+        self.session.subscribe(self._model_changed, events=["model"])
         # a burst of new clips (64 generated ones land in a few chunks) recounts the notes once
         self._info_timer = QTimer(self)
         self._info_timer.setSingleShot(True)
@@ -101,6 +121,11 @@ class MainWindow(QMainWindow):
 
         self._update_title()
         self._update_song_info()
+        self._layout_restored = self._docks_sized = False
+        # the right-hand column as last sized, kept as the window changes size (resizeEvent)
+        self._known_size: QSize | None = None
+        self._dock_share, self._panel_height = DOCK_SHARE, None
+        self.generate_dock.installEventFilter(self)
         self._restore_layout()
         if self.transport.status:  # no PortAudio or no output device: say so, keep working
             self.statusBar().showMessage(self.transport.status, 10000)
@@ -122,23 +147,74 @@ class MainWindow(QMainWindow):
         self.timeline_splitter.setSizes([int(total * 0.6), int(total * 0.4)])
 
     def _build_docks(self) -> None:
-        """The track list and clip library on the left; generation and the map on the right.
-        The piano roll and the timeline get the whole height of the centre."""
-        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
-        self.track_dock = self._dock("Tracks", "trackDock", self.track_list, left)
-        scroll = QScrollArea(self)  # the panel scrolls rather than forcing the window taller
+        """One column on the right, so the piano roll and the timeline keep the rest of the
+        width (the piano roll's toolbar alone needs about 840 px): the Generate panel on top,
+        and under it the latent map, the clip library and the track list as tabs. The map is
+        the tab in front; see _size_docks for the sizes."""
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        scroll = QScrollArea(self)  # the panel scrolls rather than being cut in a tiny window
+        scroll.setObjectName("generateScroll")
         scroll.setWidget(self.generate_panel)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # no taller than the panel: height the window gains goes to the map under it
+        scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.generate_dock = self._dock("Generate", "generateDock", scroll, right)
-        self.library_dock = self._dock("Clips", "clipDock", self.clip_library, left)
         self.map_dock = self._dock("Latent Map", "mapDock", self.latent_map, right)
-        self.splitDockWidget(self.track_dock, self.library_dock, Qt.Orientation.Vertical)
+        self.library_dock = self._dock("Clips", "clipDock", self.clip_library, right)
+        self.track_dock = self._dock("Tracks", "trackDock", self.track_list, right)
         self.splitDockWidget(self.generate_dock, self.map_dock, Qt.Orientation.Vertical)
-        self.resizeDocks([self.track_dock, self.generate_dock], [250, 300], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.track_dock, self.library_dock], [220, 480], Qt.Orientation.Vertical)
-        self.resizeDocks([self.generate_dock, self.map_dock], [420, 320], Qt.Orientation.Vertical)
+        self.tabifyDockWidget(self.map_dock, self.library_dock)
+        self.tabifyDockWidget(self.library_dock, self.track_dock)
+        # the tabs on top name the docks: their title bars would say it again
+        self.setTabPosition(right, QTabWidget.TabPosition.North)
+        for dock in (self.map_dock, self.library_dock, self.track_dock):
+            dock.topLevelChanged.connect(lambda _f, d=dock: self._title_bar_for(d))
+            dock.dockLocationChanged.connect(lambda _a, d=dock: self._title_bar_for(d))
+            self._title_bar_for(dock)
+        # GroupedDragging: a tab dragged out of the tabs takes its dock along (there is no
+        # title bar to drag); a title bar drags its whole group of tabs
+        self.setDockOptions(self.dockOptions() | QMainWindow.DockOption.AnimatedDocks
+                            | QMainWindow.DockOption.GroupedDragging)
+        self.map_dock.raise_()
+        self._size_docks()
+
+    def _size_docks(self, share: float = DOCK_SHARE, panel: int | None = None) -> None:
+        """Give the right column its share of the window's width and the Generate panel
+        its height (by default all it asks for); the map below takes the rest."""
+        gen, below = self.generate_dock, self.map_dock
+        if gen.isFloating():
+            return
+        width = max(DOCK_MIN_WIDTH, min(DOCK_MAX_WIDTH, round(self.width() * share)))
+        self.resizeDocks([gen], [width], Qt.Orientation.Horizontal)
+        if below.isFloating() or self.dockWidgetArea(below) != self.dockWidgetArea(gen):
+            return
+        if panel is None:  # the panel and the dock's title; one pixel short shows a scroll bar
+            panel = gen.sizeHint().height() + 4
+        self._panel_height = panel
+        self.resizeDocks([gen, below], [panel, max(self.centralWidget().height() - panel, 1)],
+                         Qt.Orientation.Vertical)
+
+    def _model_changed(self, _event: str, **_details) -> None:
+        QTimer.singleShot(0, self._fit_generate_panel)  # once the panel has its new sliders
+
+    def _fit_generate_panel(self) -> None:
+        """Give the Generate panel the height it now asks for, when it no longer fits."""
+        if not shiboken6.isValid(self) or self._known_size is None:
+            return
+        scroll = self.generate_dock.widget()
+        need = self.generate_panel.sizeHint().height()
+        if need > scroll.viewport().height():
+            self._size_docks(self._dock_share,
+                             self.generate_dock.height() + need - scroll.viewport().height() + 4)
+
+    def _title_bar_for(self, dock: QDockWidget) -> None:
+        """A dock among tabs goes without its title bar (its tab names it and drags it out);
+        alone or floating it has one again, to be moved and closed by."""
+        tabbed = not dock.isFloating() and bool(self.tabifiedDockWidgets(dock))
+        if tabbed != (dock.titleBarWidget() is not None):
+            dock.setTitleBarWidget(QWidget(dock) if tabbed else None)
 
     def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -459,16 +535,65 @@ class MainWindow(QMainWindow):
 
     # ================================================================= layout and closing
     def _restore_layout(self) -> None:
+        """Put the window and its docks back as they were, unless that no longer fits: a
+        layout saved on a bigger screen (or by an older version) is dropped for the default."""
         geometry = self.settings.value("window/geometry")
         state = self.settings.value("window/state")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state)
+        size = self.settings.value("window/size")
+        if geometry is None or state is None or not isinstance(size, QSize):
+            return
+        available = self.available_area()
+        if size.width() > available.width() or size.height() > available.height():
+            return  # saved on a bigger screen: its dock sizes would squeeze the centre
+        if self.restoreGeometry(geometry) and self.restoreState(state, LAYOUT_VERSION):
+            self._layout_restored = True
+        else:
+            self.resize(default_size(available))
+
+    def available_area(self) -> QRect:
+        """The part of the window's screen that windows may use."""
+        return self.screen().availableGeometry()
 
     def _save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
+        self.settings.setValue("window/size", self.size())
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """The first time the window shows, at its real size, the docks get their default
+        sizes (unless the musician's own layout was restored)."""
+        super().showEvent(event)
+        if not self._docks_sized:
+            self._docks_sized = True
+            self._known_size = self.size()
+            if self._layout_restored:  # its sizes are the musician's: read them once laid out
+                QTimer.singleShot(0, self._remember_column)
+            else:
+                self._size_docks()
+
+    def _remember_column(self) -> None:
+        self._known_size = self.size()
+        self._dock_share = self.generate_dock.width() / max(self.width(), 1)
+        self._panel_height = self.generate_dock.height()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """The window gives room back: the right-hand column keeps its share of the width
+        and the Generate panel its height, as the musician last set them, instead of every
+        new pixel going to the centre (and every lost one coming out of the panel)."""
+        super().resizeEvent(event)
+        if self._known_size is None or event.size() == self._known_size:
+            return
+        self._known_size = event.size()
+        self._size_docks(self._dock_share, self._panel_height)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
+        """The column resized by dragging a separator while the window kept its size: that
+        share of the width and that panel height are the ones kept from now on."""
+        if (event.type() == QEvent.Type.Resize and obj is self.generate_dock
+                and self.size() == self._known_size and not obj.isFloating()
+                and QApplication.mouseButtons() != Qt.MouseButton.NoButton):
+            self._remember_column()
+        return False
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         if not self.files.maybe_save():

@@ -74,12 +74,18 @@ def app_icon() -> QIcon:
     return icon
 
 
+def style_sheet(text: str) -> str:
+    """The sheet with its images found: url(@RESOURCES@/...) points into the resources folder
+    wherever the program runs from (a relative url would follow the working directory)."""
+    return text.replace("@RESOURCES@", RESOURCES.replace(os.sep, "/"))
+
+
 def apply_style(app: QApplication) -> None:
     app.setStyle("Fusion")
     app.setPalette(dark_palette())
     try:
         with open(STYLE_SHEET, encoding="utf-8") as fh:
-            app.setStyleSheet(fh.read())
+            app.setStyleSheet(style_sheet(fh.read()))
     except OSError:
         pass  # the palette alone still gives a usable dark look
     app.setWindowIcon(app_icon())

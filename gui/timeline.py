@@ -123,7 +123,6 @@ class Timeline(QWidget):
         self.temperature.setValue(0.5)
         self.temperature.setToolTip("Temperature: low is safe and repetitive, high is adventurous")
         self.temperature.setPrefix("temp ")
-        self.temperature.setFixedWidth(92)
         self.vary = QCheckBox("Vary", self)
         self.vary.setObjectName("varyBox")
         self.vary.setToolTip("When a section is longer than the model's clips (2 bars), fill it with "
@@ -139,17 +138,14 @@ class Timeline(QWidget):
         self.tempo.setSuffix(" BPM")
         self.tempo.setKeyboardTracking(False)
         self.tempo.setToolTip("Song tempo")
-        self.tempo.setFixedWidth(112)
         self.numerator = QSpinBox(self)
         self.numerator.setRange(1, 32)
         self.numerator.setKeyboardTracking(False)
         self.numerator.setToolTip("Time signature: beats per bar")
-        self.numerator.setFixedWidth(46)
         self.denominator = QComboBox(self)
         for d in (2, 4, 8, 16):
             self.denominator.addItem(str(d), d)
         self.denominator.setToolTip("Time signature: the beat's note value")
-        self.denominator.setFixedWidth(52)
         self.zoom_button = self._tool("Fit", "Show the whole song (Ctrl+wheel zooms)",
                                       lambda: self.canvas.zoom_to_fit())
 

@@ -79,11 +79,12 @@ class TrackList(QTreeWidget):
         header.setSectionResizeMode(COL_EDIT, QHeaderView.ResizeMode.Fixed)
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_ROLE, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(COL_PROGRAM, QHeaderView.ResizeMode.Interactive)
+        # name and program share the width: a fixed-width program squeezed the names to
+        # "M..." in the window's right-hand column
+        header.setSectionResizeMode(COL_PROGRAM, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_DRUM, QHeaderView.ResizeMode.ResizeToContents)
         self.setColumnWidth(COL_SHOW, 46)
         self.setColumnWidth(COL_EDIT, 28)
-        self.setColumnWidth(COL_PROGRAM, 150)
         self.headerItem().setToolTip(COL_SHOW, "Show the track in the piano roll")
         self.headerItem().setToolTip(COL_EDIT, "The track that new notes are drawn on")
         self.itemChanged.connect(self._item_changed)

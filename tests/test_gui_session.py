@@ -73,6 +73,7 @@ def test_selecting_in_the_library_shows_the_clip_and_highlights_it_on_the_map(qt
     ids = list(w.song.clips)
     assert w.session.model == MODEL and w.latent_map.model_name == MODEL
     assert sorted(w.latent_map.shown_ids()) == sorted(ids)
+    w.library_dock.raise_()  # the Clips tab, beside the map's
     tree = w.clip_library.tree
     qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton,
                      pos=tree.visualItemRect(row(w.clip_library, ids[2])).center())

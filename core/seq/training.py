@@ -131,7 +131,7 @@ def train(token, s: SeqTrainSettings) -> dict:
         with tf.GradientTape() as tape:
             ce, mask = masked_nll_train(batch)
             loss = tf.reduce_sum(ce) / tf.maximum(tf.reduce_sum(mask), 1.0)
-        grads = tape.gradient(loss, variables)
+        grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]  # embeddings: sparse
         grads, norm = tf.clip_by_global_norm(grads, s.grad_clip)
         for var, g, mi, vi in zip(variables, grads, m, v2):
             mi.assign(b1 * mi + (1 - b1) * g)

@@ -497,11 +497,13 @@ def seq_parts(clip: Clip, tracks=None) -> tuple[dict[str, list[Note]], dict[str,
 
 
 def _with_generated(clip: Clip, new: Mapping[str, list[Note]], home: Mapping[str, str], name: str,
-                    origin: str, model_name: str, length: float, drop=None) -> Clip:
+                    origin: str, model_name: str, length: float, until: float, drop=None) -> Clip:
     notes = {k: [n for n in ns if drop is None or not drop(n)] for k, ns in clip.notes.items()}
     for part, ns in new.items():
         key = home.get(part, part)
-        notes[key] = sorted(notes.get(key, []) + list(ns), key=lambda n: (n.start, n.pitch))
+        # a generated note ends by `until` (the end of the rewritten bars or of the continuation)
+        ns = [n if n.end <= until else n._replace(end=until) for n in ns if n.start < until]
+        notes[key] = sorted(notes.get(key, []) + ns, key=lambda n: (n.start, n.pitch))
     return Clip(name=name, length=length, notes=notes, model=model_name, origin=origin, label=clip.label)
 
 
@@ -540,7 +542,8 @@ def continue_clip(token, model, clip: Clip, bars: int, n: int = 4, temperature: 
     for row, title in zip(rows, clip_names(f"{clip.name} continued", n)):
         new, _ = ev.decode(row, first_bar=have, velocity=vel)
         out.append(_with_generated(clip, {p: ns for p, ns in new.items() if p in parts}, home, title,
-                                   "continued", model.name, (have + bars) * ev.BAR_BEATS))
+                                   "continued", model.name, (have + bars) * ev.BAR_BEATS,
+                                   (have + bars) * ev.BAR_BEATS))
     token.progress(1.0, f"{n} continuation{'s' if n != 1 else ''} of {clip.name}")
     return out
 
@@ -598,6 +601,6 @@ def infill_clip(token, model, clip: Clip, bar_range: tuple[int, int], n: int = 4
     for row, title in zip(rows, clip_names(f"{clip.name} bars {first}-{last}", n)):
         new, _ = ev.decode(row, first_bar=a, velocity=vel)
         out.append(_with_generated(clip, {p: ns for p, ns in new.items() if p in parts}, home, title,
-                                   "infilled", model.name, clip.length, drop=inside))
+                                   "infilled", model.name, clip.length, hi_beat, drop=inside))
     token.progress(1.0, f"{n} candidate{'s' if n != 1 else ''} for bars {first}-{last}")
     return out

@@ -35,7 +35,7 @@ class SeqTrainSettings:
     batch: int = 16
     lr: float = 1e-3
     min_lr: float = 1e-4
-    warmup: int = 100
+    warmup: int = 50
     grad_clip: float = 1.0
     seed: int = 0
     checkpoint_every: int = 200
@@ -74,10 +74,12 @@ def _checkpoints(out: str) -> list[tuple[int, str]]:
     return sorted(found)
 
 
-def lr_at(step: int, s: SeqTrainSettings) -> float:
+def lr_at(step: int, s: SeqTrainSettings, time_frac: float = 0.0) -> float:
+    """Warm-up, then a cosine decay to min_lr over the steps, or over the time budget when
+    that runs out first (time_frac: the share of it used)."""
     if step < s.warmup:
         return s.lr * (step + 1) / s.warmup
-    frac = min(1.0, (step - s.warmup) / max(1, s.steps - s.warmup))
+    frac = min(1.0, max((step - s.warmup) / max(1, s.steps - s.warmup), time_frac))
     return s.min_lr + 0.5 * (s.lr - s.min_lr) * (1 + math.cos(math.pi * frac))
 
 
@@ -191,7 +193,9 @@ def train(token, s: SeqTrainSettings) -> dict:
                 if s.time_budget_s and time.monotonic() - started > s.time_budget_s:
                     break
                 batch = sampler.batch(s.batch)
-                loss, norm = train_step(tf.constant(batch), tf.constant(lr_at(step, s), tf.float32),
+                time_frac = (time.monotonic() - started) / s.time_budget_s if s.time_budget_s else 0.0
+                lr = lr_at(step, s, time_frac)
+                loss, norm = train_step(tf.constant(batch), tf.constant(lr, tf.float32),
                                         tf.constant(float(step + 1)))
                 step += 1
                 losses.append(float(loss))
@@ -199,7 +203,7 @@ def train(token, s: SeqTrainSettings) -> dict:
                     last_eval = evaluate()
                 if step % 10 == 0 or step == s.steps:
                     rec = {"step": step, "loss": float(np.mean(losses[-10:])), "grad_norm": float(norm),
-                           "lr": lr_at(step, s), "seconds": round(seconds, 1)}
+                           "lr": lr, "seconds": round(seconds, 1)}
                     if last_eval is not None and step % s.eval_every == 0:
                         rec["held_out_nll"] = last_eval
                     log.write(json.dumps(rec) + "\n")

@@ -44,8 +44,17 @@ def corpus_pieces(collections=None, token=None, drum_sequences: int = 40, drum_b
     from core.data.dataset import fitting_groove
 
     collections = tuple(collections or (corpus.FOLK + ("chorales",)))
+    if "folk" in collections:
+        collections = tuple(c for c in collections if c != "folk") + corpus.FOLK
+    unknown = [c for c in collections if c not in corpus.COLLECTIONS and c != "drums"]
+    if unknown:
+        from core.errors import UserError
+
+        raise UserError(f"unknown corpus collection(s) {', '.join(unknown)}; known: "
+                        f"{', '.join(corpus.COLLECTIONS)}, folk, drums (the generated drums alone)")
+    tunes_from = tuple(c for c in collections if c != "drums")
     pieces: list[SeqPiece] = []
-    files = corpus.corpus_files(collections, limit_files) if collections else []
+    files = corpus.corpus_files(tunes_from, limit_files) if tunes_from else []
     for i, path in enumerate(files):
         if token is not None:
             token.progress(0.5 * i / max(len(files), 1), f"reading the corpus ({i}/{len(files)})")

@@ -45,7 +45,13 @@ MAX_IMPORT_WINDOWS = 256
 
 # ------------------------------------------------------------------ loading
 def load(token, config: str | None, path: str, name: str, device: str | None = None):
-    """A job: load a model (imports TensorFlow the first time)."""
+    """A job: load a model (imports TensorFlow the first time); a sequence model folder loads
+    with `load_seq`, so the model process loads both kinds the same way."""
+    if config is None:
+        from core.seq.model import is_seq_model
+
+        if is_seq_model(path):
+            return load_seq(token, path, name)
     token.progress(0.05, f"Loading {name} (the first model takes a few seconds)")
     from core.musicvae import load_model
 

@@ -135,3 +135,9 @@ def test_cli_continue_and_infill_write_midi(tiny, tmp_path, capsys):
     assert a == b
     assert run(["infill", "--model", folder, "--from", src, "--bars", "3-9", "--out", str(tmp_path / "g")]) == 2
     assert "bars 3-9" in capsys.readouterr().err
+
+
+def test_the_general_load_job_loads_a_sequence_folder(tiny):
+    folder, _ = tiny
+    model = run_job(generation.load, None, folder, "as_named")
+    assert model.kind == "sequence" and model.name == "as_named" and model.z_size == 0

@@ -79,4 +79,6 @@ def load(path: str, name: str | None = None):
     model.path = path
     model.meta = meta
     model.kind = "sequence"
+    model.z_size = 0  # no latent code (the model process reports z_size for every model)
+    model.device = "CPU"
     return model

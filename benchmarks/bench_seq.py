@@ -1,0 +1,241 @@
+"""Sequence models measured: held-out NLL by position, continuations, infills, generation speed.
+
+    python benchmarks/bench_seq.py                       # the embedded seq_transformer and seq_lstm
+    python benchmarks/bench_seq.py --models runs/a runs/b --collections ryans,chorales
+    python benchmarks/bench_seq.py --json out.json       # also write the numbers as JSON
+
+Everything uses the held-out pieces (the same split by source as training, core/seq/data.py):
+
+1. NLL per event (nats, teacher forcing) at positions 0-128, 128-256, 256-512 of held-out
+   windows that start at a piece's first bar and hold all its parts (melody, bass, drums), only
+   windows with at least 512 events, so every position range averages over the same windows.
+2. Continuations: 16 held-out melodies (the melody part alone), prompt = their first 4 bars,
+   8 bars continued at temperature 1.0, 4 per prompt. In-key share (key detected from the prompt),
+   notes per bar and pitch range (highest - lowest) against the melody's own bars 5-12; drift =
+   per bar k of the continuation, the cosine similarity of its pitch-class histogram to the
+   prompt's (the true continuation's too, for reference).
+3. Infill: bars 5-8 of the same melodies rewritten from bars 1-4 and 9-12, against bars 5-8 of a
+   Continue from bars 1-4 alone: how far each lands from the surrounding bars (mean pitch gap
+   in semitones, notes per bar gap, pitch-class cosine to the context).
+4. Speed: seconds to generate 8 bars after a 4-bar melody prompt, batch 1 and 8, with the KV
+   cache and with a full recompute per event (best of `--repeats`).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from core.seq import data as sd  # noqa: E402
+from core.seq import events as ev  # noqa: E402
+
+BUCKETS = ((0, 128), (128, 256), (256, 512))
+
+
+def nll_by_position(model, windows: np.ndarray) -> list[float]:
+    from core.musicvae.lazy_tf import tf
+
+    tot = np.zeros(windows.shape[1] - 1)
+    cnt = np.zeros(windows.shape[1] - 1)
+    for i in range(0, len(windows), 8):
+        b = windows[i:i + 8]
+        logits = model.logits(tf.constant(b[:, :-1])).numpy()
+        logp = logits - logits.max(-1, keepdims=True)
+        logp = logp - np.log(np.exp(logp).sum(-1, keepdims=True))
+        tgt = b[:, 1:]
+        nll = -np.take_along_axis(logp, tgt[..., None], -1)[..., 0]
+        mask = tgt != ev.PAD
+        tot += (nll * mask).sum(0)
+        cnt += mask.sum(0)
+    return [float(tot[a:b].sum() / max(cnt[a:b].sum(), 1)) for a, b in BUCKETS]
+
+
+def pc_hist(notes) -> np.ndarray:
+    h = np.zeros(12)
+    for n in notes:
+        h[n.pitch % 12] += 1
+    return h
+
+
+def cosine(a, b) -> float:
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    return float(a @ b / (na * nb)) if na and nb else 0.0
+
+
+def bar_notes(notes, bar):
+    return [n for n in notes if bar * 4 <= n.start < (bar + 1) * 4]
+
+
+def melody_stats(notes, bars: range, key) -> dict:
+    from core.data.harmony import share_in_key
+
+    ns = [n for b in bars for n in bar_notes(notes, b)]
+    return {"in_key": share_in_key(ns, key) if ns else float("nan"), "notes_per_bar": len(ns) / len(bars),
+            "range": (max(n.pitch for n in ns) - min(n.pitch for n in ns)) if ns else 0,
+            "mean_pitch": float(np.mean([n.pitch for n in ns])) if ns else float("nan")}
+
+
+def prompts(held, count: int):
+    out = []
+    for p in held:
+        mel = p.parts.get("melody")
+        if mel and p.bars >= 12 and len([n for n in mel if n.start < 16]) >= 8:
+            out.append(p)
+        if len(out) >= count:
+            break
+    return out
+
+
+def continuation_numbers(model, pieces, seed=0) -> dict:
+    from core import generation
+    from core.data.harmony import detect_key
+    from core.jobs import run_job
+    from core.song import Clip
+
+    rows, drift, drift_true, true_rows = [], np.zeros(8), np.zeros(8), []
+    n_drift = 0
+    for k, p in enumerate(pieces):
+        mel = p.parts["melody"]
+        prompt = [n for n in mel if n.start < 16]
+        key = detect_key(prompt)
+        ph = pc_hist(prompt)
+        clip = Clip("prompt", 16.0, {"melody": prompt})
+        outs = run_job(generation.continue_clip, model, clip, 8, 4, 1.0, seed=(seed, k))
+        true_rows.append(melody_stats(mel, range(4, 12), key))
+        for b in range(8):
+            drift_true[b] += cosine(pc_hist(bar_notes(mel, 4 + b)), ph) / len(pieces)
+        for c in outs:
+            ns = c.notes["melody"]
+            rows.append(melody_stats(ns, range(4, 12), key))
+            for b in range(8):
+                drift[b] += cosine(pc_hist(bar_notes(ns, 4 + b)), ph)
+            n_drift += 1
+
+    def mean(rs, key):
+        v = [r[key] for r in rs if np.isfinite(r[key])]
+        return float(np.mean(v)) if v else float("nan")
+
+    return {"model": {k: mean(rows, k) for k in ("in_key", "notes_per_bar", "range")},
+            "true": {k: mean(true_rows, k) for k in ("in_key", "notes_per_bar", "range")},
+            "drift_model": [float(x / max(n_drift, 1)) for x in drift],
+            "drift_true": [float(x) for x in drift_true]}
+
+
+def infill_numbers(model, pieces, seed=0) -> dict:
+    from core import generation
+    from core.jobs import run_job
+    from core.song import Clip
+
+    def gaps(notes, context):
+        ns = [n for b in range(4, 8) for n in bar_notes(notes, b)]
+        ctx_bars = [n for b in (0, 1, 2, 3, 8, 9, 10, 11) for n in bar_notes(context, b)]
+        if not ns:
+            return None
+        return {"pitch_gap": abs(np.mean([n.pitch for n in ns]) - np.mean([n.pitch for n in ctx_bars])),
+                "density_gap": abs(len(ns) / 4 - len(ctx_bars) / 8),
+                "pc_cosine": cosine(pc_hist(ns), pc_hist(ctx_bars))}
+
+    fill_rows, cont_rows, true_rows = [], [], []
+    for k, p in enumerate(pieces):
+        mel = [n for n in p.parts["melody"] if n.start < 48]
+        clip = Clip("piece", 48.0, {"melody": mel})
+        fills = run_job(generation.infill_clip, model, clip, (5, 8), 4, 1.0, seed=(seed, k))
+        prefix = Clip("prefix", 16.0, {"melody": [n for n in mel if n.start < 16]})
+        conts = run_job(generation.continue_clip, model, prefix, 4, 4, 1.0, seed=(seed, k, 1))
+        for c in fills:
+            fill_rows.append(gaps(c.notes["melody"], mel))
+        for c in conts:
+            cont_rows.append(gaps(c.notes["melody"], mel))
+        true_rows.append(gaps(mel, mel))
+
+    def mean(rs):
+        rs = [r for r in rs if r]
+        return {k: float(np.mean([r[k] for r in rs])) for k in ("pitch_gap", "density_gap", "pc_cosine")} | \
+            {"silent": sum(1 for r in rs if r is None)}
+
+    return {"infill": mean(fill_rows), "continue": mean(cont_rows), "true": mean(true_rows)}
+
+
+def speed_numbers(model, piece, repeats: int) -> dict:
+    from core.seq.sampling import sample_bars
+
+    prompt = ev.encode({"melody": [n for n in piece.parts["melody"] if n.start < 16]}, bars=4)
+    out = {}
+    for batch in (1, 8):
+        for cache in (True, False):
+            best = float("inf")
+            for r in range(repeats if cache else 1):
+                t0 = time.perf_counter()
+                sample_bars(model, prompt, batch, 8, 1.0, seed=r, use_cache=cache)
+                best = min(best, time.perf_counter() - t0)
+            out[f"batch {batch}, {'cache' if cache else 'no cache'}"] = best
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    ap.add_argument("--models", nargs="+", default=[os.path.join(root, "resources", "models", "seq_transformer"),
+                                                    os.path.join(root, "resources", "models", "seq_lstm")])
+    ap.add_argument("--collections", default="ryans,chorales")
+    ap.add_argument("--limit-files", type=int, default=None, help="read at most N corpus files (trials)")
+    ap.add_argument("--windows", type=int, default=64, help="held-out windows for the NLL (default 64)")
+    ap.add_argument("--prompts", type=int, default=16)
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--skip", default="", help="comma-separated parts to skip: nll,continue,infill,speed")
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args(argv)
+    from core.seq import model as sm
+    from core.tf_setup import configure
+
+    configure()
+    skip = set(filter(None, args.skip.split(",")))
+    pieces = sd.corpus_pieces(tuple(args.collections.split(",")), limit_files=args.limit_files)
+    _, held = sd.split(pieces)
+    results = {"held_out_pieces": len(held)}
+    print(f"held-out pieces: {len(held)}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    models = [sm.load(p) for p in args.models]
+    max_len = min(m.max_len for m in models)
+    wins = sd.held_out_windows(held, max_len)
+    wins = wins[(wins != ev.PAD).sum(1) >= max_len + 1][: args.windows]
+    chosen = prompts([p for p in held if "melody" in p.parts], args.prompts)
+    for m in models:
+        r = results.setdefault(m.name, {"parameters": m.parameter_count(), "arch": m.config.arch})
+        if "nll" not in skip:
+            r["nll"] = dict(zip([f"{a}-{b}" for a, b in BUCKETS], nll_by_position(m, wins)))
+            r["nll_windows"] = int(len(wins))
+            print(f"{m.name}: held-out NLL per event over {len(wins)} windows: "
+                  + ", ".join(f"{k}: {v:.3f}" for k, v in r["nll"].items()), flush=True)
+        if "continue" not in skip:
+            r["continue"] = c = continuation_numbers(m, chosen)
+            print(f"{m.name}: continuations of {len(chosen)} prompts x 4 by 8 bars: "
+                  f"in key {c['model']['in_key']:.3f} (true {c['true']['in_key']:.3f}), notes/bar "
+                  f"{c['model']['notes_per_bar']:.2f} (true {c['true']['notes_per_bar']:.2f}), range "
+                  f"{c['model']['range']:.1f} (true {c['true']['range']:.1f})", flush=True)
+            print(f"{m.name}: similarity to the prompt per bar 1..8: "
+                  + " ".join(f"{x:.2f}" for x in c["drift_model"])
+                  + "  (true: " + " ".join(f"{x:.2f}" for x in c["drift_true"]) + ")", flush=True)
+        if "infill" not in skip:
+            r["infill"] = f = infill_numbers(m, chosen)
+            for k in ("infill", "continue", "true"):
+                print(f"{m.name}: bars 5-8 by {k:8s}: pitch gap to context {f[k]['pitch_gap']:.2f}, "
+                      f"density gap {f[k]['density_gap']:.2f} notes/bar, pitch-class cosine {f[k]['pc_cosine']:.3f}",
+                      flush=True)
+        if "speed" not in skip:
+            r["speed"] = s = speed_numbers(m, chosen[0], args.repeats)
+            print(f"{m.name}: 8 bars after a 4-bar melody: "
+                  + ", ".join(f"{k} {v:.2f} s" for k, v in s.items()), flush=True)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(results, fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

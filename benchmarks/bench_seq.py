@@ -171,6 +171,7 @@ def speed_numbers(model, piece, repeats: int) -> dict:
     prompt = ev.encode({"melody": [n for n in piece.parts["melody"] if n.start < 16]}, bars=4)
     out = {}
     for batch in (1, 8):
+        sample_bars(model, prompt, batch, 1, 1.0, seed=99)  # trace the step for this batch size first
         best = float("inf")
         events = 0
         for r in range(repeats):
@@ -203,6 +204,8 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--skip", default="", help="comma-separated parts to skip: nll,continue,infill,speed")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--cards", action="store_true",
+                    help="write each model's MODEL_CARD.md and model-card.json from these numbers")
     args = ap.parse_args(argv)
     from core.seq import model as sm
     from core.tf_setup import configure
@@ -244,10 +247,82 @@ def main(argv=None) -> int:
             r["speed"] = s = speed_numbers(m, chosen[0], args.repeats)
             print(f"{m.name}: 8 bars after a 4-bar melody: "
                   + ", ".join(f"{k} {v:.2f} s" for k, v in s.items() if not k.endswith("events")), flush=True)
+    results["command"] = "python benchmarks/bench_seq.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    results["load_average"] = os.getloadavg()[0]
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(results, fh, indent=1)
+    if args.cards:
+        for m in models:
+            write_cards(m, results)
     return 0
+
+
+def _fmt(d: dict, digits=3) -> str:
+    return ", ".join(f"{k} {v:.{digits}f}" if isinstance(v, float) else f"{k} {v}" for k, v in d.items())
+
+
+def write_cards(model, results: dict) -> None:
+    """MODEL_CARD.md (to read) and model-card.json (numbers; its summary feeds the catalogue)."""
+    meta = model.meta
+    tr = meta.get("training") or {}
+    st = tr.get("settings") or {}
+    r = results[model.name]
+    others = {k: v for k, v in results.items() if isinstance(v, dict) and k != model.name and "arch" in v}
+    minutes = (tr.get("seconds") or 0) / 60
+    summary = (f"{model.config.arch}: continues clips and rewrites chosen bars (melody, bass, drums); "
+               f"trained {minutes:.0f} min on 2 shared CPU cores")
+    card = {"name": model.name, "kind": "sequence", "summary": summary, "config": model.config.to_dict(),
+            "parameters": model.parameter_count(), "steps": tr.get("steps"),
+            "training": {"seconds": tr.get("seconds"), "steps": tr.get("steps"), "batch": st.get("batch"),
+                         "collections": st.get("collections"), "train_pieces": tr.get("train_pieces"),
+                         "held_out_pieces": tr.get("held_out_pieces")},
+            "held_out": {k: r[k] for k in ("nll", "nll_windows") if k in r},
+            "continue": r.get("continue"), "infill": r.get("infill"), "speed": r.get("speed"),
+            "benchmark": results.get("command")}
+    with open(os.path.join(model.path, "model-card.json"), "w", encoding="utf-8") as fh:
+        json.dump(card, fh, indent=1)
+    lines = [f"# {model.name}", "", summary + ".", "",
+             "## What it is", "",
+             f"- Architecture: {model.config.to_dict()}",
+             f"- Parameters: {model.parameter_count():,}; weights stored as float16",
+             "- Events: one stream, bar by bar, parts after track tokens; infilling by the fill-in-the-middle "
+             "layout (docs/sequence-models.md)", "",
+             "## Training", "",
+             f"- Budget: **{minutes:.0f} minutes of wall time on 2 CPU cores shared with six other jobs, at nice 19** "
+             f"({tr.get('steps')} steps of batch {st.get('batch')}); the issue's target is a few hours. "
+             "This model is undertrained, and its numbers say how much.",
+             f"- Data: corpus collections {', '.join(st.get('collections') or [])} (tunes with their real or "
+             f"implied bass and generated drums) and the generated drum corpus: {tr.get('train_pieces')} training "
+             f"pieces, {tr.get('held_out_pieces')} held out by source",
+             f"- Command: `scripts/train_embedded.sh {model.name}`", "",
+             f"## Measured (`{results.get('command')}`, load average {results.get('load_average', 0):.1f})", ""]
+    if "nll" in r:
+        lines.append(f"- Held-out NLL per event (nats) over {r['nll_windows']} windows of 512 events: {_fmt(r['nll'])}")
+        for name, o in others.items():
+            if "nll" in o:
+                lines.append(f"  - {name} on the same windows: {_fmt(o['nll'])}")
+    if r.get("continue"):
+        c = r["continue"]
+        lines += [f"- Continuations (16 held-out melodies, 4-bar prompt, 8 bars, 4 each, temperature 1): "
+                  f"{_fmt(c['model'], 2)}; the melodies' own bars 5-12: {_fmt(c['true'], 2)}",
+                  "- Pitch-class similarity to the prompt, bars 1-8 of the continuation: "
+                  + " ".join(f"{x:.2f}" for x in c["drift_model"]) + " (the true continuation: "
+                  + " ".join(f"{x:.2f}" for x in c["drift_true"]) + ")"]
+    if r.get("infill"):
+        f = r["infill"]
+        lines.append("- Bars 5-8 against the surrounding bars (pitch gap in semitones, density gap in notes a bar, "
+                     "pitch-class cosine): infill " + _fmt(f["infill"], 2) + "; Continue of bars 1-4 "
+                     + _fmt(f["continue"], 2) + "; the real bars " + _fmt(f["true"], 2))
+    if r.get("speed"):
+        lines.append("- Seconds for 8 bars after a 4-bar melody: "
+                     + "; ".join(f"{k}: {v:.2f}" for k, v in r["speed"].items() if not k.endswith("events")))
+    lines += ["", "## Limits", "",
+              "- 4/4 only, the 16th-note grid; no velocity (generated notes take the prompt's)",
+              "- Trained on folk tunes, chorales and generated drums: other styles are far from what it saw",
+              ""]
+    with open(os.path.join(model.path, "MODEL_CARD.md"), "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines))
 
 
 if __name__ == "__main__":

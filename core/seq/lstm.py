@@ -140,5 +140,6 @@ class SeqLSTM:
 
     def full_logits_last(self, seqs: np.ndarray) -> np.ndarray:
         """Without a cache: read the whole sequence again."""
-        logits = self.logits(tf.constant(np.asarray(seqs, np.int32)))
-        return logits[:, -1, :].numpy()
+        if getattr(self, "_full_fn", None) is None:
+            self._full_fn = tf.function(lambda ids: self.logits(ids)[:, -1, :], reduce_retracing=True)
+        return self._full_fn(tf.constant(np.asarray(seqs, np.int32))).numpy()

@@ -127,13 +127,10 @@ def sample_bars(model, prompt: list[int], n: int, bars: int, temperature: float 
     last_report = time.monotonic()
     while not all(r.done for r in rows) and steps < budget:
         masks = np.stack([r.allowed(bars) for r in rows])
-        z = logits.astype(np.float64) / temperature
-        z = np.where(masks, z, -np.inf)
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        picks = np.array([rng.choice(ev.VOCAB_SIZE, p=p[i]) if not rows[i].done else ev.BAR
-                          for i in range(n)], np.int32)
+        # a draw from softmax(logits / temperature) over the allowed tokens, by the Gumbel-max trick
+        z = logits.astype(np.float64) / temperature + rng.gumbel(size=logits.shape)
+        picks = np.where(masks, z, -np.inf).argmax(axis=1).astype(np.int32)
+        picks[[i for i, r in enumerate(rows) if r.done]] = ev.BAR
         for r, t in zip(rows, picks):
             r.feed(int(t), bars)
         steps += 1

@@ -58,3 +58,24 @@ def test_the_embedded_sequence_models_are_listed():
         pytest.fail("no embedded sequence model in resources/models")
     for e in seq.values():
         assert not e.problem and e.size_bytes < 12e6
+
+
+def test_a_cancelled_training_leaves_a_checkpoint_to_resume(tmp_path):
+    from core.errors import JobCancelled
+    from core.jobs import JobToken
+    from core.seq.training import SeqTrainSettings, _checkpoints, train
+
+    token = JobToken()
+
+    def progress(fraction, message):
+        if message.startswith("step 10/"):
+            token.cancel()
+
+    token.report_to(progress)
+    s = SeqTrainSettings(arch="lstm", out=str(tmp_path / "run"), steps=100, batch=2, collections=("drums",),
+                         drum_sequences=2, checkpoint_every=1000, eval_every=1000,
+                         sizes={"units": 8, "d_embed": 4, "max_len": 32})
+    with pytest.raises(JobCancelled):
+        train(token, s)
+    assert [step for step, _ in _checkpoints(s.out)] == [10]
+    assert sm.load(s.out).meta["training"]["steps"] == 10

@@ -610,3 +610,16 @@ def infill_clip(token, model, clip: Clip, bar_range: tuple[int, int], n: int = 4
                                    "infilled", model.name, clip.length, hi_beat, drop=inside))
     token.progress(1.0, f"{n} candidate{'s' if n != 1 else ''} for bars {first}-{last}")
     return out
+
+
+_SEQ_LOADED: dict = {}
+
+
+def continue_with(token, path: str, clip: Clip, bars: int, n: int = 4, temperature: float = 1.0,
+                  tracks=None, seed=None) -> list[Clip]:
+    """A job for the window: continue_clip with the sequence model in folder `path`, loaded once
+    per process (the model process keeps it), so the job needs no model chosen in advance."""
+    model = _SEQ_LOADED.get(path)
+    if model is None:
+        model = _SEQ_LOADED[path] = load_seq(token, path)
+    return continue_clip(token, model, clip, bars, n, temperature, tracks=tracks, seed=seed)

@@ -623,3 +623,12 @@ def continue_with(token, path: str, clip: Clip, bars: int, n: int = 4, temperatu
     if model is None:
         model = _SEQ_LOADED[path] = load_seq(token, path)
     return continue_clip(token, model, clip, bars, n, temperature, tracks=tracks, seed=seed)
+
+
+def infill_with(token, path: str, clip: Clip, bar_range: tuple[int, int], n: int = 4,
+                temperature: float = 1.0, tracks=None, seed=None) -> list[Clip]:
+    """A job for the window: infill_clip with the sequence model in folder `path` (loaded once)."""
+    model = _SEQ_LOADED.get(path)
+    if model is None:
+        model = _SEQ_LOADED[path] = load_seq(token, path)
+    return infill_clip(token, model, clip, bar_range, n, temperature, tracks=tracks, seed=seed)

@@ -1,4 +1,4 @@
-"""Models > Continue Clip…: the dialog, the job, the clips landing in the library (one undo step)."""
+"""Models > Continue Clip… and Rewrite Bars…: the dialog, the job, the clips landing in the library."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -9,7 +9,8 @@ from PySide6.QtWidgets import QDialog
 
 from core.seq import model as sm
 from core.song import Clip, Note
-from gui import continue_dialog, dialogs
+from gui import dialogs
+from gui import sequence_actions as continue_dialog
 from gui.main_window import MainWindow
 
 TINY = {"arch": "transformer", "d_model": 16, "layers": 1, "heads": 2, "d_ff": 32, "max_len": 96}
@@ -59,3 +60,32 @@ def test_continue_adds_clips_that_start_with_the_current_one(window, qtbot, monk
     w.undo_stack.undo()
     assert set(w.song.clips) == before
     assert seen["shot"]
+
+
+def test_rewrite_bars_starts_from_the_selected_notes_and_keeps_the_rest(window, qtbot, monkeypatch):
+    w = window
+    mel = w.song.ensure_track("melody")
+    clip = Clip("Verse", 16.0, {mel.id: [Note(60 + i % 5, i * 1.0, i * 1.0 + 1.0, 90) for i in range(16)]})
+    w.song.add_clip(clip)
+    w.session.current_clip = clip.id
+    selected = [n for n in clip.notes[mel.id] if 4.0 <= n.start < 12.0]  # bars 2 and 3
+    monkeypatch.setattr(w.continue_action, "selected_notes", lambda: selected)
+    seen = {}
+
+    def fake_exec(dialog):
+        seen["range"] = dialog.bar_range()
+        dialog.count.setValue(2)
+        dialog.show()
+        dialog.grab().save("/tmp/seqmodels_rewrite_dialog.png")
+        return QDialog.Accepted
+
+    monkeypatch.setattr(continue_dialog.ContinueDialog, "exec", fake_exec)
+    before = set(w.song.clips)
+    w.continue_action.act_rewrite.trigger()
+    qtbot.waitUntil(lambda: len(w.song.clips) == len(before) + 2, timeout=60000)
+    assert seen["range"] == (2, 3)
+    for cid in set(w.song.clips) - before:
+        c = w.song.clips[cid]
+        assert c.length == 16.0
+        assert [n for n in c.notes[mel.id] if not 4.0 <= n.start < 12.0] == \
+            [n for n in clip.notes[mel.id] if not 4.0 <= n.start < 12.0]

@@ -204,6 +204,8 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--skip", default="", help="comma-separated parts to skip: nll,continue,infill,speed")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--merge", default=None, metavar="JSON",
+                    help="numbers of other models from an earlier run's --json (the cards compare with them)")
     ap.add_argument("--cards", action="store_true",
                     help="write each model's MODEL_CARD.md and model-card.json from these numbers")
     args = ap.parse_args(argv)
@@ -249,6 +251,14 @@ def main(argv=None) -> int:
                   + ", ".join(f"{k} {v:.2f} s" for k, v in s.items() if not k.endswith("events")), flush=True)
     results["command"] = "python benchmarks/bench_seq.py " + " ".join(argv if argv is not None else sys.argv[1:])
     results["load_average"] = os.getloadavg()[0]
+    if args.merge:
+        with open(args.merge, encoding="utf-8") as fh:
+            earlier = json.load(fh)
+        for k, v in earlier.items():
+            if isinstance(v, dict) and "arch" in v and k not in results:
+                results[k] = v
+        results["command"] += f"  (with {', '.join(k for k, v in earlier.items() if isinstance(v, dict) and 'arch' in v)}"\
+                              f" from: {earlier.get('command')})"
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(results, fh, indent=1)

@@ -15,6 +15,7 @@ import sys
 import time
 
 from cli.progress import TextProgress
+from core.command_name import command_name
 
 
 def register(subparsers) -> None:
@@ -71,8 +72,9 @@ def catalogue_lines(base_url: str | None = None) -> list[str]:
     for e in installed:
         lines.append(_entry_line(e))
     if not installed:
-        lines.append("  (none; install one with `python main.py models install PATH_OR_NAME`)")
-    lines.append(f"Official Magenta checkpoints (python main.py models install NAME; from {catalogue.base_url(base_url)}):")
+        lines.append(f"  (none; install one with `{command_name()} models install PATH_OR_NAME`)")
+    lines.append(f"Official Magenta checkpoints ({command_name()} models install NAME; "
+                 f"from {catalogue.base_url(base_url)}):")
     width = max(len(m.name) for m in catalogue.OFFICIAL)
     for e in catalogue.official_models(base_url):
         if not e.supported:

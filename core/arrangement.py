@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from typing import Iterable, Mapping, Sequence
 
 from core.errors import UserError
-from core.song import Clip, Section, Song, Track, default_track, new_id
+from core.song import Clip, Note, Section, Song, Track, default_track, new_id
 
 EPS = 1e-6
 MODEL_BAR_BEATS = 4.0  # the models think in 4/4 bars of 16 sixteenth notes
@@ -317,6 +317,76 @@ def make_unique(song: Song, section_id: str) -> tuple[Clip | None, list[Section]
     base = old.name.rstrip()
     clip = copy_clip(old, unique_clip_name(song, f"{base} ({sec.label})"
                                            if sec.label.lower() not in base.lower() else base))
+    return clip, assign_clip(song.sections, [section_id], clip.id)
+
+
+def _tile(notes, period: float, length: float) -> list[Note]:
+    """Notes of a clip `period` beats long, repeated from 0 to fill `length` beats (cut there)."""
+    notes = sorted(notes, key=lambda n: (n.start, n.pitch))
+    if period <= EPS:
+        return [n for n in notes if n.start < length - EPS]
+    out = []
+    for rep in range(max(math.ceil(length / period - EPS), 1)):
+        offset = rep * period
+        for n in notes:
+            start = n.start + offset
+            if start >= length - EPS:
+                break
+            out.append(Note(n.pitch, start, min(n.end + offset, length), n.velocity))
+    return out
+
+
+def replace_part(song: Song, section_id: str, track_id: str, clip_id: str) -> tuple[Clip, list[Section]]:
+    """A clip dropped on one lane of a section: the section gets a new clip that keeps every
+    other part of its clip and takes this lane's part from the dropped clip.
+
+    The lane's part is the dropped clip's notes on that track, or, when it has a part on one
+    other track only (a melody dropped on a lead lane), that part, unless one is drums and the
+    other is not. The new clip is as long as the section's clip; when the dropped clip is
+    longer, a whole number of the section clip's lengths that holds it (at most the section's
+    length), so neither part is cut short. Both parts repeat to fill it. Only this section
+    changes (like a drop of a whole clip); its repeats keep the old clip.
+
+    Returns (the new clip, the new sections). Raises UserError when the dropped clip has no
+    part for the lane.
+    """
+    sec = find_section(song.sections, section_id)
+    src = song.clips.get(clip_id)
+    if src is None:
+        raise UserError("That clip is no longer in the library.")
+    try:
+        track = song.track(track_id)
+    except KeyError:
+        raise UserError("That track is no longer in the song.") from None
+    part = src.notes.get(track_id)
+    if not part:
+        parts = [(tid, ns) for tid, ns in src.notes.items() if ns]
+        if len(parts) == 1:
+            try:
+                other_drum = song.track(parts[0][0]).is_drum
+            except KeyError:
+                other_drum = track.is_drum
+            if other_drum == track.is_drum:
+                part = parts[0][1]
+    if not part:
+        raise UserError(f"{src.name} has no part that fits the {track.name} lane; "
+                        f"drop it on the section's name to replace the whole section.")
+    base = song.clips.get(sec.clip_id) if sec.clip_id else None
+    base_len = base.length if base is not None and base.length > EPS else src.length
+    length = base_len
+    if src.length > base_len + EPS:
+        reps = math.ceil(src.length / base_len - EPS)
+        most = max(math.ceil(sec.length / base_len - EPS), 1)
+        length = base_len * min(reps, most)
+    notes = {}
+    if base is not None:
+        for tid, ns in base.notes.items():
+            if tid != track_id and ns:
+                notes[tid] = _tile(ns, base_len, length)
+    notes[track_id] = _tile(part, src.length, length)
+    name = f"{base.name} + {src.name}" if base is not None else src.name
+    clip = Clip(unique_clip_name(song, name), length, notes, origin="drawn",
+                label=(base.label if base is not None else None) or src.label)
     return clip, assign_clip(song.sections, [section_id], clip.id)
 
 

@@ -20,6 +20,7 @@ from core.errors import JobCancelled
 class JobToken:
     def __init__(self, on_progress: Callable[[float, str], None] | None = None):
         self._cancel = threading.Event()
+        self._finish = threading.Event()
         self._on_progress = on_progress
         self.fraction = 0.0
         self.message = ""
@@ -31,6 +32,16 @@ class JobToken:
 
     def cancel(self) -> None:
         self._cancel.set()
+
+    def finish_early(self) -> None:
+        """Ask the job to end soon and return what it has so far ("good enough, stop now").
+        Only jobs that can stop half-way with a useful result look at it (training); the others
+        run on. Unlike cancel, the job's result is kept."""
+        self._finish.set()
+
+    @property
+    def finish_requested(self) -> bool:
+        return self._finish.is_set()
 
     def check(self) -> None:
         if self._cancel.is_set():

@@ -9,8 +9,8 @@ window's job thread only waits on a pipe. So the app loads its models here:
     model = host.load(token, "mel_2bar", None, path)          # a RemoteModel: name, kind, config
     clips = host.run(token, model, generation.sample, 8, 0.5, None)
 
-Both calls block (call them from a job); progress and cancel go through the job's token and
-reach the child's own token. A job function is any module-level function
+Both calls block (call them from a job); progress, cancel and "finish early" go through the
+job's token and reach the child's own token. A job function is any module-level function
 `fn(token, model, *args)`: it and its arguments and result travel pickled. The child starts on
 first use (`start()` starts it early), runs at a lower CPU priority, and ends with the parent
 (or `close()`). When it dies, the next call starts a new one and loads the model there again.
@@ -106,10 +106,10 @@ def serve(conn, nice: int = 0, announce: bool = False) -> None:
             except (EOFError, OSError):
                 inbox.put(None)
                 return
-            if msg[0] == "cancel":
+            if msg[0] in ("cancel", "finish"):
                 token = current.get(msg[1])
                 if token is not None:
-                    token.cancel()
+                    token.cancel() if msg[0] == "cancel" else token.finish_early()
             else:
                 inbox.put(msg)
 
@@ -268,7 +268,11 @@ class ModelHost:
                 self._stop_locked()
                 raise ModelProcessError(f"could not send the job to the model process: {exc}") from None
             asked_to_stop = None  # when the cancel was passed on
+            asked_to_finish = False
             while True:
+                if not asked_to_finish and getattr(token, "finish_requested", False):
+                    asked_to_finish = True  # "good enough": the job ends early and keeps its result
+                    conn.send(("finish", job_id))
                 if token.cancelled and asked_to_stop is None:
                     asked_to_stop = time.monotonic()
                     conn.send(("cancel", job_id))

@@ -72,6 +72,25 @@ def playable(notes: Iterable[Note]) -> list[Note]:
 
 
 # --------------------------------------------------------------------------- edits
+def drawn_note(pitch: int, press_beat: float, pointer_beat: float, grid: float,
+               velocity: int = 100) -> Note:
+    """The note a press at `press_beat` and a drag to `pointer_beat` draws (a click: the pointer
+    has not moved). It starts on the grid line at or before the press and ends on the grid line
+    nearest the pointer, at least one grid step long; without a grid it starts on the
+    DEFAULT_LENGTH line (as a click does) and ends at the pointer, at least DEFAULT_LENGTH long
+    for a click and MIN_LENGTH for a drag. Dragging left of the press keeps the shortest note."""
+    step = grid if grid > 0 else DEFAULT_LENGTH
+    start = floor_beat(max(0.0, press_beat), step)
+    if grid > 0:
+        end = max(start + grid, snap_beat(pointer_beat, grid))
+    elif pointer_beat == press_beat:
+        end = start + DEFAULT_LENGTH
+    else:
+        end = max(start + MIN_LENGTH, pointer_beat)
+    pitch = max(0, min(MAX_PITCH, int(pitch)))
+    return Note(pitch, start, clean(end), max(1, min(MAX_VELOCITY, int(velocity))))
+
+
 def add_notes(notes: Sequence[Note], new: Iterable[Note]) -> Edit:
     """Add the playable ones of `new`; they become the selection."""
     added = playable(new)

@@ -4,7 +4,11 @@
      "time_signatures": [[beat, num, den]], "tracks": [{...}], "clips": [{..., "notes":
      {track_id: [[pitch, start, end, velocity], ...]}}], "sections": [{...}], "loop": [start, end]}
 
-"loop" (the loop region in beats) is present only when the song has one.
+"loop" (the loop region in beats) is present only when the song has one, and "spaces" (section
+spaces: [{"model", "label", "data": the .space file's bytes in base64}], core.section_space) only
+when it has some. Older files have neither and load as before; a damaged space is reported and
+kept, the rest of the project loads.
+"clips" are in the library's order, the order the musician sees them in, and come back in it.
 
 The plain-data form itself (`song_to_dict`, the header FORMAT and SCHEMA) is defined with the
 document in core.song, where it doubles as `Song.snapshot()`; this module checks it on the way
@@ -196,7 +200,41 @@ def _song_from_dict(d, warnings: list[str]) -> Song:
         if not 0 <= start < end:
             raise _Bad(f"the loop region {start} to {end} is invalid")
         song.loop = (start, end)
+    raw_spaces = _get(d, "spaces", list, "the song", optional=True)
+    if raw_spaces:
+        song.spaces = _spaces_from_list(raw_spaces, warnings)
     return song
+
+
+def _spaces_from_list(rows: list, warnings: list[str]) -> dict:
+    """The section spaces of a project: {(model, label): StoredSpace}.
+
+    A space that is damaged still loads as an entry (unusable, its bytes written back as they
+    were), with a warning naming it; one whose entry is not even readable as bytes is left out
+    with a warning. Either way the rest of the project and the other spaces load."""
+    import base64
+    import binascii
+
+    from core.section_space import StoredSpace
+    from core.song import space_key
+
+    spaces = {}
+    for i, row in enumerate(rows):
+        where = f"section space {i + 1}"
+        try:
+            model = _get(row, "model", str, where)
+            label = _get(row, "label", str, where)
+            data = base64.b64decode(_get(row, "data", str, where).encode("ascii"), validate=True)
+        except (_Bad, binascii.Error, ValueError, UnicodeEncodeError) as exc:
+            warnings.append(f"{where} could not be read ({exc}); it was left out")
+            continue
+        entry = StoredSpace(model, label, data)
+        problem = entry.problem
+        if problem is not None:
+            warnings.append(f"the '{label}' section space of {model} is damaged and cannot be used "
+                            f"(it is kept as it was): {problem}")
+        spaces[space_key(model, label)] = entry
+    return spaces
 
 
 def _is_int(x) -> bool:

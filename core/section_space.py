@@ -23,9 +23,11 @@ What is learned, and how:
   Adam at 1e-3 on the whole batch (a minibatch of BATCH when there are more clips).
 - The layers (see `hidden_sizes`) are sized to the big code.
 - Training runs as a Job: every step reports its reconstruction and KL (nats per clip) through
-  token.progress and into a TrainControl, whose curve a GUI can plot. Cancel raises JobCancelled
-  and gives nothing; "good enough, stop now" (TrainControl.request_stop) ends training after the
-  current step and returns the space as learned so far.
+  token.progress and into a TrainControl, whose curve a GUI can plot (in the model process,
+  where no TrainControl is shared, `parse_step` reads the curve from the progress messages).
+  Cancel raises JobCancelled and gives nothing; "good enough, stop now"
+  (TrainControl.request_stop, or the token's finish_early, which reaches the model process)
+  ends training after the current step and returns the space as learned so far.
 - Sampling and reconstruction run the small network in numpy (float32), so a loaded space
   gives the same codes on every machine and needs no TensorFlow; only training imports it.
 
@@ -45,6 +47,7 @@ import io
 import json
 import math
 import os
+import re
 import threading
 import time
 import zipfile
@@ -476,6 +479,27 @@ def label_title(label: str) -> str:
     return label[:1].upper() + label[1:]
 
 
+_STEP_RE = re.compile(r"step (\d+)/(\d+)  reconstruction (\S+)  KL (\S+)$")
+
+
+def step_message(title: str, step: int, steps: int, reconstruction: float, kl: float) -> str:
+    """The progress message of one training step (`parse_step` reads it back)."""
+    return f"{title} space: step {step}/{steps}  reconstruction {reconstruction:.4g}  KL {kl:.4g}"
+
+
+def parse_step(message: str) -> tuple[int, float, float] | None:
+    """(step, reconstruction, KL) from a training step's progress message, else None. A job in the
+    model process cannot share a TrainControl with the window; its progress messages carry the
+    curve instead (fewer points: progress is thinned on the way), and the finished space the rest."""
+    m = _STEP_RE.search(message or "")
+    if m is None:
+        return None
+    try:
+        return int(m.group(1)), float(m.group(3)), float(m.group(4))
+    except ValueError:
+        return None
+
+
 def _fit(token, x: np.ndarray, latent: int, hidden, steps: int, settings: SpaceSettings,
          control: TrainControl | None, label: str, start: float, span: float):
     """(weights, reconstruction per step, KL per step, stopped early) of the small VAE on x."""
@@ -550,9 +574,9 @@ def _fit(token, x: np.ndarray, latent: int, hidden, steps: int, settings: SpaceS
             kl_hist.append(k)
             if control is not None:
                 control.record(s + 1, r, k)
-            token.progress(start + span * (s + 1) / steps,
-                           f"{title} space: step {s + 1}/{steps}  reconstruction {r:.2f}  KL {k:.2f}")
-            if control is not None and control.stop_requested and s + 1 < steps:
+            token.progress(start + span * (s + 1) / steps, step_message(title, s + 1, steps, r, k))
+            asked = (control is not None and control.stop_requested) or getattr(token, "finish_requested", False)
+            if asked and s + 1 < steps:
                 stopped = True
                 break
         weights = {k: var[k].numpy().astype(np.float32) for k in names}
@@ -586,6 +610,16 @@ def sample(token, model, space: SectionSpace, n: int = 8, temperature: float = 0
                                         label_title(space.label), space.label)
 
 
+def map_codes(token, model, space: SectionSpace, n: int = 64, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A Job: (n big codes sampled from the space, n from the model's prior), for a map that
+    shows where the space's samples land against everything the model makes."""
+    space.check_model(model)
+    rng = np.random.default_rng(seed)
+    samples = space.sample_codes(int(n), rng)
+    prior = np.asarray(model.random_z(int(n), rng), np.float32)
+    return samples, prior
+
+
 def reconstructions(token, model, space: SectionSpace, limit: int = 8) -> list[tuple]:
     """A Job: (the model's reconstruction, the space's) of the first `limit` training clips,
     to hear side by side what the space kept, as MidiMe shows them.
@@ -611,6 +645,73 @@ def reconstructions(token, model, space: SectionSpace, limit: int = 8) -> list[t
         (after,) = generation.clips_from_tokens(model, tokens[j:j + 1], both[j:j + 1], "section space",
                                                 f"{name} (space)", space.label)
         out.append((before, after))
+    return out
+
+
+# ------------------------------------------------------------------ spaces kept in a project
+class StoredSpace:
+    """A section space as a project keeps it (Song.spaces): the model's name, the label and the
+    .space file's bytes, read the first time the space is used.
+
+    The bytes are written back exactly as they were read, so an entry this program cannot use
+    (damaged, from a newer version, for a model that is not installed) survives a save unchanged.
+    `problem` says why an entry cannot be read (None when it can)."""
+
+    def __init__(self, model: str, label: str, data: bytes, space: SectionSpace | None = None):
+        self.model, self.label, self.data = str(model), str(label), bytes(data)
+        self._space = space
+        self._problem: str | None = None
+
+    @classmethod
+    def of(cls, space: SectionSpace) -> "StoredSpace":
+        return cls(space.model_name, space.label, space_bytes(space), space)
+
+    def space(self) -> SectionSpace:
+        """The space itself; SpaceFileError when the bytes are not a space of this model and label."""
+        if self._space is None:
+            if self._problem is not None:
+                raise SpaceFileError(self._problem)
+            where = f"the {self.label} section space kept in the project"
+            try:
+                space = space_from_bytes(self.data, where)
+                if space.model_name != self.model:
+                    raise SpaceFileError(f'"{where}" says it is a space of {space.model_name}, '
+                                         f"but the project files it under {self.model}.")
+            except SpaceFileError as exc:
+                self._problem = exc.message
+                raise
+            self._space = space
+        return self._space
+
+    @property
+    def problem(self) -> str | None:
+        try:
+            self.space()
+        except SpaceFileError as exc:
+            return exc.message
+        return None
+
+    def __repr__(self) -> str:
+        return f"StoredSpace({self.model!r}, {self.label!r}, {len(self.data)} bytes)"
+
+
+def entry_problem(entry: StoredSpace, model_names) -> str | None:
+    """Why a project's space cannot be used here (damaged, or its model is not installed), else None."""
+    problem = entry.problem
+    if problem is not None:
+        return problem
+    if entry.model not in set(model_names):
+        return (f'the "{entry.label}" space was trained on {entry.model}, which is not installed here; '
+                f"it is kept in the project, unused, until that model is installed")
+    return None
+
+
+def spaces_for(song, model_name: str | None) -> dict[str, SectionSpace]:
+    """label -> space of the song's readable section spaces for one model (what Fill uses)."""
+    out = {}
+    for (model, label), entry in getattr(song, "spaces", {}).items():
+        if model == model_name and entry.problem is None:
+            out[label] = entry.space()
     return out
 
 

@@ -7,6 +7,8 @@ and views stay in step with the data.
 """
 from __future__ import annotations
 
+import base64
+import bisect
 import copy
 import dataclasses
 import itertools
@@ -158,8 +160,10 @@ def _clip_dict(c: "Clip") -> dict:
 def song_to_dict(song: "Song") -> dict:
     """The song's whole content as plain data, with the project header (format, schema).
 
-    Deterministic: equal content gives equal dicts (clips sorted by id, note lists sorted,
-    empty note lists left out); track order and section order are content and are kept.
+    Deterministic: equal content gives equal dicts (note lists sorted, empty note lists left
+    out). The order of the clip library is content, like track order: the clips are listed in
+    the order the musician sees them (`Song.clips` keeps it), so a saved or recovered song
+    shows its clips as they were. Sections are listed by start.
     "loop" is present only when the song has a loop region."""
     doc = {
         "format": FORMAT,
@@ -173,7 +177,7 @@ def song_to_dict(song: "Song") -> dict:
             "is_drum": bool(t.is_drum), "volume": float(t.volume), "mute": bool(t.mute),
             "solo": bool(t.solo),
         } for t in song.tracks],
-        "clips": [_clip_dict(c) for _cid, c in sorted(song.clips.items())],
+        "clips": [_clip_dict(c) for c in song.clips.values()],  # library order
         "sections": [{
             "id": s.id, "label": s.label, "clip_id": s.clip_id, "start": float(s.start),
             "length": float(s.length),
@@ -181,7 +185,15 @@ def song_to_dict(song: "Song") -> dict:
     }
     if getattr(song, "loop", None) is not None:  # written only when set (older files have none)
         doc["loop"] = [float(song.loop[0]), float(song.loop[1])]
+    if getattr(song, "spaces", None):  # section spaces, written only when there are some
+        doc["spaces"] = [{"model": e.model, "label": e.label, "data": base64.b64encode(e.data).decode("ascii")}
+                         for _key, e in sorted(song.spaces.items())]
     return doc
+
+
+def space_key(model: str, label: str) -> tuple[str, str]:
+    """How the song files a section space: (model name, label trimmed and in lower case)."""
+    return str(model), " ".join(str(label).split()).lower()
 
 
 class Song:
@@ -189,8 +201,13 @@ class Song:
 
     Subscribers registered with `subscribe(callback)` are called as
     `callback(event: str, **details)` after every change. Events:
-    "tracks", "clip_added", "clip_removed", "clip_changed" (clip_id, track_id),
-    "sections", "tempo", "meta", "loop", "reset".
+    "tracks", "clip_added" (clip_id; index when not added at the end), "clip_removed",
+    "clip_changed" (clip_id, track_id),
+    "sections", "tempo", "meta", "loop", "spaces", "reset".
+
+    `spaces` holds the song's section spaces by (model name, label) (see `space_key`): entries
+    with `model`, `label` and `data` (the .space file's bytes), core.section_space.StoredSpace.
+    The song only keeps and saves them; reading them is core.section_space's business.
     """
 
     def __init__(self, title: str = "Untitled", tempo: float = 120.0, numerator: int = 4,
@@ -202,6 +219,7 @@ class Song:
         self.clips: dict[str, Clip] = {}
         self.sections: list[Section] = []
         self.loop: tuple[float, float] | None = None  # the loop region (beats), when one is set
+        self.spaces: dict[tuple[str, str], object] = {}  # (model, label) -> section space entry
         self._subscribers: list[Callable] = []
 
     # ----------------------------------------------------------------- events
@@ -311,13 +329,32 @@ class Song:
         return self.add_track(default_track(role))
 
     # ----------------------------------------------------------------- clips
-    def add_clip(self, clip: Clip) -> Clip:
+    # `clips` is the library in the musician's order: new clips go at the end unless an index
+    # says where (a duplicate goes right after its original; undoing a removal puts a clip
+    # back where it was). Project files keep this order.
+    def add_clip(self, clip: Clip, index: int | None = None) -> Clip:
+        """Add a clip at the end of the library, or at `index` in its order."""
         for tid in clip.notes:
             self.track(tid)  # raises KeyError for notes on an unknown track
         clip.notes = {tid: sort_notes(ns) for tid, ns in clip.notes.items()}
-        self.clips[clip.id] = clip
-        self._emit("clip_added", clip_id=clip.id)
+        if index is None or index >= len(self.clips) or clip.id in self.clips:
+            # (a clip with an id the song has replaces that clip in its place)
+            self.clips[clip.id] = clip
+            self._emit("clip_added", clip_id=clip.id)
+        else:
+            items = list(self.clips.items())
+            items.insert(max(int(index), 0), (clip.id, clip))
+            self.clips.clear()  # the same dict: whoever holds it sees the new order
+            self.clips.update(items)
+            self._emit("clip_added", clip_id=clip.id, index=max(int(index), 0))
         return clip
+
+    def clip_index(self, clip_id: str) -> int:
+        """Where a clip stands in the library's order. Raises KeyError for an unknown clip."""
+        for i, cid in enumerate(self.clips):
+            if cid == clip_id:
+                return i
+        raise KeyError(clip_id)
 
     def remove_clip(self, clip_id: str) -> Clip:
         """Remove a clip; sections that used it stay in the arrangement with an empty slot
@@ -391,6 +428,24 @@ class Song:
         self._emit("loop")
         return old
 
+    # ----------------------------------------------------------------- section spaces
+    def set_space(self, entry) -> object | None:
+        """Keep a section space entry under its (model, label); returns the one it replaces."""
+        key = space_key(entry.model, entry.label)
+        old = self.spaces.get(key)
+        self.spaces = {**self.spaces, key: entry}
+        self._emit("spaces")
+        return old
+
+    def remove_space(self, model: str, label: str) -> object:
+        """Drop the section space of (model, label); returns it (KeyError when there is none)."""
+        key = space_key(model, label)
+        spaces = dict(self.spaces)
+        entry = spaces.pop(key)
+        self.spaces = spaces
+        self._emit("spaces")
+        return entry
+
     def length_beats(self) -> float:
         if self.sections:
             return max(s.end for s in self.sections)
@@ -421,6 +476,26 @@ class Song:
                         out.setdefault(tid, []).append(
                             Note(n.pitch, sec.start + n.start + offset, sec.start + end, n.velocity))
         return {tid: sort_notes(ns) for tid, ns in out.items()}
+
+    def arranged_note_count(self) -> int:
+        """How many notes the arrangement plays: `rendered_notes()` counted without building
+        them (a clip repeated to fill its section counts once per repeat; the clip library's
+        unplaced clips count nothing)."""
+        starts: dict[str, list[float]] = {}
+        total = 0
+        for sec in self.sections:
+            clip = self.clips.get(sec.clip_id) if sec.clip_id else None
+            if clip is None or clip.length <= 0:
+                continue
+            if clip.id not in starts:
+                starts[clip.id] = sorted(n.start for ns in clip.notes.values() for n in ns)
+            first = starts[clip.id]
+            for rep in itertools.count():
+                offset = rep * clip.length
+                if offset >= sec.length - 1e-9:
+                    break
+                total += bisect.bisect_left(first, sec.length - 1e-9 - offset)
+        return total
 
     # ----------------------------------------------------------------- whole document
     def replace_with(self, other: "Song") -> None:

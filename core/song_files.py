@@ -177,3 +177,61 @@ def render_wav_file(token: JobToken, document: dict, path: str, clip_id: str | N
                         f"{'clip' if clip_id else 'arrangement'} is empty.")
     write_wav(path, audio)
     return path
+
+
+# ====================================================================== a folder of clips
+MAX_FOLDER_FILES = 5000  # more MIDI files than this in one import is a mistake (a whole disk)
+
+
+def midi_files_in(folder: str | os.PathLike) -> list[str]:
+    """The MIDI files under a folder (its subfolders too), sorted; a UserError when there are none."""
+    folder = os.fspath(folder)
+    if not os.path.isdir(folder):
+        raise UserError(f"Cannot import {folder}: it is not a folder.")
+    found: list[str] = []
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        found.extend(os.path.join(root, f) for f in sorted(files) if MIDI.matches(f))
+        if len(found) > MAX_FOLDER_FILES:
+            raise UserError(f"{folder} holds more than {MAX_FOLDER_FILES} MIDI files; "
+                            "import a smaller folder.")
+    if not found:
+        raise UserError(f"There are no MIDI files ({', '.join(MIDI.extensions)}) in {folder}.")
+    return found
+
+
+def read_midi_clips(token: JobToken | None, paths, label: str | None = None):
+    """A job: (one clip per MIDI file, the files that could not be read as [(name, reason)]).
+
+    Each file goes through the same reader as Import (core.midi_io). Its notes become one clip
+    named after the file, keyed by the part each track plays (melody, bass, drums, other), as
+    generated clips are, so core.arrangement.part_tracks and assign_tracks put them on the
+    song's tracks. Clips carry `label`. A cancel raises JobCancelled; nothing is changed."""
+    from core.errors import MidiFileError
+    from core.midi_io import import_midi
+    from core.song import Clip
+
+    token = token if token is not None else JobToken()
+    paths = [os.fspath(p) for p in paths]
+    clips, bad = [], []
+    for i, path in enumerate(paths):
+        name = os.path.basename(path)
+        token.progress(i / max(len(paths), 1), f"Reading {name} ({i + 1} of {len(paths)})")
+        try:
+            song = import_midi(path, token=None)
+        except MidiFileError as exc:
+            bad.append((name, exc.message))
+            continue
+        roles = {t.id: t.role for t in song.tracks}
+        notes: dict = {}
+        for clip in song.clips.values():
+            for tid, ns in clip.notes.items():
+                notes.setdefault(roles.get(tid, "other"), []).extend(ns)
+        if not any(notes.values()):
+            bad.append((name, "it has no notes"))
+            continue
+        length = max((c.length for c in song.clips.values()), default=0.0)
+        stem = os.path.splitext(name)[0]
+        clips.append(Clip(name=stem, length=length, notes=notes, origin="imported", label=label or None))
+    token.progress(1.0, f"Read {len(clips)} of {len(paths)} MIDI files")
+    return clips, bad

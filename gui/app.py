@@ -13,6 +13,8 @@ import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from core.command_name import command_name
+
 APP_NAME = "Latent Studio"
 ORG_NAME = "Latent Studio"
 ORG_DOMAIN = "latentstudio.example"
@@ -55,7 +57,7 @@ def create_application(argv: list[str] | None = None) -> QApplication:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="main.py", description="Open the Latent Studio window.")
+    parser = argparse.ArgumentParser(prog=command_name(), description="Open the Latent Studio window.")
     parser.add_argument("file", nargs="?", help="a .lstudio project or a MIDI file to open")
     parser.add_argument("--open", dest="open_file", metavar="FILE",
                         help="a .lstudio project or a MIDI file to open")

@@ -34,11 +34,15 @@ class ClipChooser(QComboBox):
         self.blockSignals(was)
         self._show_current()
 
-    def _add_row(self, clip: Clip) -> None:
+    def _row_text(self, clip: Clip) -> str:
         bpb = self.song.beats_per_bar
         bars = clip.length / bpb if bpb else 0
+        count = clip.note_count()
+        return f"{clip.name}  ·  {bars:g} bars  ·  {count} note{'' if count == 1 else 's'}"
+
+    def _add_row(self, clip: Clip) -> None:
         was = self.blockSignals(True)
-        self.addItem(f"{clip.name}  ·  {bars:g} bars  ·  {clip.note_count()} notes", clip.id)
+        self.addItem(self._row_text(clip), clip.id)
         self.blockSignals(was)
         self.setEnabled(True)
 
@@ -53,7 +57,9 @@ class ClipChooser(QComboBox):
 
     def _on_song(self, event: str, **details) -> None:
         clip_id = details.get("clip_id")
-        if event == "clip_added" and clip_id in self.song.clips:
+        if event == "clip_added" and details.get("index") is not None:
+            self.refresh()  # put in the middle of the library (a duplicate, an undone removal)
+        elif event == "clip_added" and clip_id in self.song.clips:
             self._add_row(self.song.clips[clip_id])  # one row more
             self._show_current()
         elif event == "clip_removed" and self.findData(clip_id) >= 0:
@@ -63,3 +69,6 @@ class ClipChooser(QComboBox):
             self._show_current()
         elif event == "reset" or (event == "clip_changed" and details.get("track_id") is None):
             self.refresh()  # another song, or a clip renamed or resized
+        elif event == "clip_changed" and clip_id in self.song.clips and self.findData(clip_id) >= 0:
+            # notes of one track edited: only that row's note count changes
+            self.setItemText(self.findData(clip_id), self._row_text(self.song.clips[clip_id]))

@@ -72,11 +72,15 @@ class AddClipsCommand(QUndoCommand):
     freeze the window; undo in the middle removes what has landed and drops the rest.
     """
 
-    def __init__(self, song: Song, clips, text: str, new_tracks=(), deferred: bool = False):
+    def __init__(self, song: Song, clips, text: str, new_tracks=(), deferred: bool = False,
+                 indices: list[int] | None = None):
         super().__init__(text)
         self.song = song
         self.clips = list(clips)
         self.new_tracks = list(new_tracks)
+        # where each clip goes in the library's order (None: at the end); ascending, so each
+        # index is counted in the library as it stands once the clips before it are in
+        self.indices = list(indices) if indices is not None else [None] * len(self.clips)
         self._pending = list(self.clips) if deferred else []
         self._deferred = deferred
 
@@ -87,8 +91,8 @@ class AddClipsCommand(QUndoCommand):
             self._deferred = False  # the first redo: land() adds the clips
             return
         self._pending = []
-        for clip in self.clips:
-            self.song.add_clip(clip)
+        for clip, index in zip(self.clips, self.indices):
+            self.song.add_clip(clip, index)
 
     def land(self, max_notes: int) -> bool:
         """Add pending clips up to about max_notes notes; True while some are still pending."""
@@ -124,6 +128,7 @@ class RemoveClipsCommand(QUndoCommand):
         self.song = song
         self.clips = [song.clip(c) for c in ids]
         self.old_sections = list(song.sections)
+        self.places = {c: song.clip_index(c) for c in ids}  # undo puts each clip back in its place
 
     def redo(self) -> None:
         for clip in self.clips:
@@ -131,7 +136,7 @@ class RemoveClipsCommand(QUndoCommand):
                 self.song.remove_clip(clip.id)
 
     def undo(self) -> None:
-        for clip in self.clips:
+        for clip in sorted(self.clips, key=lambda c: self.places[c.id]):
             if clip.id not in self.song.clips:
-                self.song.add_clip(clip)
+                self.song.add_clip(clip, self.places[clip.id])
         self.song.set_sections(list(self.old_sections))

@@ -174,8 +174,11 @@ class DocumentFiles(QObject):
         return self.save_to(path)
 
     def save_to(self, path: str) -> bool:
+        old_title = self.song.title
+        self.song.title = self._title_for(path)
         if not dialogs.write_or_report(self._parent, "Could not save", path,
                                        lambda: song_files.save_song(self.song, path, song_files.PROJECT)):
+            self.song.title = old_title
             return False
         self.project_path = path
         self.undo_stack.setClean()
@@ -184,6 +187,16 @@ class DocumentFiles(QObject):
         self.changed.emit()
         self._status(f"Saved {os.path.basename(path)}", 4000)
         return True
+
+    def _title_for(self, path: str) -> str:
+        """The song's title once saved at `path`: a song still called "Untitled" (or after its
+        previous file's name) takes the new file's name, so the file, the window, `info`,
+        recovery and exported MIDI all say the same; a title the song was given stays."""
+        title = (self.song.title or "").strip()
+        was_file = os.path.splitext(os.path.basename(self.project_path))[0] if self.project_path else None
+        if not title or title == "Untitled" or title == was_file:
+            return os.path.splitext(os.path.basename(path))[0] or "Untitled"
+        return self.song.title
 
     def export_midi(self) -> bool:
         kind = song_files.MIDI

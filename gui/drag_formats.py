@@ -3,7 +3,9 @@
 What a drag carries, by where it starts:
 
 - a clip (a clip-library row, a point of the latent map, or Alt-dragging a timeline section):
-  CLIP_MIME holds the clip ids, one a line; the plain text holds the clip names;
+  CLIP_MIME holds the clip ids, one a line; the plain text holds the clip names; a drag from
+  the library also carries each clip as a .mid file (URLs in a temporary folder), so it can be
+  dropped in a file manager or a DAW;
 - a section dragged out of the timeline: SECTION_MIME holds its id, and the drag carries a
   .mid file (a URL in a temporary folder) for file managers and DAWs (with CLIP_MIME too when
   only its clip is dragged);
@@ -11,8 +13,8 @@ What a drag carries, by where it starts:
 
 Drop targets decode with the functions here and accept only these formats: the timeline and
 the piano roll take a clip (CLIP_MIME, or plain text that is the id of a clip of the song),
-the main window a project or MIDI file. A drag that started on the timeline is never taken as
-a file to open, although it carries one.
+the main window a project or MIDI file. A drag that started in the program (a section or a
+clip) is never taken as a file to open, although it carries one.
 """
 from __future__ import annotations
 
@@ -38,11 +40,16 @@ def answer(event, carried):
 
 
 # ----------------------------------------------------------------- clips
-def clip_mime(clip_ids: Iterable[str], names: Iterable[str]) -> QMimeData:
-    """What a clip drag carries: the ids one a line under CLIP_MIME, the names as plain text."""
+def clip_mime(clip_ids: Iterable[str], names: Iterable[str],
+              midi_paths: Iterable[str] = ()) -> QMimeData:
+    """What a clip drag carries: the ids one a line under CLIP_MIME, the names as plain text,
+    and the clips written as .mid files (`midi_paths`) for drops outside the program."""
     mime = QMimeData()
     mime.setData(CLIP_MIME, "\n".join(clip_ids).encode("utf-8"))
     mime.setText(", ".join(names))
+    paths = [os.fspath(p) for p in midi_paths]
+    if paths:
+        mime.setUrls([QUrl.fromLocalFile(p) for p in paths])
     return mime
 
 
@@ -91,8 +98,10 @@ def file_mime(paths: Iterable[str]) -> QMimeData:
 
 def file_from_mime(mime: QMimeData, accept: Callable[[str], bool]) -> str | None:
     """The first local file that `accept(path)` takes from a drag from outside (None for a
-    drag that started on the timeline: its file is a copy of what is already open)."""
-    if mime is None or not mime.hasUrls() or section_id_from_mime(mime) is not None:
+    drag that started in the program, a section or a clip: its file is a copy of what is
+    already open)."""
+    if mime is None or not mime.hasUrls() or section_id_from_mime(mime) is not None \
+            or mime.hasFormat(CLIP_MIME):
         return None
     for url in mime.urls():
         path = url.toLocalFile()

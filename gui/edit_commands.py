@@ -15,8 +15,9 @@ from PySide6.QtGui import QUndoStack
 
 from core import note_edits as ne
 # The piano roll's widgets import these helpers from here; they are core.note_edits' own.
-from core.note_edits import (DEFAULT_LENGTH, MIN_LENGTH, clipboard_from, floor_beat,  # noqa: F401
-                             move_notes, present, resize_notes, set_velocities, snap_beat, without)
+from core.note_edits import (DEFAULT_LENGTH, MIN_LENGTH, clipboard_from, drawn_note,  # noqa: F401
+                             floor_beat, move_notes, present, resize_notes, set_velocities,
+                             snap_beat, without)
 from core.song import Note, Song
 from gui.commands import SetNotesCommand
 

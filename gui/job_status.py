@@ -51,13 +51,18 @@ class JobStatus(QWidget):
         self._window.statusBar().showMessage(text, ms)
 
     def show_device(self, text: str) -> None:
-        if text == "not loaded":
+        loaded = text != "not loaded"
+        if not loaded:
             self.device_label.setText("Device: not loaded")
             self.device_label.setToolTip("Shows 'GPU: <name>' or 'CPU' once the first model "
                                          "has loaded")
         else:
             self.device_label.setText(text)
             self.device_label.setToolTip(f"Models run on: {text}")
+        # the style sheet paints a loaded device green and "not loaded" grey: green said "ready"
+        self.device_label.setProperty("loaded", loaded)
+        self.device_label.style().unpolish(self.device_label)
+        self.device_label.style().polish(self.device_label)
 
     def _started(self, description: str) -> None:
         self._title = description

@@ -1,7 +1,9 @@
 """The latent map: every clip of one model that has a code, as a point on a 2-D PCA map.
 
 The map shows the session's model; points are coloured by origin or by label, and the
-session's selected clips are drawn larger. Hovering shows a small piano-roll picture of the
+session's selected clips are drawn larger. The training clips' codes of the model's section
+spaces (kept in the song) are drawn as rings in their label's colour, so a space's samples
+(labelled clips) can be seen landing among what it learned from. Hovering shows a small piano-roll picture of the
 clip; a click selects it in the session and asks to hear it (ctrl-click adds to the selection); dragging a point carries the clip
 out like a clip-library row (onto the timeline or the piano roll); a double-click on empty space
 asks for that spot to be decoded (the inverse projection: the two map axes, every other
@@ -21,12 +23,13 @@ from PySide6.QtWidgets import (QApplication, QComboBox, QHBoxLayout, QLabel, QPu
 from core.projection import Projection
 from core.session import Session
 from core.song import Song
-from gui.clip_library import ORIGIN_COLORS, clip_pixmap, label_color, origin_color
+from gui.clip_library import ORIGIN_COLORS, clip_pixmap, label_color, origin_color, song_labels
 from gui.drag_formats import clip_mime
 
 POINT_SIZE = 11
 SELECTED_SIZE = 17
 PICK_RADIUS_PX = 9
+SPACE_RING_SIZE = 13
 
 
 class LatentMap(QWidget):
@@ -85,6 +88,10 @@ class LatentMap(QWidget):
         self.plot.setAspectLocked(False)
         self.path_item = pg.PlotDataItem(pen=pg.mkPen("#d9dee7", width=1.5, style=Qt.PenStyle.DashLine))
         self.plot.addItem(self.path_item)
+        # the training clips' codes of the model's section spaces: rings under the clips' points
+        self.space_points = pg.ScatterPlotItem(size=SPACE_RING_SIZE, hoverable=False)
+        self.plot.addItem(self.space_points)
+        self._spaces: list[tuple[str, np.ndarray]] = []
         self.scatter = pg.ScatterPlotItem(size=POINT_SIZE, hoverable=False)
         self.plot.addItem(self.scatter)
         self.empty_text = pg.TextItem("", color="#8b93a1", anchor=(0.5, 0.5))
@@ -196,20 +203,51 @@ class LatentMap(QWidget):
             codes.append(clip.latent)
         return ids, np.asarray(codes, dtype=np.float64).reshape(len(ids), size or 0)
 
+    def _space_sets(self, size: int | None) -> list[tuple[str, np.ndarray]]:
+        """(label, training codes) of each usable section space of the map's model."""
+        out = []
+        for (model, label), entry in sorted(getattr(self.song, "spaces", {}).items()):
+            if model != self.model_name or entry.problem is not None:
+                continue
+            codes = entry.space().codes
+            if codes is None or not len(codes) or (size is not None and codes.shape[1] != size):
+                continue
+            out.append((label, np.asarray(codes, dtype=np.float64)))
+        return out
+
+    def _draw_spaces(self) -> None:
+        """Rings at the training clips' codes, in the label's colour (by origin: the space colour)."""
+        if not self._spaces:
+            self.space_points.setData([])
+            return
+        labels = song_labels(self.song)
+        by_label = self.color_combo.currentIndex() == 1
+        spots = []
+        for label, codes in self._spaces:
+            color = label_color(label, labels) if by_label else origin_color("section space")
+            pen = pg.mkPen(color, width=2)
+            for x, y in self.projection.transform(codes):
+                spots.append({"pos": (x, y), "pen": pen, "brush": pg.mkBrush(0, 0, 0, 0)})
+        self.space_points.setData(spots)
+
     def _on_song(self, event: str, **details) -> None:
-        if event in ("reset", "clip_added", "clip_removed", "clip_changed"):
+        if event in ("reset", "clip_added", "clip_removed", "clip_changed", "spaces"):
             self._refresh_timer.start()  # many clips arrive at once: draw once
 
     def refresh(self) -> None:
         ids, codes = self._codes()
+        self._spaces = self._space_sets(codes.shape[1] if len(ids) else None)
         if self.model_name is None:
             self.title.setText("Latent map — choose a model")
         else:
+            spaces = f" · {len(self._spaces)} section space{'' if len(self._spaces) == 1 else 's'}" \
+                if self._spaces else ""
             self.title.setText(f"Latent map of {self.model_name} — {len(ids)} clip"
-                               f"{'' if len(ids) == 1 else 's'}")
-        if len(ids) == 0:
+                               f"{'' if len(ids) == 1 else 's'}{spaces}")
+        if len(ids) == 0 and not self._spaces:
             self._ids, self._xy = [], np.zeros((0, 2))
             self.scatter.setData([])
+            self.space_points.setData([])
             self.path_item.setData([], [])
             self.empty_text.setText("Generate clips or import MIDI\nto see them here.")
             self.empty_text.setPos(0, 0)
@@ -218,8 +256,12 @@ class LatentMap(QWidget):
             return
         self.empty_text.setText("")
         first = not self.projection.is_fitted
-        self.projection.update(codes)
-        self._ids, self._xy = ids, self.projection.transform(codes)
+        shown = [codes] if len(ids) else []
+        self.projection.update(np.concatenate(shown + [c for _, c in self._spaces]))
+        self._ids, self._xy = ids, (self.projection.transform(codes) if len(ids) else np.zeros((0, 2)))
+        if not ids:
+            self.scatter.setData([])
+        self._draw_spaces()
         self._restyle()
         self._draw_path()
         self._update_legend()
@@ -230,7 +272,7 @@ class LatentMap(QWidget):
         by_label = self.color_combo.currentIndex() == 1
         clips = [self.song.clips[c] for c in self._ids]
         if by_label:
-            labels = sorted({c.label for c in clips if c.label})
+            labels = song_labels(self.song)  # the library's colours, the spaces' rings too
             return [label_color(c.label, labels) for c in clips]
         return [origin_color(c.origin) for c in clips]
 
@@ -264,14 +306,19 @@ class LatentMap(QWidget):
     def _update_legend(self) -> None:
         if self.color_combo.currentIndex() == 1:
             clips = [self.song.clips[c] for c in self._ids]
-            labels = sorted({c.label for c in clips if c.label})
-            entries = [(label_color(lb, labels).name(), lb) for lb in labels] + [("#5d6470", "no label")]
+            everyone = song_labels(self.song)
+            shown = {c.label for c in clips if c.label} | {label for label, _ in self._spaces}
+            entries = [(label_color(lb, everyone).name(), lb) for lb in everyone if lb in shown]
+            if any(not c.label for c in clips):
+                entries.append(("#5d6470", "no label"))
         else:
             present = {self.song.clips[c].origin for c in self._ids}
             entries = [(col, name) for name, col in ORIGIN_COLORS.items() if name in present]
-        self.legend.setText("   ".join(f"<span style='color:{c}; font-size:12pt'>●</span> {t}"
-                                       for c, t in entries)
-                            + "   <i>hover to preview · click to select · double-click empty space to decode</i>")
+        text = "   ".join(f"<span style='color:{c}; font-size:12pt'>●</span> {t}" for c, t in entries)
+        if self._spaces:
+            text += ("   <span style='font-size:12pt'>○</span> a section space's training clips"
+                     + ("" if self.color_combo.currentIndex() == 1 else " (colour by Label shows whose)"))
+        self.legend.setText(text + "   <i>hover to preview · click to select · double-click empty space to decode</i>")
 
     # ------------------------------------------------------------------ mouse
     def _pick(self, scene_pos) -> str | None:

@@ -32,6 +32,7 @@ from gui.job_status import JobStatus
 from gui.latent_map import LatentMap
 from gui.model_service import ModelService
 from gui.piano_roll import PianoRollEditor
+from gui.section_spaces import SectionSpaces
 from gui.timeline import Timeline
 from gui.track_list import TrackList
 from gui.transport import Transport, TransportBar
@@ -79,11 +80,13 @@ class MainWindow(QMainWindow):
                                               selected_notes=self.editor.selected_notes)
         self.timeline = Timeline(self.song, self.undo_stack, self.session, self.runner, self,
                                  models=self.models)
-        self.clip_library = ClipLibrary(self.song, self.session, self)
+        self.clip_library = ClipLibrary(self.song, self.session, self, undo_stack=self.undo_stack)
         self.latent_map = LatentMap(self.song, self.session, self)
         self.generate_panel = GeneratePanel(self.song, self.undo_stack, self.models, self.session,
                                             self.latent_map, self)
         self.transport = Transport(self.song, self)
+        self.section_spaces = SectionSpaces(self.song, self.undo_stack, self.session, self.models,
+                                            self.runner, self.timeline, self)
         self._build_centre()
         self._build_docks()
         self._build_actions()
@@ -231,7 +234,8 @@ class MainWindow(QMainWindow):
         self.recent_menu = self.file_menu.addMenu("Open &Recent")
         self.files.attach_recent_menu(self.recent_menu)
         self._add_actions(self.file_menu, [
-            None, self.act_save, self.act_save_as, None, self.act_import, self.act_export,
+            None, self.act_save, self.act_save_as, None, self.act_import,
+            self.section_spaces.act_import_folder, self.act_export,
             self.timeline.act_export_section, self.timeline.act_export_clip, self.act_export_audio,
             self.act_export_clip_audio, None, self.act_quit])
 
@@ -250,6 +254,8 @@ class MainWindow(QMainWindow):
         self._add_actions(self.models_menu, [None, self.act_model_catalogue])
         self.arrange_menu = self.timeline.arrange_menu(self)
         bar.addMenu(self.arrange_menu)
+        self.spaces_menu = self.section_spaces.build_menu(self)  # labels and section spaces
+        bar.addMenu(self.spaces_menu)
         self.help_menu = bar.addMenu("&Help")
         self._add_actions(self.help_menu, [self.act_shortcuts, None, self.act_about])
 
@@ -321,8 +327,12 @@ class MainWindow(QMainWindow):
             panel.audition_requested.connect(self.transport.audition_clip)
         self.editor.status_message.connect(lambda text: message(text, 2000))
         self.timeline.status_message.connect(lambda text: message(text, 5000))
+        self.clip_library.status_message.connect(lambda text: message(text, 6000))
+        self.clip_library.send_to_timeline.connect(self.timeline.append_clips)
         self.generate_panel.status_message.connect(lambda text: message(text, 5000))
         self.generate_panel.catalogue_requested.connect(self.show_model_catalogue)
+        self.section_spaces.status_message.connect(lambda text: message(text, 8000))
+        self.clip_library.label_requested.connect(lambda ids: self.section_spaces.set_label(ids))
         self.files.loaded.connect(self.file_loaded)
         self.files.changed.connect(self._update_title)
         self._space_filter = SpacePlaysInNumberBoxes(self)
@@ -361,10 +371,17 @@ class MainWindow(QMainWindow):
     def _update_song_info(self) -> None:
         s = self.song
         sig = s.time_signatures[0]
-        notes = sum(c.note_count() for c in s.clips.values())
+        # the song is what the arrangement plays; the library's count goes in the tooltip
+        notes = s.arranged_note_count()
+        library = sum(c.note_count() for c in s.clips.values())
         self.song_info.setText(f"{s.tempo:g} BPM   {sig.numerator}/{sig.denominator}   "
                                f"{s.length_bars():g} bars   {len(s.tracks)} tracks   "
-                               f"{notes} notes")
+                               f"{notes} note{'' if notes == 1 else 's'} in song")
+        self.song_info.setToolTip(
+            f"The arrangement plays {notes} note{'' if notes == 1 else 's'} "
+            f"({len(s.sections)} section{'' if len(s.sections) == 1 else 's'}); the clip library "
+            f"holds {library} note{'' if library == 1 else 's'} in {len(s.clips)} "
+            f"clip{'' if len(s.clips) == 1 else 's'}")
 
     def _song_changed(self, event: str, **_details) -> None:
         if event in ("clip_added", "clip_removed"):

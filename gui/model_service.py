@@ -245,14 +245,22 @@ class ModelService(QObject):
                     if on_finish:
                         on_finish()
 
-            call, head = (fn, (model,)) if self.host is None or not isinstance(model, RemoteModel) \
-                else (self.host.run, (model, fn))
+            call, head = self.job_call(model, fn)
             self.last_job: Job = self.runner.submit(
                 call, *head, *args, on_done=done, description=description,
                 on_error=lambda m, d: on_finish and on_finish(),
                 on_cancel=lambda: on_finish and on_finish(), **kwargs)
 
         self.with_model(name, submit, on_fail=on_finish)
+
+    def job_call(self, model, fn: Callable) -> tuple[Callable, tuple]:
+        """(callable, leading arguments) that run fn(token, model, ...) where the model lives: in
+        the model process for a model loaded there, else here. For callers that submit to the
+        JobRunner themselves (a dialog that keeps its Job to cancel it or end it early):
+        runner.submit(call, *head, *args, on_done=...)."""
+        if self.host is None or not isinstance(model, RemoteModel):
+            return fn, (model,)
+        return self.host.run, (model, fn)
 
     def submit(self, fn: Callable, *args, on_done: Callable | None = None, description: str = "",
                **kwargs) -> Job:

@@ -99,7 +99,9 @@ class PianoRollEditor(QWidget):
         self.tracks_button = QToolButton(self)
         self.tracks_button.setText("Tracks")
         self.tracks_button.setPopupMode(QToolButton.InstantPopup)
-        self.tracks_button.setToolTip("Choose which tracks are shown")
+        self.tracks_button.setToolTip("Choose which tracks are shown. Drum tracks show only "
+                                      "while a drum track is edited (their rows are drum "
+                                      "names), other tracks only on piano rows")
         self.tracks_menu = QMenu(self)
         self.tracks_button.setMenu(self.tracks_menu)
         bar.addWidget(self.tracks_button)
@@ -238,6 +240,20 @@ class PianoRollEditor(QWidget):
             self._clip_shown()
         else:
             self._mark_tracks()
+        if event == "edit_track":
+            self._bring_edited_notes_into_view()
+
+    def _bring_edited_notes_into_view(self) -> None:
+        """Another track to edit: when none of its notes are on screen (the drums sit far
+        below a melody, and the drum view draws no other notes), scroll to them."""
+        st = self.state
+        if not st.can_edit():
+            return
+        arr = st.arrays(st.edit_track)
+        h = max(int(st.view_h), 1)
+        if len(arr) and not len(arr.visible(st.beat_at(0), st.beat_at(st.view_w),
+                                            st.pitch_at(h - 1), st.pitch_at(0))):
+            st.centre_on_notes()
 
     def _clip_shown(self) -> None:
         """A clip came into view: edit a track it has notes on, scroll to its notes."""
@@ -251,6 +267,8 @@ class PianoRollEditor(QWidget):
             self.set_edit_track(self.song.tracks[0].id)
         st.set_view(scroll_x=0.0)
         st.centre_on_notes()
+        if self.transport is not None:  # where playback is, in this clip (or no line)
+            self._transport_playhead(self.transport.playhead)
 
     def set_visible_tracks(self, track_ids: Sequence[str]) -> None:
         self.state.set_visible_tracks(track_ids)
@@ -271,6 +289,8 @@ class PianoRollEditor(QWidget):
             self.set_song_position(beat)
         elif playing == self.state.clip_id:
             self.set_playhead(beat)
+        else:  # another clip is auditioned: its beats are not this clip's
+            self.state.hide_playhead()
 
     def _move_transport(self, clip_beat: float) -> None:
         """A click on the ruler: playback starts there next time (or jumps there now)."""
@@ -299,7 +319,8 @@ class PianoRollEditor(QWidget):
 
     def set_song_position(self, song_beat: float) -> None:
         """Move the playhead from a position in the arrangement (what playback reports): shown
-        at the matching place in the clip while a section that uses this clip is playing."""
+        at the matching place in the clip while a section that uses this clip is playing, and
+        not at all elsewhere (a line left where this clip last played would be stale)."""
         clip = self.state.clip()
         if clip is None or clip.length <= 0:
             return
@@ -307,6 +328,7 @@ class PianoRollEditor(QWidget):
             if section.clip_id == clip.id and section.start <= song_beat < section.end:
                 self.set_playhead((song_beat - section.start) % clip.length)
                 return
+        self.state.hide_playhead()
 
     def song_position(self, clip_beat: float) -> float:
         """The arrangement position of a beat of this clip (in its first section), for asking

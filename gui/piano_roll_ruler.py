@@ -69,7 +69,7 @@ class RulerWidget(RollPart):
         p.setPen(style.cosmetic_pen(style.LINE_BAR))
         p.drawLine(QLineF(0, h - 0.5, w, h - 0.5))
         x = st.x_of(st.playhead)
-        if -8 <= x <= w + 8:
+        if st.playhead_shown and -8 <= x <= w + 8:
             p.setPen(Qt.NoPen)
             p.setBrush(style.PLAYHEAD)
             p.drawPolygon(QPolygonF([QPointF(x - 6, h - 11), QPointF(x + 6, h - 11), QPointF(x, h - 1)]))

@@ -43,6 +43,7 @@ class RollState(QObject):
         self.snap = 0.25
         self.snap_name = "1/16"
         self.playhead = 0.0
+        self.playhead_shown = True  # False while what plays (or would play) is not this clip
         self.px_per_beat = 48.0
         self.row_h = 14.0
         self.scroll_x = 0.0  # beat at the left edge
@@ -186,6 +187,18 @@ class RollState(QObject):
         t = self.edited_track()
         return bool(t and t.is_drum)
 
+    def drawn_tracks(self) -> list[str]:
+        """The visible tracks whose notes the roll draws: those whose rows mean the same as the
+        edited track's. On a drum track's rows a pitch names an instrument ("40 Electric
+        Snare"), so a melody note drawn there, even dimmed, reads as a drum hit; and a drum
+        note on piano rows reads as a low bass note. Hiding them reads clearer than dimming:
+        every note on a row means what the row's label says. Other drum tracks still show
+        (dimmed) in the drum view and other pitched tracks in a pitched view."""
+        drums = self.is_drum_view()
+        kinds = {t.id: t.is_drum for t in self.song.tracks}
+        return [tid for tid in self.visible_tracks
+                if tid == self.edit_track or kinds.get(tid, False) == drums]
+
     def can_edit(self) -> bool:
         return self.clip() is not None and self.edited_track() is not None
 
@@ -285,7 +298,7 @@ class RollState(QObject):
     def zoom_to_fit(self) -> None:
         """Show the whole clip across, and the pitch range of its visible notes down."""
         lo, hi = 127, 0
-        for tid in self.visible_tracks:
+        for tid in self.drawn_tracks():
             span = self.arrays(tid).span()
             if span:
                 lo, hi = min(lo, span[2]), max(hi, span[3])
@@ -301,7 +314,7 @@ class RollState(QObject):
 
     def centre_on_notes(self) -> None:
         """Scroll vertically so the edited (or first visible) track's notes are in view."""
-        for tid in ([self.edit_track] if self.edit_track else []) + self.visible_tracks:
+        for tid in ([self.edit_track] if self.edit_track else []) + self.drawn_tracks():
             span = self.arrays(tid).span()
             if span:
                 mid = (span[2] + span[3]) / 2
@@ -311,6 +324,15 @@ class RollState(QObject):
 
     def set_playhead(self, beat: float) -> None:
         beat = max(0.0, float(beat))
-        if beat != self.playhead:
+        if beat != self.playhead or not self.playhead_shown:
             self.playhead = beat
+            self.playhead_shown = True
             self.playhead_changed.emit(beat)
+
+    def hide_playhead(self) -> None:
+        """No playhead line: the position playback reports is not in this clip (another clip
+        is auditioned, or the song is at a section that plays another clip). The beat is kept
+        (Paste still goes there) until the next set_playhead."""
+        if self.playhead_shown:
+            self.playhead_shown = False
+            self.playhead_changed.emit(self.playhead)

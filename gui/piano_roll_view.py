@@ -3,10 +3,11 @@ into edits.
 
 Drawing only touches what is on screen: per track, `NoteArrays.visible()` finds the slice,
 and the notes are drawn with one `drawRects` call per brush (velocity shade x selected).
-Mouse editing: a click on empty space draws a note one grid step long; a drag on empty space
-selects with a rubber band (shift adds); dragging a note moves the selection (alt: no snap,
-ctrl: copy); dragging a note's right edge resizes; right-click deletes. A drag shows a preview
-and pushes one undo command on release.
+Mouse editing, drawing first as in a DAW's pencil: a press on empty space draws a note and
+dragging right sets its length on the grid (a plain click: one grid step); Shift-drag on empty
+space selects with a rubber band (Ctrl+Shift adds to the selection); dragging a note moves the
+selection (alt: no snap, ctrl: copy); dragging a note's right edge resizes; right-click
+deletes. A drag shows a preview and pushes one undo command on release.
 """
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from PySide6.QtGui import QFont, QImage, QPainter
 from core.song import Note
 from gui import piano_roll_raster as raster
 from gui import piano_roll_style as style
-from gui.edit_commands import (DEFAULT_LENGTH, MIN_LENGTH, floor_beat, move_notes, plural,
-                               resize_notes, snap_beat, without)
+from gui.edit_commands import (MIN_LENGTH, drawn_note, move_notes, plural, resize_notes, snap_beat,
+                               without)
 from gui.piano_roll_part import RollPart
 from gui.piano_roll_state import ROWS, RollState
 
@@ -29,11 +30,16 @@ DRAG_START_PX = 4
 EDGE_PX = 7
 MAX_LABELS = 400
 DENSE_NOTES = 1500  # more notes than this on screen: rasterise them with numpy
+TOOLTIP = ("Draw: click empty space for a one-step note, or drag right to draw a longer one.\n"
+           "Select: Shift-drag on empty space draws a selection box (Ctrl+Shift-drag adds to it);\n"
+           "click a note to select it, Shift-click to add it.\n"
+           "Drag a note to move it (Ctrl: copy, Alt: off the grid), its right edge to resize it;\n"
+           "right-click deletes. Wheel scrolls, Ctrl+wheel zooms time, Ctrl+Shift+wheel zooms pitch.")
 
 
 @dataclass
 class _Drag:
-    mode: str  # "empty", "rubber", "move", "resize"
+    mode: str  # "draw", "select" (a shift-press on empty space), "rubber", "move", "resize"
     press: QPointF
     press_beat: float = 0.0  # where the press was in the music (survives scrolling)
     press_pitch: int = 0
@@ -67,9 +73,7 @@ class PianoRollView(RollPart):
         self.setMouseTracking(True)
         self.setAttribute(Qt.WA_OpaquePaintEvent)
         self.setMinimumSize(200, 120)
-        self.setToolTip("Click empty space to draw a note; drag to select; drag a note to move it, "
-                        "its right edge to resize it; right-click deletes.\n"
-                        "Wheel scrolls, Ctrl+wheel zooms time, Ctrl+Shift+wheel zooms pitch.")
+        self.setToolTip(TOOLTIP)
         self._label_font = QFont()
         self._label_font.setPixelSize(9)
         for sig in (state.notes_changed, state.selection_changed, state.view_changed,
@@ -119,7 +123,7 @@ class PianoRollView(RollPart):
             p.drawRect(d.rect)
         x = st.x_of(st.playhead)
         self._playhead_x = x
-        if -2 <= x <= w + 2:
+        if st.playhead_shown and -2 <= x <= w + 2:
             p.setPen(style.cosmetic_pen(style.PLAYHEAD, 2.0))
             p.drawLine(QLineF(x, 0, x, h))
 
@@ -138,8 +142,9 @@ class PianoRollView(RollPart):
         st = self.state
         if st.clip() is None:
             return []
-        order = [t for t in st.visible_tracks if t != st.edit_track]
-        if st.edit_track in st.visible_tracks:
+        drawn = st.drawn_tracks()  # no melody notes on drum rows, no drum hits on piano rows
+        order = [t for t in drawn if t != st.edit_track]
+        if st.edit_track in drawn:
             order.append(st.edit_track)
         layers = []
         for tid in order:
@@ -217,9 +222,13 @@ class PianoRollView(RollPart):
         shift = bool(mods & Qt.ShiftModifier)
         where = dict(press_beat=st.beat_at(pos.x()), press_pitch=st.pitch_at(pos.y()),
                      press_y=pos.y() + st.scroll_y)
-        if hit is None:
-            self._drag = _Drag("empty", pos, additive=shift,
-                               base=list(st.selection) if shift else [], **where)
+        if hit is None:  # Shift: select with a box (Ctrl+Shift: add to the selection); else draw
+            additive = shift and bool(mods & Qt.ControlModifier)
+            self._drag = _Drag("select" if shift else "draw", pos, additive=additive,
+                               base=list(st.selection) if additive else [],
+                               free=bool(mods & Qt.AltModifier), **where)
+            if not shift:
+                self._preview_drawn(self._drag, pos, mods)
             return
         note, on_edge = hit
         selected = note in st.selection
@@ -273,7 +282,9 @@ class PianoRollView(RollPart):
         st = self.state
         no_snap = d.free or bool(modifiers & Qt.AltModifier)
         grid = 0.0 if no_snap else st.snap
-        if d.mode in ("empty", "rubber"):
+        if d.mode == "draw":
+            self._preview_drawn(d, pos, modifiers)
+        elif d.mode in ("select", "rubber"):
             d.mode = "rubber"
             d.rect = QRectF(QPointF(st.x_of(d.press_beat), d.press_y - st.scroll_y), pos).normalized()
             self._rubber_select(d)
@@ -319,17 +330,19 @@ class PianoRollView(RollPart):
         st.set_selection(d.base + without(hits, d.base) if d.additive else hits)
 
     def mouseReleaseEvent(self, event) -> None:
+        if event.button() != Qt.LeftButton:  # another button let go: the drag goes on
+            return
         self._autoscroll.stop()
         d, self._drag = self._drag, None
-        if d is None or event.button() != Qt.LeftButton:
+        if d is None:
             return
         st = self.state
         st.clear_preview()
         if not st.can_edit():
             return
         cid, tid = st.clip_id, st.edit_track
-        if d.mode == "empty" and not d.additive:
-            self._draw_note(d.press)
+        if d.mode == "draw" and d.result is not None:
+            st.set_selection(st.edits.add(cid, tid, [d.result[0]]))
         elif d.mode in ("move", "resize") and not d.moved:
             if d.toggle_off:
                 chosen = list(st.selection)
@@ -347,12 +360,18 @@ class PianoRollView(RollPart):
             st.set_selection(st.edits.resize(cid, tid, st.selection, d_end, min_len))
         self.update()
 
-    def _draw_note(self, pos: QPointF) -> None:
+    def _preview_drawn(self, d: _Drag, pos: QPointF, modifiers) -> None:
+        """The note being drawn, from the press to the pointer (a click: one grid step), shown
+        as a preview; the release adds it as one undo step."""
         st = self.state
-        length = st.snap if st.snap > 0 else DEFAULT_LENGTH
-        start = floor_beat(max(0.0, st.beat_at(pos.x())), st.snap if st.snap > 0 else DEFAULT_LENGTH)
-        note = Note(st.pitch_at(pos.y()), start, start + length, self.draw_velocity)
-        st.set_selection(st.edits.add(st.clip_id, st.edit_track, [note]))
+        grid = 0.0 if d.free or modifiers & Qt.AltModifier else st.snap
+        pointer = st.beat_at(pos.x()) if d.moved else d.press_beat
+        note = drawn_note(d.press_pitch, d.press_beat, pointer, grid, self.draw_velocity)
+        d.result = (note,)
+        st.set_preview(st.edit_notes() + [note], [note])
+        self.status_message.emit(f"Draw {style.note_name(note.pitch)} at {self._position(note.start)}, "
+                                 f"{note.duration:.4g} beat{'' if note.duration == 1 else 's'} long"
+                                 "  (Shift-drag on empty space selects)")
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key_Escape:

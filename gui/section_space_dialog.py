@@ -7,22 +7,34 @@ from the job's TrainControl by a timer, Cancel (nothing is kept) and "Good enoug
 small map shows where the clips' codes lie and where the space's samples and the model's prior
 samples land (a 2-D PCA of the codes, core.projection), so a musician sees what was learned.
 
+Beside the map, "before and after": a few training clips decoded from their own codes (the big
+model alone) and from their codes after the trip through the space (encode, small encode and
+decode, big decode), as MidiMe shows them, so a musician sees what the space kept; "Add to
+library" hands the pairs over.
+
 The dialog makes the space and, once there is one, samples it (count, temperature);
 `SectionSpaceDialog.for_space` opens it on a space already trained (from a file). It emits
-`space_ready(space)` and `samples_ready(clips)` (notes keyed by part name, as core.generation
-makes them) and whoever opened it decides what to do with them (keep the space in the project,
-put the clips in the library on the song's tracks with core.arrangement.assign_tracks).
+`space_ready(space)`, `samples_ready(clips)` and `reconstructions_ready(clips)` (notes keyed by
+part name, as core.generation makes them) and whoever opened it decides what to do with them
+(keep the space in the project, put the clips in the library on the song's tracks).
+
+Model work runs where the model lives: given the window's ModelService (`models`), a model
+loaded in the model process trains there. The loss curve then comes from the progress
+messages (core.section_space.parse_step) and "good enough" travels as the job token's
+finish_early; with a model in this process the curve comes step by step from the TrainControl.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
-                               QProgressBar, QPushButton, QSpinBox, QVBoxLayout)
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QVBoxLayout)
 
 from core import section_space as ss
 from core.projection import Projection
+from core.song import Song
+from gui.clip_library import clip_pixmap
 
 POLL_MS = 100
 RECON_COLOR = "#5fb3f9"
@@ -31,6 +43,7 @@ CLIP_COLOR = "#7bd88f"
 SAMPLE_COLOR = "#f25f8a"
 PRIOR_COLOR = "#6b7280"
 MAP_SAMPLES = 64
+RECONSTRUCTIONS = 4  # training clips shown before and after
 
 
 class SectionSpaceDialog(QDialog):
@@ -38,13 +51,20 @@ class SectionSpaceDialog(QDialog):
 
     space_ready = Signal(object)  # the trained SectionSpace
     samples_ready = Signal(list)  # clips sampled from it
+    reconstructions_ready = Signal(list)  # the before/after clips, in pairs, for the library
+    map_shown = Signal()  # the map of clips, samples and prior is drawn
+    reconstructions_shown = Signal()  # the before/after pictures are drawn
 
-    def __init__(self, runner, model, clips, label: str, tracks=None, parent=None):
+    def __init__(self, runner, model, clips, label: str, tracks=None, parent=None, models=None):
         super().__init__(parent)
         self.runner, self.model, self.clips, self.label, self.tracks = runner, model, list(clips), label, tracks
+        self.models = models  # the window's ModelService: runs model work where the model lives
         self.space: ss.SectionSpace | None = None
         self.control: ss.TrainControl | None = None
+        self.pairs: list[tuple] = []  # (the model's reconstruction, the space's) of training clips
         self._job = None
+        self._aux: list = []  # the map's and the reconstructions' jobs (never block the buttons)
+        self._remote = False  # the running training job is in the model process
         self._shown = 0
         self._steps: list[int] = []
         self._recon: list[float] = []
@@ -106,7 +126,25 @@ class SectionSpaceDialog(QDialog):
             self.map_plot.addItem(item)
         self.map_plot.setMinimumHeight(150)
         self.map_plot.hide()
-        layout.addWidget(self.map_plot, 2)
+        lower = QHBoxLayout()
+        lower.addWidget(self.map_plot, 3)
+        self.recon_box = QGroupBox("Before and after: the model alone, through the space")
+        self.recon_box.setObjectName("spaceReconstructions")
+        self.recon_box.setToolTip("Training clips decoded from their own codes (left) and from their codes "
+                                  "after the trip through the space (right): what the space kept of them")
+        box = QVBoxLayout(self.recon_box)
+        self.recon_grid = QGridLayout()
+        self.recon_grid.setHorizontalSpacing(6)
+        self.recon_grid.setVerticalSpacing(3)
+        box.addLayout(self.recon_grid)
+        self.recon_add = QPushButton("Add to library")
+        self.recon_add.setToolTip("Put these pairs in the clip library to hear them side by side")
+        self.recon_add.clicked.connect(lambda: self.reconstructions_ready.emit(
+            [c for pair in self.pairs for c in pair]))
+        box.addWidget(self.recon_add, 0, Qt.AlignmentFlag.AlignRight)
+        self.recon_box.hide()
+        lower.addWidget(self.recon_box, 2)
+        layout.addLayout(lower, 2)
 
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -158,12 +196,12 @@ class SectionSpaceDialog(QDialog):
         self._set_running(False)
 
     @classmethod
-    def for_space(cls, runner, model, space, parent=None) -> "SectionSpaceDialog":
+    def for_space(cls, runner, model, space, parent=None, models=None) -> "SectionSpaceDialog":
         """The dialog for a space already trained (opened from a file or the project): its loss
         curve and map as they were, and Sample; Train would train it again on no clips, so it
         is off. Raises SpaceModelError when `model` is not the space's model."""
         space.check_model(model)
-        dialog = cls(runner, model, [], space.label, parent=parent)
+        dialog = cls(runner, model, [], space.label, parent=parent, models=models)
         dialog.setWindowTitle(f"Section space: {space.label}")
         dialog.intro.setText(f"The <b>{space.label}</b> space of {model.name}, trained on "
                              f"{space.info.get('clip_count', '?')} clips.")
@@ -210,10 +248,16 @@ class SectionSpaceDialog(QDialog):
         self.recon_curve.setData([], [])
         self.kl_curve.setData([], [])
         self.map_plot.hide()
+        self.recon_box.hide()
+        self.pairs = []
         self.status.setText("")
         self.progress.setValue(0)
         self.progress.setFormat("Starting")
-        self._job = self.runner.submit(ss.train, self.model, self.clips, self.label, settings, self.control,
+        call, head = self._call(ss.train)
+        self._remote = call is not ss.train
+        # a TrainControl cannot travel to the model process: there the curve comes from progress
+        self._job = self.runner.submit(call, *head, self.clips, self.label, settings,
+                                       None if self._remote else self.control,
                                        self.tracks, on_done=self._done, on_error=self._failed,
                                        on_cancel=self._cancelled,
                                        description=f"Training the {self.label} section space")
@@ -224,7 +268,8 @@ class SectionSpaceDialog(QDialog):
         """Sample the trained space on the runner; the clips arrive through `samples_ready`."""
         if self.running or self.space is None:
             return
-        self._job = self.runner.submit(ss.sample, self.model, self.space, self.count_spin.value(),
+        call, head = self._call(ss.sample)
+        self._job = self.runner.submit(call, *head, self.space, self.count_spin.value(),
                                        self.temperature_spin.value(), on_done=self._sampled,
                                        on_error=self._failed, on_cancel=self._cancelled,
                                        description=f"Sampling the {self.label} section space")
@@ -239,9 +284,33 @@ class SectionSpaceDialog(QDialog):
         self.progress.setFormat(f"Sampled {len(clips)} clip{'s' if len(clips) != 1 else ''}")
         self.samples_ready.emit(list(clips))
 
+    def _call(self, fn):
+        """(callable, leading arguments) running fn(token, model, ...) where the model lives."""
+        if self.models is not None:
+            return self.models.job_call(self.model, fn)
+        return fn, (self.model,)
+
+    def _submit_aux(self, fn, *args, on_done, description: str) -> None:
+        call, head = self._call(fn)
+        job = None
+
+        def done(result):
+            if job in self._aux:
+                self._aux.remove(job)
+            on_done(result)
+
+        def over(*_args):
+            if job in self._aux:
+                self._aux.remove(job)
+
+        job = self.runner.submit(call, *head, *args, on_done=done, on_error=over, on_cancel=over,
+                                 description=description)
+        self._aux.append(job)
+
     def stop_early(self) -> None:
         if self.running and self.control is not None:
             self.control.request_stop()
+            self._job.token.finish_early()  # reaches a job in the model process too
             self.stop_button.setEnabled(False)
             self.progress.setFormat("Stopping after this step")
 
@@ -255,6 +324,8 @@ class SectionSpaceDialog(QDialog):
     def reject(self) -> None:
         if self.running:  # closing the window while it trains cancels the training
             self.cancel()
+        for job in list(self._aux):
+            self.runner.cancel(job)
         super().reject()
 
     # ------------------------------------------------------------ reports (GUI thread)
@@ -262,6 +333,12 @@ class SectionSpaceDialog(QDialog):
         if self.running and self.runner.current is self._job:
             self.progress.setValue(int(round(fraction * 1000)))
             self.progress.setFormat(message or "%p%")
+            step = ss.parse_step(message) if self._remote else None
+            if step is not None and (not self._steps or step[0] > self._steps[-1]):
+                self._steps.append(step[0])
+                self._recon.append(step[1])
+                self._kl.append(step[2])
+                self._draw_curve()
 
     def poll(self) -> None:
         """Add the steps recorded since the last poll to the loss plot."""
@@ -274,6 +351,9 @@ class SectionSpaceDialog(QDialog):
         self._steps.extend(steps)
         self._recon.extend(recon)
         self._kl.extend(kl)
+        self._draw_curve()
+
+    def _draw_curve(self) -> None:
         x = np.asarray(self._steps, float)
         # a log axis cannot show 0: the floor is far below anything a step reports
         self.recon_curve.setData(x, np.maximum(self._recon, 1e-3))
@@ -288,6 +368,10 @@ class SectionSpaceDialog(QDialog):
     def _done(self, space) -> None:
         self.space = space
         self._finish()
+        # the whole curve, every step (from the model process only some steps came as progress)
+        self._steps = list(range(1, space.steps + 1))
+        self._recon, self._kl = list(space.reconstruction), list(space.kl)
+        self._draw_curve()
         refused = space.info.get("refused") or []
         early = " (stopped early: good enough)" if space.info.get("stopped_early") else ""
         recon, kl = space.final_losses()
@@ -311,16 +395,53 @@ class SectionSpaceDialog(QDialog):
         self.progress.setValue(0)
         self.progress.setFormat("Cancelled: nothing was kept")
 
-    # ------------------------------------------------------------ the map
+    # ------------------------------------------------------------ the map, before and after
     def show_map(self, space, seed: int = 0) -> None:
-        """The clips' codes, the space's samples and the model's prior samples on a PCA map."""
+        """Draw the clips' codes, the space's samples and the model's prior samples on a PCA map
+        (the prior needs the model: a small job), then the before/after reconstructions."""
         if space.codes is None or not len(space.codes):
             return
-        rng = np.random.default_rng(seed)
-        samples = space.sample_codes(MAP_SAMPLES, rng)
-        prior = self.model.random_z(MAP_SAMPLES, rng)
+        self._submit_aux(ss.map_codes, space, MAP_SAMPLES, seed,
+                         on_done=lambda result: self._draw_map(space, *result),
+                         description=f"Mapping the {space.label} section space")
+        self._submit_aux(ss.reconstructions, space, RECONSTRUCTIONS,
+                         on_done=self._show_reconstructions,
+                         description=f"Reconstructing {space.label} clips through the space")
+
+    def _draw_map(self, space, samples, prior) -> None:
+        if space is not self.space:
+            return  # trained again meanwhile
         projection = Projection().fit(np.concatenate([space.codes, prior]))
         self.clip_points.setData(pos=projection.transform(space.codes))
         self.sample_points.setData(pos=projection.transform(samples))
         self.prior_points.setData(pos=projection.transform(prior))
         self.map_plot.show()
+        self.map_shown.emit()
+
+    def _show_reconstructions(self, pairs) -> None:
+        self.pairs = list(pairs)
+        grid = self.recon_grid
+        while grid.count():
+            item = grid.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        blank = Song()  # the pictures colour notes by part name; no song tracks are needed
+        for col, text in enumerate(("", "model alone", "through the space")):
+            head = QLabel(text)
+            head.setStyleSheet("color: #8b93a1; font-size: 9pt;")
+            grid.addWidget(head, 0, col)
+        for row, (before, after) in enumerate(self.pairs, start=1):
+            name = before.name[:-len(" (model)")] if before.name.endswith(" (model)") else before.name
+            title = QLabel(name)
+            title.setStyleSheet("font-size: 9pt;")
+            title.setWordWrap(True)
+            title.setMaximumWidth(90)
+            grid.addWidget(title, row, 0)
+            for col, clip in ((1, before), (2, after)):
+                picture = QLabel()
+                picture.setPixmap(clip_pixmap(blank, clip, 150, 44))
+                picture.setToolTip(f"{clip.name}: {clip.note_count()} notes")
+                grid.addWidget(picture, row, col)
+        self.recon_add.setEnabled(bool(self.pairs))
+        self.recon_box.setVisible(bool(self.pairs))
+        self.reconstructions_shown.emit()

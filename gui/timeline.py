@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDoubleSpinBox,
                                QToolBar, QToolButton, QVBoxLayout, QWidget)
 
 from core import arrangement as arr
-from core import generation
+from core import generation, section_space
 from core.errors import UserError
 from core.session import Session
 from core.song import Section, Song
@@ -72,6 +72,7 @@ class Timeline(QWidget):
         song.subscribe(self._on_song)
         session.subscribe(self._on_session, events=["model", "current_clip"])
         self.canvas.set_current_clip(session.current_clip)
+        self.canvas.set_model(session.model)
         self._sync_song_fields()
         self._update_actions()
         QTimer.singleShot(0, self.canvas.zoom_to_fit)
@@ -348,6 +349,7 @@ class Timeline(QWidget):
     def _on_session(self, event: str, **details) -> None:
         if event == "model":
             self._show_model()
+            self.canvas.set_model(self.session.model)
         else:
             self.canvas.set_current_clip(details["clip_id"])
 
@@ -488,9 +490,22 @@ class Timeline(QWidget):
         self._guard(go)
 
     def drop_clip(self, clip_id: str, target: DropTarget) -> None:
-        """A clip dropped from the library: into a slot, or as a new section between others."""
+        """A clip dropped from the library: into a slot (the whole section), into one lane of a
+        section (that part only), or as a new section between others. One undo step."""
         clip = self.song.clips.get(clip_id)
         if clip is None:
+            return
+        if target.into is not None and target.track is not None:
+            def part():
+                sec = arr.find_section(self.song.sections, target.into)
+                new_clip, secs = arr.replace_part(self.song, sec.id, target.track, clip_id)
+                track = self.song.track(target.track)
+                self._push(f"Put {clip.name} in the {track.name} of {arr.label_title(sec.label)}",
+                           arr.ArrangementChange(secs, [new_clip]), [sec.id])
+                self.session.show_clip(new_clip.id)
+                self.status_message.emit(f"{arr.label_title(sec.label)} now plays {new_clip.name}: "
+                                         f"its {track.name} from {clip.name}, the other parts as before")
+            self._guard(part)
             return
         if target.into is not None:
             sec = arr.find_section(self.song.sections, target.into)
@@ -504,6 +519,28 @@ class Timeline(QWidget):
             new, sec = arr.insert_section(self.song.sections, target.index, label, clip_id, length)
             self._push(f"Add {clip.name} as {arr.label_title(sec.label)}", new, [sec.id])
         self._guard(go)
+
+    def append_clips(self, clip_ids: list[str]) -> list[str]:
+        """Clips sent from the library: one section each at the end of the song, in the order
+        given, as one undo step. Returns the new sections' ids."""
+        clips = [self.song.clips[c] for c in clip_ids if c in self.song.clips]
+        if not clips:
+            return []
+        added: list[str] = []
+
+        def go():
+            secs = arr.ordered(self.song.sections)
+            for clip in clips:
+                secs, sec = arr.insert_section(secs, len(secs), clip.label or _guess_label(clip.name),
+                                               clip.id, arr.bars_to_fit(clip.length, self.song.beats_per_bar))
+                added.append(sec.id)
+            text = (f"Send {clips[0].name} to the Timeline" if len(clips) == 1
+                    else f"Send {len(clips)} Clips to the Timeline")
+            self._push(text, secs, list(added))
+            self.canvas.ensure_visible(arr.find_section(self.song.sections, added[-1]))
+            self.status_message.emit(f"Added {len(clips)} section{'s' if len(clips) != 1 else ''} "
+                                     "at the end of the song")
+        return list(added) if self._guard(go) else []
 
     def move_section(self, section_id: str, index: int) -> None:
         def go():
@@ -673,7 +710,13 @@ class Timeline(QWidget):
         labels = ", ".join(plan.requests)
         self._fill_job = True
         vary = VARY_SIMILARITY if self.vary.isChecked() else None
+        # a label with a section space of this model takes its clip from the space
+        spaces = {label: space for label, space in section_space.spaces_for(self.song, name).items()
+                  if label in plan.requests}
+        if spaces:
+            labels += f" (from the {', '.join(spaces)} space{'s' if len(spaces) > 1 else ''})"
         self.models.run(name, generation.fill_job, dict(plan.requests), float(self.temperature.value()), seed, vary,
+                        spaces=spaces or None,
                         on_done=lambda result: self._apply_fill(plan, result, regenerate),
                         on_finish=self._fill_over, description=f"Filling {labels} with {name}")
         self._update_actions()

@@ -32,10 +32,12 @@ MAX_PIXMAP_WIDTH = 4096
 
 @dataclass
 class DropTarget:
-    """Where a dragged clip would land: into a section (slot) or between sections (insert)."""
+    """Where a dragged clip would land: into a section (slot), into one lane of a section
+    (`track`: that part only), or between sections (insert)."""
 
     into: str | None = None  # section id
     index: int = 0  # insertion index when `into` is None
+    track: str | None = None  # a lane of `into`: the dropped clip replaces that track's part
 
 
 class TimelineCanvas(QWidget):
@@ -58,6 +60,7 @@ class TimelineCanvas(QWidget):
         self.scroll_px = 0.0
         self.selected: list[str] = []
         self.current_clip: str | None = None  # the clip open in the piano roll
+        self.model_name: str | None = None  # the model Fill uses: its section spaces are marked
         self.playhead: float | None = None
         self._gesture: dict | None = None
         self._drop: DropTarget | None = None
@@ -166,6 +169,27 @@ class TimelineCanvas(QWidget):
         elif x1 > self.scroll_px + self.width():
             self.set_scroll(min(x0 - 12, x1 - self.width() + 12))
 
+    def set_model(self, name: str | None) -> None:
+        """The model Fill uses; blocks whose label has a section space of it are marked."""
+        self.model_name = name
+        self.update()
+
+    def space_labels(self) -> set[str]:
+        """Labels with a usable section space of the fill model (core.section_space)."""
+        return {label for (model, label), entry in getattr(self.song, "spaces", {}).items()
+                if model == self.model_name and entry.problem is None}
+
+    def space_note(self, sec: Section, clip, spaced: set[str] | None = None) -> str | None:
+        """What a section space has to do with this block (None: nothing), for the marker's tooltip."""
+        spaced = self.space_labels() if spaced is None else spaced
+        label = sec.label.lower()
+        if clip is not None and clip.origin == "section space":
+            return f"Filled from the '{(clip.label or label)}' space"
+        if label in spaced:
+            verb = "Fill" if clip is None else "Regenerate"
+            return f"{verb} uses the '{label}' space of {self.model_name}"
+        return None
+
     # ================================================================= song events
     def _on_song(self, event: str, **details) -> None:
         if event == "clip_changed":
@@ -208,10 +232,11 @@ class TimelineCanvas(QWidget):
                 sharing[s.clip_id] = sharing.get(s.clip_id, 0) + 1
         g = self._gesture or {}
         moving = g.get("id") if g.get("kind") == "move" and g.get("active") else None
+        spaced = self.space_labels()
         for sec in secs:
             if sec.end < first or sec.start > last:
                 continue
-            self._paint_block(p, sec, sharing.get(sec.clip_id, 0) > 1, faded=sec.id == moving)
+            self._paint_block(p, sec, sharing.get(sec.clip_id, 0) > 1, faded=sec.id == moving, spaced=spaced)
         if not secs:
             self._paint_empty_hint(p)
         self._paint_ruler(p, w)
@@ -289,7 +314,8 @@ class TimelineCanvas(QWidget):
         for x in (x0, x1):
             p.drawLine(QPointF(x, 0), QPointF(x, h))
 
-    def _paint_block(self, p: QPainter, sec: Section, shared: bool, faded: bool) -> None:
+    def _paint_block(self, p: QPainter, sec: Section, shared: bool, faded: bool,
+                     spaced: frozenset | set = frozenset()) -> None:
         rect = self.block_rect(sec)
         clip = self.song.clips.get(sec.clip_id) if sec.clip_id else None
         empty = clip is None
@@ -333,14 +359,53 @@ class TimelineCanvas(QWidget):
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawRoundedRect(rect.adjusted(1, 1, -1, -1), 5, 5)
         self._paint_band_text(p, sec, clip, band, shared)
+        if self.space_note(sec, clip, spaced) is not None:
+            self._paint_space_mark(p, rect, filled=clip is not None and clip.origin == "section space")
         p.restore()
 
-    def _paint_band_text(self, p: QPainter, sec: Section, clip, band: QRectF, shared: bool) -> None:
-        inner = band.adjusted(6, 0, -5, 0)
-        if inner.width() < 8:
+    def _paint_space_mark(self, p: QPainter, rect: QRectF, filled: bool) -> None:
+        """A small diamond in the block's lower right corner: a section space serves this slot
+        (filled: its clip came from the space; hollow: Fill will take it from the space)."""
+        if rect.width() < 24 or rect.height() < ts.LABEL_H + 12:
             return
+        cx, cy, r = rect.right() - 9, rect.bottom() - 9, 4.5
+        diamond = QPainterPath()
+        diamond.moveTo(cx, cy - r)
+        diamond.lineTo(cx + r, cy)
+        diamond.lineTo(cx, cy + r)
+        diamond.lineTo(cx - r, cy)
+        diamond.closeSubpath()
+        p.setPen(QPen(QColor("#15171b"), 1.0))
+        p.setBrush(QColor(ts.SPACE_MARK) if filled else QColor(21, 23, 27, 170))
+        p.drawPath(diamond)
+        p.setPen(QPen(QColor(ts.SPACE_MARK), 1.4))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawPath(diamond)
+
+    def band_inner(self, band: QRectF) -> QRectF:
+        """Where a block's band has room for text: narrow blocks give up most of the margin."""
+        return band.adjusted(6, 0, -5, 0) if band.width() >= 70 else band.adjusted(3, 0, -2, 0)
+
+    def label_fit(self, title: str, width: float) -> tuple[QFont, str]:
+        """The font and text of a block's title in `width` pixels: bold when it fits, then
+        regular, then smaller; elided only when even the smallest does not fit (the tooltip
+        always has the whole name). "Intro" and "Outro" on a 4-bar block fit at the zoom that
+        shows a whole 8-section song in the default window."""
         bold = QFont(self.font())
         bold.setBold(True)
+        regular = QFont(self.font())
+        small = QFont(self.font())
+        small.setPointSizeF(max(small.pointSizeF() * 0.85, 7))
+        for font in (bold, regular, small):
+            if QFontMetrics(font).horizontalAdvance(title) <= width:
+                return font, title
+        return small, QFontMetrics(small).elidedText(title, Qt.TextElideMode.ElideRight,
+                                                     int(max(width, 0)))
+
+    def _paint_band_text(self, p: QPainter, sec: Section, clip, band: QRectF, shared: bool) -> None:
+        inner = self.band_inner(band)
+        if inner.width() < 8:
+            return
         small = QFont(self.font())
         small.setPointSizeF(max(small.pointSizeF() * 0.85, 7))
         bars = f"{sec.length / self.beats_per_bar:g}"
@@ -351,9 +416,9 @@ class TimelineCanvas(QWidget):
         right_w = fm_small.horizontalAdvance(right) + 4 if right else 0
         link_w = 14 if shared and inner.width() > 60 else 0
         title = arr.label_title(sec.label)
-        fm = QFontMetrics(bold)
         avail = inner.width() - right_w - link_w
-        text = fm.elidedText(title, Qt.TextElideMode.ElideRight, int(max(avail, 0)))
+        bold, text = self.label_fit(title, avail)
+        fm = QFontMetrics(bold)
         p.setFont(bold)
         p.setPen(ts.TEXT)
         p.drawText(inner, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
@@ -509,7 +574,11 @@ class TimelineCanvas(QWidget):
             p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             p.setPen(QPen(ts.INSERT_MARK, 2.5))
             p.setBrush(QColor(255, 210, 122, 40))
-            p.drawRoundedRect(self.block_rect(sec).adjusted(1, 1, -1, -1), 5, 5)
+            rect = self.block_rect(sec)
+            index = next((i for i, t in enumerate(self.song.tracks) if t.id == target.track), None)
+            if index is not None:  # one lane: only that part changes
+                rect = QRectF(rect.left(), self.lane_top(index), rect.width(), self.lane_height())
+            p.drawRoundedRect(rect.adjusted(1, 1, -1, -1), 5, 5)
             return
         if g.get("kind") == "move":
             beat = self._move_bounds(g["id"])[target.index]
@@ -674,6 +743,9 @@ class TimelineCanvas(QWidget):
                 if others > 0:
                     tip += (f"<br>Linked: {others} other section{'s' if others > 1 else ''} play this clip."
                             " Editing it changes them all; Make Unique to edit this one alone.")
+            note = self.space_note(sec, clip)
+            if note:
+                tip += f"<br>&#9670; {note}."
             tip += "<br><i>Drag to move, drag the right edge to resize, drag out to export MIDI.</i>"
             self.setToolTip(tip)
         else:
@@ -697,21 +769,51 @@ class TimelineCanvas(QWidget):
         self.update()
 
     # ================================================================= drops from the library
+    def lane_at(self, y: float) -> str | None:
+        """The id of the track whose lane is at this height (None above or below the lanes)."""
+        if not self.song.tracks or y < self.lane_top(0):
+            return None
+        index = int((y - self.lane_top(0)) // self.lane_height())
+        return self.song.tracks[index].id if 0 <= index < len(self.song.tracks) else None
+
     def drop_target(self, pos: QPointF) -> DropTarget:
+        """Where a clip dropped here lands. The outer quarters of a block insert before or
+        after it; its middle takes the clip: the label band (or an empty slot) as the whole
+        section's clip, a lane of a filled section as that track's part only."""
         sec = self.section_at(pos)
         if sec is not None:
             rect = self.block_rect(sec)
             quarter = rect.width() / 4
             if sec.clip_id is None or rect.left() + quarter <= pos.x() <= rect.right() - quarter:
-                return DropTarget(into=sec.id)
+                filled = sec.clip_id in self.song.clips
+                track = self.lane_at(pos.y()) if filled else None
+                return DropTarget(into=sec.id, track=track)
         return DropTarget(None, arr.nearest_boundary(self.song.sections, self.beat_at(pos.x())))
+
+    def _describe_drop(self, target: DropTarget) -> str:
+        if target.into is None:
+            return "Drop to add the clip as a new section here"
+        sec = self._find(target.into)
+        if sec is None:
+            return ""
+        if target.track is not None:
+            try:
+                name = self.song.track(target.track).name
+            except KeyError:
+                return ""
+            return (f"Drop to replace the {name} part of {arr.label_title(sec.label)} "
+                    "(the other parts stay)")
+        return f"Drop to replace the whole {arr.label_title(sec.label)} section"
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802
         answer(event, clip_id_from_mime(event.mimeData(), self.song))
 
     def dragMoveEvent(self, event) -> None:  # noqa: N802
         if answer(event, clip_id_from_mime(event.mimeData(), self.song)):
-            self._drop = self.drop_target(event.position())
+            target = self.drop_target(event.position())
+            if target != self._drop:
+                self.status_message.emit(self._describe_drop(target))
+            self._drop = target
             self.update()
 
     def dragLeaveEvent(self, event) -> None:  # noqa: N802

@@ -1,4 +1,5 @@
-"""MIDI out of the timeline: a section or a clip to a file, or dragged out as a .mid file.
+"""MIDI out of the timeline and the clip library: a section or a clip to a file, or dragged out
+as a .mid file.
 
 A section is written from beat 0 (its clip repeated to fill it, a marker with its label), so a
 DAW places it where the musician drops it. Dragged files go to a folder in the system's temp
@@ -63,3 +64,22 @@ def section_mime(song: Song, section_id: str, clip_only: bool = False) -> QMimeD
         return drag_formats.section_mime(sec.id, path, clip.id)
     path = export_section(song, sec, os.path.join(folder, section_file_name(song, sec)))
     return drag_formats.section_mime(sec.id, path)
+
+
+def clip_drag_files(song: Song, clip_ids) -> list[str]:
+    """Each clip written once, from beat 0, as a .mid file in the drag folder (for dragging
+    clips out of the library). Two clips with one name get files of their own."""
+    folder = drag_folder()
+    paths: list[str] = []
+    used: set[str] = set()
+    for cid in clip_ids:
+        clip = song.clips.get(cid)
+        if clip is None:
+            continue
+        base = safe_file_name(clip.name)
+        name, k = base, 2
+        while name.lower() in used:
+            name, k = f"{base} {k}", k + 1
+        used.add(name.lower())
+        paths.append(export_clip(song, cid, os.path.join(folder, name + ".mid")))
+    return paths

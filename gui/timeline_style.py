@@ -73,3 +73,5 @@ def header_fill(color: QColor, selected: bool, empty: bool) -> QColor:
     elif not selected:
         c = c.darker(112)
     return c
+
+SPACE_MARK = "#e8d25f"  # the diamond on blocks a section space serves (the library's "section space" colour)

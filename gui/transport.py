@@ -57,6 +57,7 @@ class Transport(QObject):
         self.session = None  # set by follow_session
         self.state = "stopped"
         self._play_clip: str | None = None  # what is playing now (None: the arrangement)
+        self._after_audition: float | None = None  # the playhead to go back to once it ends
         self._started_at = 0.0
         self._told_status = False
         self._timer = QTimer(self)
@@ -85,6 +86,7 @@ class Transport(QObject):
         if clip_id != self.clip_id:
             self.stop()
             self.clip_id = clip_id
+            self.playhead_moved.emit(self.playhead)  # the same beat, now in the new focus's time
 
     def follow_session(self, session) -> None:
         """Keep the focus on the session's current clip: Space plays the arrangement when the
@@ -189,22 +191,40 @@ class Transport(QObject):
 
     # ------------------------------------------------------------------ control
     def play(self, from_beat: float | None = None) -> None:
+        if self._after_audition is not None:  # Play during an audition: the song's playhead
+            self.playhead, self._after_audition = self._after_audition, None
         start = self.playhead if from_beat is None else max(0.0, float(from_beat))
         self._start(start, self.clip_id, count_in=self.count_in)
 
     def audition_clip(self, clip_id: str) -> None:
-        """Play one clip once from its start (a click in the library or on the map)."""
+        """Play one clip once from its start (a click in the library or on the map). It is a
+        side trip: when it ends, the playhead is back where it was before, in the song (or
+        the focus clip), and the views that showed the audition's playhead hear so."""
+        if self._after_audition is None:
+            self._after_audition = self._home()
         self._start(0.0, clip_id, count_in=False, loop=False)
+        if not self.is_playing:  # nothing to play: no side trip either
+            self._after_audition = None
+
+    def _home(self) -> float:
+        """Where the playhead rests after what plays now stops."""
+        if self.is_playing and self.return_to_start:
+            return self._started_at
+        return self.playhead
 
     def stop(self) -> None:
         was = self.state
         self._timer.stop()
         self.player.stop()
         if was != "stopped":
-            if self.return_to_start:
+            if self._after_audition is not None:
+                self.playhead, self._after_audition = self._after_audition, None
+            elif self.return_to_start:
                 self.playhead = self._started_at
-            self.playhead_moved.emit(self.playhead)
+            # stopped first: listeners then read the position in the song's (or focus clip's)
+            # beats, not in the beats of the clip that was auditioned
             self._set_state("stopped")
+            self.playhead_moved.emit(self.playhead)
 
     def toggle(self) -> None:
         if self.is_playing:

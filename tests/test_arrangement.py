@@ -361,3 +361,42 @@ def test_vary_fills_long_sections_with_phrase_variations(drums_model):
     assert all(n.end <= 32.0 for n in verse.notes[drums])
     with pytest.raises(UserError, match="similarity"):
         g.generate_clips(None, drums_model, {"verse": 4}, vary=1.5)
+
+
+def trio_song():
+    """A verse that plays a 2-bar trio clip over 4 bars, and a 4-bar melody and a 1-bar bass line."""
+    song = Song("trio")
+    mel, bass, kit = (song.ensure_track(r) for r in ("melody", "bass", "drums"))
+    trio = song.add_clip(Clip("Trio", 8.0, {mel.id: [Note(72, 0, 1)], bass.id: [Note(36, 0, 4)],
+                                            kit.id: [Note(36, 0, 0.25), Note(38, 2, 2.25)]}, label="verse"))
+    tune = song.add_clip(Clip("Tune", 16.0, {mel.id: [Note(60, 0, 2), Note(67, 12, 16)]}))
+    line = song.add_clip(Clip("Line", 4.0, {bass.id: [Note(40, 0, 3)]}))
+    song.set_sections([Section("verse", trio.id, 0.0, 16.0, id="sec-v"),
+                       Section("verse", trio.id, 16.0, 16.0, id="sec-v2")])
+    return song, mel, bass, kit, trio, tune, line
+
+
+def test_replace_part_keeps_the_other_parts_and_fits_the_lengths():
+    song, mel, bass, kit, trio, tune, line = trio_song()
+    before_bass = [n for n in song.rendered_notes()[bass.id] if n.start < 16]
+    before_kit = [n for n in song.rendered_notes()[kit.id] if n.start < 16]
+    clip, secs = arr.replace_part(song, "sec-v", mel.id, tune.id)
+    # the 4-bar tune is longer than the 2-bar trio: the new clip holds it whole (2 trio lengths)
+    assert clip.length == 16.0 and clip.name == "Trio + Tune" and clip.id not in song.clips
+    assert clip.notes[mel.id] == [Note(60, 0, 2), Note(67, 12, 16)]
+    assert clip.notes[bass.id] == [Note(36, 0, 4), Note(36, 8, 12)]  # repeated, as the section played it
+    assert [s.clip_id for s in secs] == [clip.id, trio.id]  # only this section; its repeat keeps the trio
+    assert song.clips[trio.id].notes[mel.id] == [Note(72, 0, 1)]  # the library clip is untouched
+    arr.apply_change(song, arr.ArrangementChange(secs, [clip]))
+    heard = song.rendered_notes()
+    assert [n for n in heard[bass.id] if n.start < 16] == before_bass
+    assert [n for n in heard[kit.id] if n.start < 16] == before_kit
+    assert [n.pitch for n in heard[mel.id] if n.start < 16] == [60, 67]
+    # a shorter part repeats to fill the section's clip; a lone part on another track fits a
+    # lane of the same kind (a bass line as the melody)
+    clip, _ = arr.replace_part(song, "sec-v2", mel.id, line.id)
+    assert clip.length == 8.0 and clip.notes[mel.id] == [Note(40, 0, 3), Note(40, 4, 7)]
+    assert clip.notes[kit.id] == trio.notes[kit.id]
+    # a melody is no drum part: refused with a message that says what to do instead
+    with pytest.raises(UserError, match="no part that fits the Drums lane"):
+        arr.replace_part(song, "sec-v2", kit.id, tune.id)

@@ -80,3 +80,54 @@ def test_corrupt_missing_and_unknown_files_fail_cleanly(tmp_path):
     (tmp_path / "notes.txt").write_text("just words")
     _one_clean_error(main_py("info", tmp_path / "notes.txt"), "notes.txt")
     _one_clean_error(main_py("convert", src, tmp_path / "no" / "dir" / "x.mid"), "x.mid")
+
+
+def test_usage_names_the_command_the_musician_typed(tmp_path):
+    """Run through the real launcher script (its first-run install stubbed out), messages say
+    `./latent-studio ...`; run as the script, `python main.py ...`."""
+    import shutil
+    import stat
+
+    shutil.copy(os.path.join(ROOT, "latent-studio"), tmp_path / "latent-studio")
+    (tmp_path / "scripts").mkdir()
+    stub = tmp_path / "scripts" / "bootstrap.sh"
+    stub.write_text("#!/usr/bin/env bash\nexit 0\n")
+    stub.chmod(stub.stat().st_mode | stat.S_IEXEC)
+    python = tmp_path / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text(f'#!/usr/bin/env bash\nexec "{sys.executable}" "$@"\n')
+    python.chmod(python.stat().st_mode | stat.S_IEXEC)
+    (tmp_path / "main.py").write_text(
+        f"import runpy, sys\nsys.path.insert(0, {ROOT!r})\nrunpy.run_path({os.path.join(ROOT, 'main.py')!r}, "
+        "run_name='__main__')\n")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    env.pop("LATENT_STUDIO_COMMAND", None)
+    r = subprocess.run(["./latent-studio", "no-such-command"], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=120, env=env)
+    assert r.returncode == 2
+    assert "usage: ./latent-studio [-h] COMMAND" in r.stderr
+    assert "./latent-studio: error: argument COMMAND: invalid choice" in r.stderr
+    assert "main.py" not in r.stderr
+    r = subprocess.run(["./latent-studio", "models", "install", str(tmp_path / "nothing.tar")],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                       env=dict(env, LATENT_STUDIO_DATA=str(tmp_path / "data")))
+    assert r.returncode == 2 and "(`./latent-studio models` lists them)" in r.stderr
+    r = subprocess.run(["./latent-studio", "space", "train", "--help"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120, env=env)
+    assert r.stdout.startswith("usage: ./latent-studio space train") and "main.py" not in r.stdout
+    # started as the script itself
+    r = main_py("no-such-command")
+    assert "usage: python main.py [-h] COMMAND" in r.stderr
+
+
+def test_command_name_follows_argv0(monkeypatch):
+    from core.command_name import command_name, in_users_words
+
+    monkeypatch.delenv("LATENT_STUDIO_COMMAND", raising=False)
+    assert command_name("/opt/latent-studio/latent-studio") == "latent-studio"  # the bundle
+    assert command_name("main.py") == "python main.py"
+    assert command_name("/home/me/ls/main.py") == "python main.py"
+    monkeypatch.setenv("LATENT_STUDIO_COMMAND", "../ls/latent-studio")
+    assert command_name("main.py") == "../ls/latent-studio"
+    assert in_users_words("`python main.py sample`: new clips (see main.py models)", "ls") == \
+        "`ls sample`: new clips (see ls models)"

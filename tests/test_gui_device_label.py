@@ -35,3 +35,31 @@ def test_device_label_is_read_in_the_worker_after_the_first_load(qtbot, tmp_path
     assert len(asked_on) == 1 and asked_on[0] is not threading.main_thread()
     w.transport.close()
     w.runner.shutdown(5000)
+
+
+def test_device_label_is_green_only_once_a_device_is_known(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtGui import QColor, QPalette
+
+    from gui.style import STYLE_SHEET
+
+    monkeypatch.setenv("LATENT_STUDIO_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("LATENT_STUDIO_AUDIO", "null")
+    w = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    with open(STYLE_SHEET, encoding="utf-8") as fh:
+        w.setStyleSheet(fh.read())  # the app's sheet, on this window only
+    label = w.job_status.device_label
+
+    def colour() -> QColor:
+        label.ensurePolished()
+        return label.palette().color(QPalette.ColorRole.WindowText)
+
+    green = QColor("#8cc265")
+    assert label.text() == "Device: not loaded"
+    assert colour() != green and colour().saturation() < 60  # grey: nothing is ready yet
+    w.job_status.show_device("CPU")
+    assert label.text() == "CPU" and colour() == green
+    w.job_status.show_device("not loaded")
+    assert colour() != green
+    w.transport.close()
+    w.runner.shutdown(5000)

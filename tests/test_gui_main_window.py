@@ -95,7 +95,7 @@ def import_through_menu(qtbot, w, asked, path):
 
 def test_window_opens_with_menus_and_an_empty_song(window):
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
-    assert menus == ["File", "Edit", "View", "Models", "Arrange", "Help"]
+    assert menus == ["File", "Edit", "View", "Models", "Arrange", "Section Spaces", "Help"]
     file_items = [a.text().replace("&", "") for a in window.file_menu.actions() if a.text()]
     for item in ("New", "Open...", "Open Recent", "Save", "Save As...", "Import MIDI...",
                  "Export MIDI...", "Quit"):
@@ -203,6 +203,31 @@ def test_save_and_open_round_trip_through_the_menu(qtbot, window, asked, tmp_pat
     window.act_save.trigger()
     from core.project import load_project
     assert load_project(window.files.project_path).track(melody).name == "Lead"
+
+
+def test_a_new_song_saved_as_takes_the_files_name(qtbot, window, asked, tmp_path):
+    from core.project import load_project
+
+    assert window.windowTitle() == "Untitled — Latent Studio"
+    clip_id = window.session.current_clip
+    melody = window.song.tracks[0].id
+    window.undo_stack.push(SetNotesCommand(window.song, clip_id, melody, [Note(60, 0.0, 1.0, 90)], "Draw"))
+    asked.save_path = str(tmp_path / "Night drive.lstudio")
+    window.act_save.trigger()  # never saved: Save asks for a name
+    assert asked.errors == []
+    assert window.windowTitle() == "Night drive.lstudio — Latent Studio"
+    assert window.song.title == "Night drive"
+    assert load_project(asked.save_path).title == "Night drive"
+    # saved again under another name, the title follows the file it came from
+    asked.save_path = str(tmp_path / "Night drive v2.lstudio")
+    window.act_save_as.trigger()
+    assert window.song.title == "Night drive v2" and "Untitled" not in window.windowTitle()
+    # a title of its own is kept
+    window.song.title = "Song for Ana"
+    asked.save_path = str(tmp_path / "draft.lstudio")
+    window.act_save_as.trigger()
+    assert load_project(asked.save_path).title == "Song for Ana"
+    assert window.windowTitle() == "draft.lstudio — Latent Studio"
 
 
 def test_export_midi_through_the_menu(qtbot, window, asked, tmp_path, trio_path):
@@ -516,7 +541,7 @@ def test_clip_chooser_follows_a_burst_of_new_clips_and_their_removal(qtbot, wind
     shown = combo.currentData()
     assert shown == window.session.current_clip and shown in song.clips  # the shown clip stays
     total = sum(c.note_count() for c in song.clips.values())
-    qtbot.waitUntil(lambda: f"{total} notes" in window.song_info.text())
+    qtbot.waitUntil(lambda: f"holds {total} notes" in window.song_info.toolTip())
     for clip in added[::2]:
         song.remove_clip(clip.id)
     assert rows() == list(song.clips) and rows()[-33:] == [first.id] + [c.id for c in added[1::2]]
@@ -595,3 +620,35 @@ def test_cancelling_an_open_keeps_the_song(qtbot, window, asked, tmp_path, trio_
     assert window.files.project_path is None
     assert os.path.abspath(path) not in window.files.recent_files()
     assert not window.job_status.cancel_button.isVisible()
+
+
+# ------------------------------------------------------------------ what the counts say
+def test_status_bar_counts_the_songs_notes_and_the_clip_box_follows_edits(qtbot, window):
+    from core.song import Section
+
+    song = window.song
+    shown = window.session.current_clip
+    mid = song.ensure_track("melody").id
+    other = song.add_clip(Clip("unused idea", 8.0, {mid: [Note(70, b, b + 0.5) for b in range(7)]}))
+    qtbot.waitUntil(lambda: "holds 7 notes in 2 clips" in window.song_info.toolTip())
+    assert "0 notes in song" in window.song_info.text()  # nothing is arranged yet
+    # a note drawn in the piano roll: one undo step, and the toolbar's clip box says so
+    assert window.clip_combo.currentText().endswith("0 notes")
+    st = window.editor.state
+    window.editor.set_edit_track(mid)
+    window.editor.set_snap("1/4")
+    point = QPointF(st.x_of(1.1), st.y_of(64) + st.row_h / 2).toPoint()
+    qtbot.mouseClick(window.editor.view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
+    assert song.clip(shown).track_notes(mid) == [Note(64, 1.0, 2.0, 100)]
+    assert window.clip_combo.currentText().endswith("1 note")
+    window.undo_stack.undo()
+    assert window.clip_combo.currentText().endswith("0 notes")
+    window.undo_stack.redo()
+    # the arrangement plays the shown clip twice and not the unused one: 2 notes in the song
+    length = song.clip(shown).length
+    song.set_sections([Section("verse", shown, 0.0, 2 * length)])
+    assert "2 notes in song" in window.song_info.text()
+    assert "plays 2 notes (1 section)" in window.song_info.toolTip()
+    song.set_sections([Section("verse", shown, 0.0, 2 * length), Section("outro", other.id, 2 * length, 2.0)])
+    assert "4 notes in song" in window.song_info.text()  # the outro plays the first two beats
+    assert song.arranged_note_count() == sum(len(ns) for ns in song.rendered_notes().values())

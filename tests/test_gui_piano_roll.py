@@ -73,6 +73,48 @@ def test_click_on_empty_space_draws_a_grid_long_note(qtbot, roll):
     assert drawn[0].duration == pytest.approx(1 / 3)
 
 
+def test_drag_on_empty_space_draws_one_note_as_long_as_the_drag(qtbot, roll):
+    messages = []
+    roll.status_message.connect(messages.append)
+    qtbot.mousePress(roll.view, Qt.LeftButton, Qt.NoModifier, at(roll, 9.1, 65))
+    for beat in (9.6, 10.4, 11.2, 11.4):  # several moves, still one note and one step
+        qtbot.mouseMove(roll.view, at(roll, beat, 68))  # the pitch stays where the press was
+    assert roll.state.preview_notes is not None and Note(65, 9.0, 11.5, 100) in roll.state.preview_notes
+    assert notes(roll) == MELODY  # nothing is written until the release
+    qtbot.mouseRelease(roll.view, Qt.LeftButton, Qt.NoModifier, at(roll, 11.4, 68))
+    assert notes(roll) == MELODY + [Note(65, 9.0, 11.5, 100)]
+    assert roll.undo_stack.count() == 1 and roll.undo_stack.undoText() == "Add note"
+    assert roll.selected_notes() == [Note(65, 9.0, 11.5, 100)]
+    assert roll.state.preview_notes is None
+    assert any(m.startswith("Draw F4 at bar 3, beat 2") for m in messages)
+    roll.undo_stack.undo()
+    assert notes(roll) == MELODY
+
+
+def test_a_drawn_note_is_at_least_one_grid_step_and_follows_the_snap(qtbot, roll):
+    roll.set_snap("1/4")
+    drag(qtbot, roll.view, at(roll, 9.6, 65), at(roll, 7.0, 65))  # dragged to the left
+    assert Note(65, 9.0, 10.0, 100) in notes(roll)
+    roll.set_snap("1/8")
+    drag(qtbot, roll.view, at(roll, 12.1, 66), at(roll, 13.2, 66))
+    assert Note(66, 12.0, 13.0, 100) in notes(roll)
+    roll.set_snap("Off")
+    drag(qtbot, roll.view, at(roll, 14.1, 67), at(roll, 14.9, 67))
+    drawn = [n for n in notes(roll) if n.pitch == 67 and n.start >= 14]
+    assert len(drawn) == 1 and drawn[0].start == 14.0 and drawn[0].end == pytest.approx(14.9, abs=0.03)
+    assert roll.undo_stack.count() == 3
+
+
+def test_escape_during_a_draw_adds_nothing(qtbot, roll):
+    qtbot.mousePress(roll.view, Qt.LeftButton, Qt.NoModifier, at(roll, 9.1, 65))
+    qtbot.mouseMove(roll.view, at(roll, 10.0, 65))
+    qtbot.mouseMove(roll.view, at(roll, 12.0, 65))
+    qtbot.keyClick(roll.view, Qt.Key_Escape)
+    qtbot.mouseRelease(roll.view, Qt.LeftButton, Qt.NoModifier, at(roll, 12.0, 65))
+    assert notes(roll) == MELODY and roll.undo_stack.count() == 0
+    assert roll.state.preview_notes is None
+
+
 def test_drag_moves_the_note_as_one_undo_step(qtbot, roll):
     drag(qtbot, roll.view, at(roll, 0.3, 60), at(roll, 2.3, 63))
     assert Note(63, 2.0, 3.0, 90) in notes(roll)
@@ -114,10 +156,17 @@ def test_delete_key_and_right_click_delete(qtbot, roll):
     assert notes(roll) == MELODY[2:]
 
 
-def test_rubber_band_selects_and_select_all(qtbot, roll):
-    drag(qtbot, roll.view, at(roll, 0.5, 65), at(roll, 2.5, 61))
+def test_shift_drag_on_empty_space_selects_and_select_all(qtbot, roll):
+    drag(qtbot, roll.view, at(roll, 0.5, 65), at(roll, 2.5, 61), Qt.ShiftModifier)
     assert sorted(roll.selected_notes()) == [MELODY[1], MELODY[2]]
     assert roll.undo_stack.count() == 0  # selecting is not an edit
+    assert notes(roll) == MELODY
+    # Ctrl+Shift adds a second box to the selection; a plain Shift box replaces it
+    drag(qtbot, roll.view, at(roll, 4.5, 68), at(roll, 5.5, 66), Qt.ShiftModifier | Qt.ControlModifier)
+    assert sorted(roll.selected_notes()) == sorted([MELODY[1], MELODY[2], MELODY[3]])
+    drag(qtbot, roll.view, at(roll, 4.5, 68), at(roll, 5.5, 66), Qt.ShiftModifier)
+    assert roll.selected_notes() == [MELODY[3]]
+    assert "Shift-drag" in roll.view.toolTip()
     qtbot.keyClick(roll.view, Qt.Key_A, Qt.ControlModifier)
     assert sorted(roll.selected_notes()) == sorted(MELODY)
 
@@ -212,8 +261,11 @@ def test_other_tracks_are_shown_but_not_editable(qtbot, roll):
 
 
 def test_edit_track_switch_and_drum_rows(qtbot, roll):
+    st = roll.state
+    st.set_view(scroll_y=st.y_of(100) + st.scroll_y)  # rows 100 .. 64: no drum note in view
     roll.set_edit_track(roll.ids["drums"])
     assert roll.state.is_drum_view()
+    assert 0 <= st.y_of(42) and st.y_of(36) <= st.view_h - st.row_h  # it scrolled to the drums
     assert roll.keyboard.width() > 100  # room for drum names
     assert [style.drum_name(p) for p in (36, 38, 42, 46, 49, 51)] == [
         "Kick", "Snare", "Closed Hat", "Open Hat", "Crash", "Ride"]
@@ -253,7 +305,9 @@ def test_zoom_scroll_fit_and_follow(qtbot, roll):
     assert st.beat_at(300) == pytest.approx(beat_under)  # zoomed around the cursor
     roll.act_zoom_fit.trigger()
     assert st.x_of(16.0) <= st.view_w and st.x_of(0.0) >= 0
-    assert st.y_of(36) + st.row_h <= st.view_h + 1 and st.y_of(67) >= -1
+    # the pitched tracks' notes (bass 43 .. melody 67); the drum hits are not drawn on piano rows
+    assert st.y_of(43) + st.row_h <= st.view_h + 1 and st.y_of(67) >= -1
+    assert st.row_h > st.view_h / (69 - 34 + 1)  # taller rows than a fit down to the kick (36)
     st.set_view(px_per_beat=40.0, scroll_x=0.0)
     roll.follow_playhead = True
     roll.set_playhead(60.0)
@@ -386,6 +440,42 @@ def test_song_positions_map_to_the_clip(roll):
     roll.song.add_section(Section("verse", cid, 8.0, 32.0))  # the 16-beat clip twice
     roll.set_song_position(30.0)
     assert roll.state.playhead == pytest.approx(6.0)
-    roll.set_song_position(4.0)  # the intro does not use this clip: the playhead stays
-    assert roll.state.playhead == pytest.approx(6.0)
+    roll.set_song_position(4.0)  # the intro does not use this clip: no line, the beat stays
+    assert roll.state.playhead == pytest.approx(6.0) and not roll.state.playhead_shown
+    roll.set_song_position(9.0)
+    assert roll.state.playhead == pytest.approx(1.0) and roll.state.playhead_shown
     assert roll.song_position(2.0) == pytest.approx(10.0)
+
+
+def _pixel(roll, beat, pitch):
+    image = roll.view.grab().toImage()
+    point = at(roll, beat, pitch)
+    return image.pixelColor(point.x(), point.y()).rgb()
+
+
+def _grid_pixel(roll, beat, pitch):
+    point = at(roll, beat, pitch)
+    grid = roll.view._grid(roll.view.width(), roll.view.height())
+    return int(grid[point.y(), point.x()]) & 0xFFFFFF
+
+
+def test_drum_rows_show_only_drum_notes_and_piano_rows_no_drum_hits(qtbot, roll):
+    st = roll.state
+    roll.set_visible_tracks([roll.ids["melody"], roll.ids["bass"], roll.ids["drums"]])
+    roll.set_edit_track(roll.ids["drums"])
+    st.set_view(px_per_beat=40.0, row_h=12.0, scroll_x=0.0)
+    st.set_view(scroll_y=st.y_of(68) + st.scroll_y)  # rows 68 .. about 30: melody, bass, drums
+    QApplication.processEvents()
+    # the melody's C4 (60) would sit on the "60 Hi Bongo" row, the bass's 43 on "43 High Floor Tom"
+    assert _pixel(roll, 0.5, 60) & 0xFFFFFF == _grid_pixel(roll, 0.5, 60)
+    assert _pixel(roll, 2.5, 43) & 0xFFFFFF == _grid_pixel(roll, 2.5, 43)
+    assert _pixel(roll, 0.1, 36) & 0xFFFFFF != _grid_pixel(roll, 0.1, 36)  # the kick is drawn
+    assert st.drawn_tracks() == [roll.ids["drums"]]
+    assert roll.state.visible_tracks == [roll.ids["melody"], roll.ids["bass"], roll.ids["drums"]]
+    # back on the melody: bass shows dimmed, the drum hits do not pose as low notes
+    roll.set_edit_track(roll.ids["melody"])
+    QApplication.processEvents()
+    assert sorted(st.drawn_tracks()) == sorted([roll.ids["melody"], roll.ids["bass"]])
+    assert _pixel(roll, 0.1, 36) & 0xFFFFFF == _grid_pixel(roll, 0.1, 36)
+    assert _pixel(roll, 1.0, 48) & 0xFFFFFF != _grid_pixel(roll, 1.0, 48)  # the bass, dimmed
+    assert _pixel(roll, 0.5, 60) & 0xFFFFFF != _grid_pixel(roll, 0.5, 60)

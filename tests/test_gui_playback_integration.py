@@ -177,6 +177,57 @@ def test_clicking_a_clip_in_the_library_auditions_it(qtbot, window):
     w.transport.stop()
 
 
+def test_an_audition_leaves_no_playhead_behind(qtbot, window):
+    """An audition is a side trip: its playhead line shows while it plays; afterwards the
+    song's playhead is back where it was, and a clip that does not play there shows none."""
+    w = window
+    song, st = w.song, w.editor.state
+    hit = song.add_clip(Clip("hit", 1.0, {song.tracks[0].id: [Note(72, 0.0, 0.5, 100)]}, id="clip_hit"))
+    song.add_section(Section("outro", hit.id, 16.0, 1.0))
+    w.transport.set_song_playhead(4.0)  # inside the verse (clip A)
+    assert w.timeline.canvas.playhead == 4.0
+    w.session.show_clip(hit.id)
+    w.transport.set_song_playhead(4.0)
+    assert not st.playhead_shown  # the song is not playing the shown clip there
+    seen = []
+    w.transport.playhead_moved.connect(lambda beat: seen.append((st.playhead_shown, st.playhead)))
+    w.transport.audition_clip(hit.id)
+    qtbot.waitUntil(lambda: w.transport.state == "stopped", timeout=5000)
+    assert any(shown and beat > 0.05 for shown, beat in seen[:-1])  # the line followed the audition
+    assert not st.playhead_shown  # and is gone once it ended
+    assert w.transport.playhead == 4.0 and w.timeline.canvas.playhead == 4.0
+    w.editor.view.repaint()
+    # back on clip A, which the song plays at beat 4: the line is there, not where B played
+    w.session.show_clip("clip_a")
+    w.transport.set_song_playhead(4.0)
+    assert st.playhead_shown and st.playhead == 4.0
+    w.transport.audition_clip(hit.id)  # another clip: no line in A while it plays
+    assert not st.playhead_shown and w.timeline.canvas.playhead is None
+    qtbot.waitUntil(lambda: w.transport.state == "stopped", timeout=5000)
+    assert st.playhead_shown and st.playhead == 4.0 and w.timeline.canvas.playhead == 4.0
+    w.transport.set_song_playhead(16.25)  # the outro plays the hit: shown in its own beats
+    w.session.show_clip(hit.id)
+    w.transport.set_song_playhead(16.25)
+    assert st.playhead_shown and st.playhead == pytest.approx(0.25)
+
+
+def test_showing_another_clip_shows_the_playhead_in_its_time_or_none(window):
+    w = window
+    song, st = w.song, w.editor.state
+    song.add_section(Section("chorus", "clip_b", 16.0, 8.0))
+    hit = song.add_clip(Clip("hit", 1.0, {song.tracks[0].id: [Note(72, 0.0, 0.5, 100)]}, id="clip_hit"))
+    w.transport.set_song_playhead(4.0)
+    assert w.session.current_clip == "clip_a" and st.playhead_shown and st.playhead == 4.0
+    w.session.show_clip("clip_b")  # in the song, but not at beat 4: no line
+    assert not st.playhead_shown
+    w.transport.set_song_playhead(18.0)
+    assert st.playhead_shown and st.playhead == 2.0
+    w.session.show_clip(hit.id)  # not in the song: it plays alone, from the playhead
+    assert w.transport.clip_id == hit.id and st.playhead_shown and st.playhead == w.transport.playhead
+    w.session.show_clip("clip_a")  # back in song time: beat 18 is clip B's, not A's
+    assert w.transport.clip_id is None and not st.playhead_shown
+
+
 def test_clicking_a_clip_on_the_map_auditions_it(window):
     window.latent_map.clips_clicked.emit(["clip_b"], False)
     assert window.transport.is_playing and window.transport.playing_clip == "clip_b"

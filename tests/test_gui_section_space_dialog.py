@@ -55,9 +55,19 @@ def test_training_plots_both_losses_and_hands_over_the_space(qtbot, runner, mel,
     assert len(x) == 300 and x[0] == 1 and x[-1] == 300  # every step was plotted
     np.testing.assert_allclose(y, np.maximum(space.reconstruction, 1e-3), rtol=1e-6)
     np.testing.assert_allclose(dialog.kl_curve.yData, np.maximum(space.kl, 1e-3), rtol=1e-6)
-    assert dialog.map_plot.isVisible() and len(dialog.clip_points.data) == 10
-    assert len(dialog.sample_points.data) == 64
     assert "Trained on 10 clips in 300 steps" in dialog.status.text()
+    qtbot.waitUntil(lambda: dialog.map_plot.isVisible() and dialog.recon_box.isVisible(), timeout=30000)
+    assert len(dialog.clip_points.data) == 10 and len(dialog.sample_points.data) == 64
+    # before and after: training clips through the model alone, and through the space
+    assert len(dialog.pairs) == 4
+    assert [b.name for b, _ in dialog.pairs] == [f"chorus {i} (model)" for i in range(1, 5)]
+    assert all(a.name.endswith(" (space)") and a.origin == "section space" for _, a in dialog.pairs)
+    np.testing.assert_allclose([b.latent for b, _ in dialog.pairs], space.codes[:4], rtol=1e-5)
+    np.testing.assert_allclose([a.latent for _, a in dialog.pairs], space.reconstruct(space.codes[:4]),
+                               rtol=1e-4, atol=1e-5)
+    with qtbot.waitSignal(dialog.reconstructions_ready) as handed:
+        dialog.recon_add.click()
+    assert [c.name for c in handed.args[0]][:2] == ["chorus 1 (model)", "chorus 1 (space)"]
     assert dialog.train_button.isEnabled() and not dialog.cancel_button.isEnabled()
     shot = os.environ.get("SECTION_SPACE_SCREENSHOT") or str(tmp_path / "dialog.png")
     assert dialog.grab().save(shot)
@@ -118,7 +128,8 @@ def test_a_saved_space_opens_with_its_curve_and_map_and_samples(qtbot, runner, m
     dialog = SectionSpaceDialog.for_space(runner, mel, loaded)
     qtbot.addWidget(dialog)
     assert not dialog.train_button.isEnabled() and dialog.sample_button.isEnabled()
-    assert len(dialog.recon_curve.xData) == 80 and dialog.map_plot.isVisibleTo(dialog)
+    assert len(dialog.recon_curve.xData) == 80
+    qtbot.waitUntil(lambda: dialog.map_plot.isVisibleTo(dialog) and len(dialog.pairs) == 4, timeout=30000)
     assert "80 steps" in dialog.status.text()
     with qtbot.waitSignal(dialog.samples_ready, timeout=30000) as sampled:
         dialog.sample()

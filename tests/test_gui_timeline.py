@@ -363,6 +363,64 @@ def test_drops_insert_between_sections_or_fill_a_slot(window):
     assert len(song.sections) == 4
 
 
+def trio_section_song(w):
+    """A 4-bar trio clip (melody, bass, drums) in a verse, and a 2-bar melody in the library."""
+    tl = blank(w)
+    mel, bass, kit = (w.song.track_for_role(r) for r in ("melody", "bass", "drums"))
+    trio = w.song.add_clip(Clip("Trio", 16.0, {mel.id: [Note(72, 0, 4)], bass.id: [Note(36, 0, 8)],
+                                               kit.id: [Note(36, 0, 0.5), Note(38, 4, 4.5)]}, label="verse"))
+    tune = w.song.add_clip(Clip("Tune", 8.0, {mel.id: [Note(60, 0, 2), Note(64, 4, 6)]}))
+    w.song.set_sections([arr.Section("verse", trio.id, 0.0, 16.0)])
+    w.undo_stack.clear()
+    tl.canvas.zoom_to_fit()
+    return tl, (mel, bass, kit), trio, tune
+
+
+def test_a_drop_on_a_lane_replaces_that_part_only_and_undoes_in_one_step(window):
+    w = window
+    tl, (mel, bass, kit), trio, tune = trio_section_song(w)
+    sec = w.song.sections[0]
+    start = w.song.snapshot()
+    heard = w.song.rendered_notes()
+    lane = tl.canvas.lane_top(0) + tl.canvas.lane_height() / 2  # the Melody lane
+    pos = center_of(tl, sec.id, lane)
+    assert tl.canvas.drop_target(QPointF(pos)).track == mel.id
+    messages = []
+    tl.canvas.status_message.connect(messages.append)
+    assert drop(tl, tune.id, pos)
+    now = w.song.sections[0]
+    assert now.id == sec.id and now.clip_id not in (trio.id, tune.id)
+    made = w.song.clips[now.clip_id]
+    assert made.notes[mel.id] == [Note(60, 0, 2), Note(64, 4, 6), Note(60, 8, 10), Note(64, 12, 14)]
+    after = w.song.rendered_notes()
+    assert after[bass.id] == heard[bass.id] and after[kit.id] == heard[kit.id]  # bass and drums kept
+    assert w.song.clips[trio.id].notes[mel.id] == [Note(72, 0, 4)]  # the library's trio is untouched
+    assert w.session.current_clip == made.id  # the piano roll shows what now plays
+    assert w.undo_stack.count() == 1
+    w.undo_stack.undo()
+    assert w.song.snapshot() == start
+    # a drum lane does not take a melody: a message, nothing changed
+    drums = center_of(tl, sec.id, tl.canvas.lane_top(2) + tl.canvas.lane_height() / 2)
+    tl.status_message.connect(messages.append)
+    drop(tl, tune.id, drums)
+    assert w.song.snapshot() == start and any("Drums lane" in m for m in messages)
+
+
+def test_a_drop_on_the_section_header_replaces_the_section(window):
+    w = window
+    tl, _tracks, trio, tune = trio_section_song(w)
+    sec = w.song.sections[0]
+    band = tl.canvas.block_rect(sec).top() + ts.LABEL_H / 2
+    pos = center_of(tl, sec.id, band)
+    target = tl.canvas.drop_target(QPointF(pos))
+    assert target.into == sec.id and target.track is None
+    assert drop(tl, tune.id, pos)
+    assert w.song.sections[0].clip_id == tune.id and len(w.song.clips) == 2
+    assert w.undo_stack.count() == 1
+    w.undo_stack.undo()
+    assert w.song.sections[0].clip_id == trio.id
+
+
 def test_export_a_section_or_a_clip_and_drag_one_out(window, asked, tmp_path):
     w = window
     tl, mel, a, b = two_clip_song(w)
@@ -486,3 +544,25 @@ def test_quick_changes_merge_and_separate_ones_stay_apart(window, monkeypatch):
     assert window.song.tempo == 123.0
     window.undo_stack.undo()
     assert window.song.tempo == 120.0 and tl.tempo.value() == 120.0
+
+
+def test_intro_and_outro_labels_fit_at_the_default_zoom(qtbot, window):
+    from PySide6.QtWidgets import QApplication
+
+    window.timeline.apply_form(arr.DEFAULT_FORM)  # zooms to show the whole song
+    QApplication.processEvents()
+    canvas = window.timeline.canvas
+    for sec in window.song.sections:
+        band = canvas.block_rect(sec)
+        band.setHeight(ts.LABEL_H - 2)
+        title = arr.label_title(sec.label)
+        font, text = canvas.label_fit(title, canvas.band_inner(band).width())
+        assert text == title, (sec.label, band.width())
+    intro = window.song.sections[0]
+    assert canvas.block_rect(intro).width() < 60  # a narrow block, where "In…" was shown
+    # far too narrow: elided, and the tooltip names it in full
+    _, text = canvas.label_fit("Pre-chorus", 20)
+    assert text != "Pre-chorus" and text.endswith("\u2026")
+    rect = canvas.block_rect(intro)
+    canvas._update_cursor(rect.center())
+    assert "<b>Intro</b>" in canvas.toolTip()

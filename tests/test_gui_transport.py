@@ -187,3 +187,23 @@ def test_loop_region_follows_the_song(qtbot, transport):
     transport.stop()
     song.set_loop(None)
     assert transport.loop is None and not transport.loop_enabled and not bar.loop_box.isChecked()
+
+
+def test_an_audition_returns_the_playhead_to_where_the_song_was(qtbot, transport):
+    song = transport.song
+    short = song.add_clip(Clip("hit", 1.0, {song.tracks[0].id: [Note(72, 0.0, 0.5, 100)]}))
+    transport.set_playhead(3.0)
+    heard = []
+    transport.playhead_moved.connect(lambda beat: heard.append((transport.playing_clip, beat)))
+    transport.audition_clip(short.id)
+    qtbot.waitUntil(lambda: transport.state == "stopped", timeout=5000)
+    assert transport.playhead == 3.0
+    # the last report is in the song's beats, after the audition stopped
+    assert heard[-1] == (None, 3.0)
+    assert all(clip == short.id for clip, _ in heard[:-1])
+    # Play during an audition plays the song from its own playhead
+    transport.audition_clip(short.id)
+    transport.play()
+    assert transport.playing_clip is None and transport.player.source.schedule.start_beat == 3.0
+    transport.stop()
+    assert transport.playhead == 3.0

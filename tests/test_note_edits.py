@@ -116,3 +116,18 @@ def test_a_move_undone_by_the_opposite_move_gives_the_notes_back(notes, d_pitch,
     assert len(moved_notes) == len(notes)  # a move never adds or loses a note
     back, _ = ne.move_notes(moved_notes, moved, -d_beats, -d_pitch)
     assert same(back, notes)
+
+
+def test_drawn_note_starts_on_the_grid_and_ends_nearest_the_pointer():
+    assert ne.drawn_note(60, 2.1, 2.1, 0.25) == Note(60, 2.0, 2.25, 100)  # a click: one step
+    assert ne.drawn_note(60, 2.1, 3.4, 0.25, 90) == Note(60, 2.0, 3.5, 90)
+    assert ne.drawn_note(60, 2.1, 3.3, 0.25) == Note(60, 2.0, 3.25, 100)
+    assert ne.drawn_note(60, 2.1, 0.5, 0.5) == Note(60, 2.0, 2.5, 100)  # dragged left: shortest
+    third = ne.drawn_note(60, 1.0, 1.9, 1 / 3)
+    assert third.start == 1.0 and third.end == pytest.approx(2.0)
+    # no grid: a click is DEFAULT_LENGTH long, a drag ends at the pointer
+    assert ne.drawn_note(60, 2.1, 2.1, 0.0) == Note(60, 2.0, 2.0 + ne.DEFAULT_LENGTH, 100)
+    assert ne.drawn_note(60, 2.1, 2.7, 0.0).end == pytest.approx(2.7)
+    assert ne.drawn_note(60, 2.1, 1.0, 0.0).duration == pytest.approx(ne.MIN_LENGTH)
+    # kept on the piano, never before the start, velocity in range
+    assert ne.drawn_note(200, -3.0, -3.0, 0.25, 300) == Note(127, 0.0, 0.25, 127)

@@ -44,7 +44,7 @@ def test_equal_content_gives_equal_dicts():
     a.add_clip(Clip("x", 4, {"trk-1": notes}, id="clip-x"))
     a.add_clip(Clip("y", 4, {"trk-1": []}, id="clip-y"))
     b.add_clip(Clip("y", 4, {}, id="clip-y"))
-    b.add_clip(Clip("x", 4, {"trk-1": list(reversed(notes))}, id="clip-x"))
+    b.add_clip(Clip("x", 4, {"trk-1": list(reversed(notes))}, id="clip-x"), index=0)
     a.set_sections([Section("v", "clip-x", 0, 4, id="s1"), Section("c", "clip-y", 4, 4, id="s2")])
     b.set_sections([Section("c", "clip-y", 4, 4, id="s2"), Section("v", "clip-x", 0, 4, id="s1")])
     assert song_to_dict(a) == song_to_dict(b)
@@ -54,12 +54,44 @@ def test_equal_content_gives_equal_dicts():
     old_sections = list(a.sections)
     clip = a.remove_clip("clip-x")  # its section keeps an empty slot
     assert a.snapshot() != before
-    a.add_clip(clip)
+    a.add_clip(clip, index=0)  # back in its place in the library
     a.set_sections(old_sections)
     assert a.snapshot() == before
+    # the library's order is content: the same clips in another order differ
+    b.remove_clip("clip-x")
+    b.add_clip(clip)
+    assert [c["id"] for c in song_to_dict(b)["clips"]] == ["clip-y", "clip-x"]
+    assert song_to_dict(a)["clips"] != song_to_dict(b)["clips"]
     # a real difference shows
     b.update_track("trk-1", volume=0.5)
     assert song_to_dict(a) != song_to_dict(b)
+
+
+def order_song() -> Song:
+    """Clips in an order the musician made that sorting by id or name would scramble."""
+    song = Song("Order")
+    song.add_track(Track("Lead", "melody", id="trk-1"))
+    for cid, name in (("clip-q7", "Verse"), ("clip-0b", "Chorus"), ("clip-zz", "Bridge"),
+                      ("clip-a1", "Outro")):
+        song.add_clip(Clip(name, 8, {"trk-1": [Note(60, 0, 1)]}, id=cid))
+    song.add_clip(Clip("Verse 2", 8, {}, id="clip-m3"), index=1)  # a duplicate goes after its original
+    return song
+
+
+def test_the_clip_library_order_survives_save_and_reopen(tmp_path):
+    song = order_song()
+    order = ["clip-q7", "clip-m3", "clip-0b", "clip-zz", "clip-a1"]
+    assert list(song.clips) == order
+    save_project(song, tmp_path / "order.lstudio")
+    doc = json.loads((tmp_path / "order.lstudio").read_text(encoding="utf-8"))
+    assert [c["id"] for c in doc["clips"]] == order
+    back = load_project(tmp_path / "order.lstudio")
+    assert list(back.clips) == order
+    assert [c.name for c in back.clips.values()] == ["Verse", "Verse 2", "Chorus", "Bridge", "Outro"]
+    # and again, after an edit that changes a clip: order is not rebuilt from anything else
+    back.update_clip("clip-0b", name="Big chorus")
+    save_project(back, tmp_path / "order.lstudio")
+    assert list(load_project(tmp_path / "order.lstudio").clips) == order
 
 
 def test_numpy_latent_is_stored_as_plain_floats(tmp_path):

@@ -127,3 +127,15 @@ def test_killed_during_autosave_the_newest_good_copy_is_offered(data, monkeypatc
     assert load_recovery(info).snapshot() == good.snapshot()
     assert not partial.exists()
     assert [r.pid for r in list_recoveries()] == [999999991, 999999990]
+
+
+def test_a_recovered_song_keeps_the_clip_library_order(data, tmp_path):
+    from tests.test_project import order_song
+
+    song = order_song()
+    write_recovery(song, tmp_path / "order.lstudio")
+    info = next(r for r in list_recoveries(include_running=True) if r.pid == os.getpid())
+    back = load_recovery(info)
+    assert list(back.clips) == ["clip-q7", "clip-m3", "clip-0b", "clip-zz", "clip-a1"]
+    assert back.snapshot() == song.snapshot()
+    clear_recovery(info)

@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass
 
 from core import paths
+from core.command_name import command_name
 from core.errors import UserError
 
 DEFAULT_BASE_URL = "https://storage.googleapis.com/magentadata/models/music_vae/checkpoints"
@@ -278,7 +279,8 @@ def find_model(name: str) -> ModelEntry:
             if entry.problem:
                 raise UserError(f"model {name} in {entry.path} cannot be used: {entry.problem}")
             return entry
-    raise UserError(f"no model named {name!r} is installed or embedded; `python main.py models` lists them")
+    raise UserError(f"no model named {name!r} is installed or embedded; "
+                    f"`{command_name()} models` lists them")
 
 
 # ------------------------------------------------------------------ device

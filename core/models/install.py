@@ -23,6 +23,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 
+from core.command_name import command_name
 from core.errors import CheckpointError, UserError
 from core.models import catalogue
 from core.song_files import MODEL_ARCHIVE
@@ -225,7 +226,7 @@ def install_from_path(token, path: str, config: str | None = None, name: str | N
     path = os.path.expanduser(str(path))
     if not (os.path.exists(path) or os.path.exists(path + ".index")):
         raise UserError(f"{path} does not exist; give a Magenta .tar archive, a checkpoint folder or the name "
-                        "of an official checkpoint (`python main.py models` lists them)")
+                        f"of an official checkpoint (`{command_name()} models` lists them)")
     name = check_name(derive_name(path) if name is None else name)
     from core.seq import model as seq_model
 

@@ -89,7 +89,7 @@ def catalogue_lines(base_url: str | None = None) -> list[str]:
 def _entry_line(e) -> str:
     if e.problem:
         return f"  {e.name}  UNUSABLE: {e.problem} ({e.path})"
-    text = f"  {e.name}  [{e.config}] {e.sizes}, {_mb(e.size_bytes)}"
+    text = f"  {e.name}  [{e.config or e.kind}] {e.sizes}, {_mb(e.size_bytes)}"
     return text + (f": {e.summary}" if e.summary else "")
 
 
@@ -130,7 +130,7 @@ def run_install(args) -> int:
         raise
     finally:
         bar.finish()
-    print(f"installed {result.name} (config {result.config}, {result.sizes}, {_mb(result.size_bytes)}) "
+    print(f"installed {result.name} ({'config ' + result.config if result.config else 'sequence model'}, {result.sizes}, {_mb(result.size_bytes)}) "
           f"in {result.path} in {time.perf_counter() - t0:.1f} s")
     return 0
 

@@ -82,6 +82,23 @@ def check_model(entry, folder: str) -> str:
             f"decoded back to {decoded[0].note_count()} notes on {model.device}")
 
 
+def check_seq_model(entry) -> str:
+    """Load a sequence model, continue a short melody by a bar and rewrite one of its bars."""
+    from core import generation
+    from core.jobs import run_job
+    from core.song import Clip, Note
+
+    model = run_job(generation.load_seq, entry.path, entry.name)
+    clip = Clip("Self-test", 8.0, {"melody": [Note(60 + (i % 5) * 2, i * 0.5, i * 0.5 + 0.5, 90) for i in range(16)]})
+    (cont,) = run_job(generation.continue_clip, model, clip, 1, 1, 1.0, seed=3)
+    if cont.notes["melody"][:16] != clip.notes["melody"] or cont.length != 12.0:
+        raise AssertionError("the continuation does not start with the clip unchanged")
+    (fill,) = run_job(generation.infill_clip, model, clip, (2, 2), 1, 1.0, seed=3)
+    if [n for n in fill.notes["melody"] if n.start < 4] != clip.notes["melody"][:8]:
+        raise AssertionError("infilling bar 2 changed bar 1")
+    return f"continued by {len(cont.notes['melody']) - 16} notes, bar 2 rewritten with {len(fill.notes['melody']) - 8}"
+
+
 def demo_song():
     from core.song import Clip, Note, Song
 
@@ -180,7 +197,10 @@ def run(args) -> int:
             if entry.problem:
                 steps.run(f"model {entry.name}", _raise, entry.problem)
                 continue
-            steps.run(f"model {entry.name}: load, sample, encode, decode", check_model, entry, folder)
+            if getattr(entry, "is_sequence", False):
+                steps.run(f"model {entry.name}: load, continue, infill", check_seq_model, entry)
+            else:
+                steps.run(f"model {entry.name}: load, sample, encode, decode", check_model, entry, folder)
         steps.run("render a second of audio", check_audio)
         steps.run("write and read a MIDI file", check_midi, folder)
         steps.run("write and read a project", check_project, folder)

@@ -45,7 +45,13 @@ MAX_IMPORT_WINDOWS = 256
 
 # ------------------------------------------------------------------ loading
 def load(token, config: str | None, path: str, name: str, device: str | None = None):
-    """A job: load a model (imports TensorFlow the first time)."""
+    """A job: load a model (imports TensorFlow the first time); a sequence model folder loads
+    with `load_seq`, so the model process loads both kinds the same way."""
+    if config is None:
+        from core.seq.model import is_seq_model
+
+        if is_seq_model(path):
+            return load_seq(token, path, name)
     token.progress(0.05, f"Loading {name} (the first model takes a few seconds)")
     from core.musicvae import load_model
 
@@ -453,3 +459,176 @@ def fill(song, model, section_ids: Iterable[str] | None = None, temperature: flo
     change = fill_change(song, plan, clips, parts=model_parts(model))
     apply_change(song, change)
     return change
+
+
+# ------------------------------------------------------------------ sequence models: continue, infill
+# These take a sequence model (core/seq/model.py: a Transformer or an LSTM over the event stream
+# of core/seq/events.py) instead of a MusicVAE. Both keep the clip's own notes untouched and
+# keyed as they were (by track id, or by part name for a clip keyed that way); generated notes
+# go into the track that fed their part.
+MAX_CONTINUE_BARS = 16
+MAX_FILL_BARS = 8
+
+
+def load_seq(token, path: str, name: str | None = None):
+    """A job: load a sequence model (imports TensorFlow the first time) and trace its step."""
+    from core.seq import model as seq_model
+
+    token.progress(0.05, f"Loading {name or path}")
+    model = seq_model.load(path, name)
+    token.check()
+    token.progress(0.6, f"Preparing {model.name}")
+    _, state = model.prime(np.ones((1, 2), np.int32))
+    model.step(state, np.ones(1, np.int32))
+    token.progress(1.0, f"{model.name} is ready")
+    return model
+
+
+def seq_parts(clip: Clip, tracks=None) -> tuple[dict[str, list[Note]], dict[str, str]]:
+    """(notes per part, part -> the key its new notes go to) for a clip.
+
+    Drum tracks (is_drum or role drums) make the drums, bass-role tracks the bass, every other
+    pitched track the melody (several tracks of a part are merged). Without `tracks` the clip's
+    keys are read as part names ("melody", "bass", "drums"; others count as melody).
+    """
+    roles = cv.track_roles(tracks) if tracks is not None else {}
+    parts: dict[str, list[Note]] = {}
+    home: dict[str, str] = {}
+    for key, notes in clip.notes.items():
+        role, is_drum = roles.get(key, (key if key in ("melody", "bass", "drums") else "other", key == "drums"))
+        part = "drums" if (is_drum or role == "drums") else "bass" if role == "bass" else "melody"
+        parts.setdefault(part, []).extend(n for n in notes if n.velocity > 0)
+        home.setdefault(part, key)
+    return {p: sorted(ns, key=lambda n: (n.start, n.pitch)) for p, ns in parts.items()}, home
+
+
+def _with_generated(clip: Clip, new: Mapping[str, list[Note]], home: Mapping[str, str], name: str,
+                    origin: str, model_name: str, length: float, until: float, drop=None) -> Clip:
+    notes = {k: [n for n in ns if drop is None or not drop(n)] for k, ns in clip.notes.items()}
+    for part, ns in new.items():
+        key = home.get(part, part)
+        # a generated note ends by `until` (the end of the rewritten bars or of the continuation)
+        ns = [n if n.end <= until else n._replace(end=until) for n in ns if n.start < until]
+        notes[key] = sorted(notes.get(key, []) + ns, key=lambda n: (n.start, n.pitch))
+    return Clip(name=name, length=length, notes=notes, model=model_name, origin=origin, label=clip.label)
+
+
+def _check_seq_model(model) -> None:
+    if getattr(model, "kind", None) != "sequence":
+        raise UserError(f"{getattr(model, 'name', 'this model')} is not a sequence model; continue and "
+                        "infill need one (seq_transformer, seq_lstm or one trained with train-seq)")
+
+
+def continue_clip(token, model, clip: Clip, bars: int, n: int = 4, temperature: float = 1.0,
+                  tracks=None, seed=None, use_cache: bool = True) -> list[Clip]:
+    """A job: n clips that start with `clip` unchanged and go on for `bars` more bars.
+
+    The new bars begin at the first bar line at or after the clip's end.
+    """
+    from core.seq import events as ev
+    from core.seq.sampling import sample_bars
+
+    _check_seq_model(model)
+    if not 1 <= bars <= MAX_CONTINUE_BARS:
+        raise UserError(f"continue by 1 to {MAX_CONTINUE_BARS} bars, not {bars}")
+    if not 1 <= n <= 64:
+        raise UserError(f"ask for 1 to 64 continuations, not {n}")
+    if not temperature > 0:
+        raise UserError(f"the temperature must be above 0, not {temperature}")
+    parts, home = seq_parts(clip, tracks)
+    if not parts:
+        raise UserError(f'"{clip.name}" has no notes to continue from')
+    have = ev.bar_count(clip.length)
+    prompt = ev.encode(parts, bars=have)
+    token.progress(0.0, f"Continuing {clip.name}")
+    rows = sample_bars(model, prompt, n, bars, temperature, seed, token, use_cache,
+                       message=f"Continuing {clip.name} with {model.name}")
+    vel = ev.part_velocities(parts)
+    out = []
+    for row, title in zip(rows, clip_names(f"{clip.name} continued", n)):
+        new, _ = ev.decode(row, first_bar=have, velocity=vel)
+        out.append(_with_generated(clip, {p: ns for p, ns in new.items() if p in parts}, home, title,
+                                   "continued", model.name, (have + bars) * ev.BAR_BEATS,
+                                   (have + bars) * ev.BAR_BEATS))
+    token.progress(1.0, f"{n} continuation{'s' if n != 1 else ''} of {clip.name}")
+    return out
+
+
+def infill_clip(token, model, clip: Clip, bar_range: tuple[int, int], n: int = 4, temperature: float = 1.0,
+                tracks=None, seed=None) -> list[Clip]:
+    """A job: n candidates for bars first..last (1-based, inclusive) of a clip; every note that
+    starts outside those bars is kept as it is, the notes starting inside them are rewritten."""
+    from core.seq import events as ev
+    from core.seq.sampling import sample_bars
+
+    _check_seq_model(model)
+    first, last = int(bar_range[0]), int(bar_range[1])
+    total = ev.bar_count(clip.length)
+    if not 1 <= first <= last <= total:
+        raise UserError(f"bars {first}-{last} are not within the clip's bars 1-{total}")
+    if last - first + 1 > MAX_FILL_BARS:
+        raise UserError(f"rewrite at most {MAX_FILL_BARS} bars at a time, not {last - first + 1}")
+    if not 1 <= n <= 64:
+        raise UserError(f"ask for 1 to 64 candidates, not {n}")
+    parts, home = seq_parts(clip, tracks)
+    if not parts:
+        raise UserError(f'"{clip.name}" has no notes; infilling needs bars around the gap')
+    a, b = first - 1, last  # 0-based half-open
+    bar_ids = ev.bar_tokens(parts, total)
+    # keep the context that fits the model's window beside room for the fill: the bars nearest the gap
+    per_bar = max(1, int(np.mean([len(x) for x in bar_ids])))
+    room = model.max_len - 2 - (b - a) * (per_bar * 2 + 8)
+    lo, hi = a, b
+    used = 0
+    while True:
+        grew = False
+        if lo > 0 and used + len(bar_ids[lo - 1]) <= room:
+            lo -= 1
+            used += len(bar_ids[lo])
+            grew = True
+        if hi < total and used + len(bar_ids[hi]) <= room:
+            used += len(bar_ids[hi])
+            hi += 1
+            grew = True
+        if not grew:
+            break
+    prompt = ev.infill_prompt(bar_ids[lo:hi], a - lo, b - lo)
+    token.progress(0.0, f"Rewriting bars {first}-{last} of {clip.name}")
+    rows = sample_bars(model, prompt, n, b - a, temperature, seed, token, True, parts=[p for p in ev.PARTS if p in parts],
+                       message=f"Rewriting bars {first}-{last} with {model.name}")
+    vel = ev.part_velocities(parts)
+    lo_beat, hi_beat = a * ev.BAR_BEATS, b * ev.BAR_BEATS
+
+    def inside(note):  # the notes whose start the grid puts inside the rewritten bars
+        s = round(note.start * ev.STEPS_PER_BEAT) / ev.STEPS_PER_BEAT
+        return lo_beat <= s < hi_beat
+
+    out = []
+    for row, title in zip(rows, clip_names(f"{clip.name} bars {first}-{last}", n)):
+        new, _ = ev.decode(row, first_bar=a, velocity=vel)
+        out.append(_with_generated(clip, {p: ns for p, ns in new.items() if p in parts}, home, title,
+                                   "infilled", model.name, clip.length, hi_beat, drop=inside))
+    token.progress(1.0, f"{n} candidate{'s' if n != 1 else ''} for bars {first}-{last}")
+    return out
+
+
+_SEQ_LOADED: dict = {}
+
+
+def continue_with(token, path: str, clip: Clip, bars: int, n: int = 4, temperature: float = 1.0,
+                  tracks=None, seed=None) -> list[Clip]:
+    """A job for the window: continue_clip with the sequence model in folder `path`, loaded once
+    per process (the model process keeps it), so the job needs no model chosen in advance."""
+    model = _SEQ_LOADED.get(path)
+    if model is None:
+        model = _SEQ_LOADED[path] = load_seq(token, path)
+    return continue_clip(token, model, clip, bars, n, temperature, tracks=tracks, seed=seed)
+
+
+def infill_with(token, path: str, clip: Clip, bar_range: tuple[int, int], n: int = 4,
+                temperature: float = 1.0, tracks=None, seed=None) -> list[Clip]:
+    """A job for the window: infill_clip with the sequence model in folder `path` (loaded once)."""
+    model = _SEQ_LOADED.get(path)
+    if model is None:
+        model = _SEQ_LOADED[path] = load_seq(token, path)
+    return infill_clip(token, model, clip, bar_range, n, temperature, tracks=tracks, seed=seed)

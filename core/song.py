@@ -18,7 +18,8 @@ from typing import Callable, Iterable, NamedTuple
 
 STEPS_PER_QUARTER = 4
 ROLES = ("melody", "bass", "drums", "other")
-ORIGINS = ("sampled", "imported", "interpolated", "similar", "attribute", "section space", "drawn")
+ORIGINS = ("sampled", "imported", "interpolated", "similar", "attribute", "section space", "drawn",
+           "continued", "infilled")
 
 
 class Note(NamedTuple):

@@ -26,6 +26,7 @@ from gui import dialogs, drag_formats
 from gui.document_files import DocumentFiles, new_song
 from gui.clip_chooser import ClipChooser
 from gui.clip_library import ClipLibrary
+from gui.sequence_actions import ContinueAction
 from gui.generate_panel import GeneratePanel
 from gui.job_runner import JobRunner
 from gui.job_status import JobStatus
@@ -93,6 +94,8 @@ class MainWindow(QMainWindow):
         self.models = ModelService(self.runner, self.settings, self)
         self.track_list = TrackList(self.song, self.undo_stack, self.session, self)
         self.editor = PianoRollEditor(self.song, self.undo_stack, self, session=self.session)
+        self.continue_action = ContinueAction(self.song, self.undo_stack, self.session, self.models, self,
+                                              selected_notes=self.editor.selected_notes)
         self.timeline = Timeline(self.song, self.undo_stack, self.session, self.runner, self,
                                  models=self.models)
         self.clip_library = ClipLibrary(self.song, self.session, self, undo_stack=self.undo_stack)
@@ -327,6 +330,8 @@ class MainWindow(QMainWindow):
                                                             self.library_dock, self.map_dock)])
         self.models_menu = bar.addMenu("&Models")
         self._add_actions(self.models_menu, self.generate_panel.menu_actions())
+        self._add_actions(self.models_menu, [None, self.continue_action.act_continue,
+                                             self.continue_action.act_rewrite])
         self._add_actions(self.models_menu, [None, self.act_model_catalogue, self.act_train_midi])
         self.arrange_menu = self.timeline.arrange_menu(self)
         bar.addMenu(self.arrange_menu)

@@ -79,7 +79,7 @@ def discover_models() -> list[ModelInfo]:
     except Exception:  # noqa: BLE001 - a broken catalogue must not hide the panel
         entries = []
     return [ModelInfo(e.name, None, e.path, e.origin, _kind_of(None, e.path), e.summary)
-            for e in entries if not e.problem and e.path]
+            for e in entries if not e.problem and e.path and not getattr(e, "is_sequence", False)]
 
 
 def settle_memory() -> None:

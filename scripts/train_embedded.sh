@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Reproduce the embedded models in resources/models/: mel_2bar, drums_2bar, trio_16bar.
+# Reproduce the embedded models in resources/models/: mel_2bar, drums_2bar, trio_16bar, and the
+# sequence models for continue and infill, seq_transformer and seq_lstm.
 #
-#   scripts/train_embedded.sh                 # all three, one after the other
+#   scripts/train_embedded.sh                 # all of them, one after the other
 #   scripts/train_embedded.sh mel_2bar        # one of them
 #
 # Each model is trained into $RUNS/<name>/ (checkpoints every 1000 steps; running the script
@@ -116,11 +117,38 @@ trio_16bar() {
         --checkpoint-every 250 --eval-every 250 --eval-examples 256
 }
 
+# Sequence models (docs/sequence-models.md): a wall-time budget, not a step count, is what they
+# got: 27 minutes each on 2 shared CPU cores at nice 19 (the target is a few hours). The
+# learning rate's cosine decay follows the budget. Ryan's Mammoth Collection and the chorales only
+# (the collections that parse quickly). A run that has checkpoints goes on from the newest.
+seq_one() {
+    local name=$1 arch=$2 sizes=$3 out="$RUNS/$1"
+    local resume=()
+    if ls "$out"/checkpoints/step-*.npz >/dev/null 2>&1; then resume=(--resume); fi
+    nice -n 19 "$PY" main.py train-seq --arch "$arch" --out "$out" --name "$name" --steps "${STEPS:-5000}" \
+        --minutes "${MINUTES:-27}" --batch 8 --collections ryans,chorales --size "$sizes" \
+        --checkpoint-every 50 --eval-every 50 "${resume[@]}"
+    if [ -n "$DEST" ]; then
+        mkdir -p "$DEST/$name"
+        for f in model.json weights.npz; do cp "$out/$f" "$DEST/$name/$f"; done
+        echo "== $name copied to $DEST/$name (its MODEL_CARD.md and model-card.json are written by hand"
+        echo "   from benchmarks/bench_seq.py's numbers)"
+    fi
+}
+
+seq_transformer() {
+    seq_one seq_transformer transformer d_model=128,layers=4,heads=4,d_ff=512,max_len=512
+}
+
+seq_lstm() {
+    seq_one seq_lstm lstm units=256,layers=2,d_embed=128,max_len=512
+}
+
 targets=("$@")
-if [ ${#targets[@]} -eq 0 ]; then targets=(mel_2bar drums_2bar trio_16bar); fi
+if [ ${#targets[@]} -eq 0 ]; then targets=(mel_2bar drums_2bar trio_16bar seq_transformer seq_lstm); fi
 for t in "${targets[@]}"; do
     case "$t" in
-        mel_2bar|drums_2bar|trio_16bar) "$t" ;;
-        *) echo "unknown model $t (expected mel_2bar, drums_2bar or trio_16bar)" >&2; exit 2 ;;
+        mel_2bar|drums_2bar|trio_16bar|seq_transformer|seq_lstm) "$t" ;;
+        *) echo "unknown model $t (expected mel_2bar, drums_2bar, trio_16bar, seq_transformer or seq_lstm)" >&2; exit 2 ;;
     esac
 done

@@ -29,8 +29,8 @@ def test_the_shipped_models_are_there_with_model_cards():
     assert total <= MAX_TOTAL_BYTES, f"embedded models take {total / 2**20:.1f} MB (at most 60 MB)"
 
 
-@pytest.mark.parametrize("entry", embedded_models(), ids=lambda e: e.name)
-def test_each_embedded_model_loads_and_samples_music(entry):
+@pytest.mark.parametrize("entry", [e for e in embedded_models() if not e.is_sequence], ids=lambda e: e.name)
+def test_each_embedded_model_loads_and_samples_music(entry):  # the sequence models: tests/test_seq_training.py
     assert entry.supported, entry.problem
     model = load_model(None, entry.path)
     clips = run_job(g.sample, model, 4, 0.5, seed=11, reproducible=True)

@@ -61,6 +61,11 @@ class ModelEntry:
     supported: bool = True
     installed: bool = False  # official models: already in the installed folder
     problem: str = ""  # why a model on disk cannot be used
+    kind: str = "musicvae"  # "musicvae", or "sequence" (continue / infill: core/seq/)
+
+    @property
+    def is_sequence(self) -> bool:
+        return self.kind == "sequence"
 
 
 # ------------------------------------------------------------------ places
@@ -101,6 +106,17 @@ def layer_sizes(cfg: dict) -> str:
         return "+".join(str(s) for s in sizes)
 
     return f"enc {fmt(cfg.get('enc_rnn_size'))} / dec {fmt(cfg.get('dec_rnn_size'))} / z {cfg.get('z_size')}"
+
+
+SEQ_FORMAT = "latent-studio-seq"  # core/seq/model.py (not imported here: it needs no TensorFlow, but keep listings light)
+
+
+def seq_sizes(cfg: dict) -> str:
+    """"transformer 4x128 (4 heads), window 512" / "lstm 2x256" for a sequence model's config."""
+    if cfg.get("arch") == "transformer":
+        return (f"transformer {cfg.get('layers')}x{cfg.get('d_model')} ({cfg.get('heads')} heads), "
+                f"window {cfg.get('max_len')}")
+    return f"{cfg.get('arch')} {cfg.get('layers')}x{cfg.get('units')}"
 
 
 def folder_size(folder: str) -> int:
@@ -150,9 +166,14 @@ def _entry_from_folder(folder: str, origin: str) -> ModelEntry:
         cfg = meta.get("config") or {}
         if not isinstance(cfg, dict):
             raise ValueError("its config is not a JSON object")
-        entry.config = cfg.get("name") if isinstance(cfg.get("name"), str) else None
-        entry.sizes = layer_sizes(cfg)
-        entry.summary = cfg.get("description") if isinstance(cfg.get("description"), str) else ""
+        if meta.get("format") == SEQ_FORMAT:
+            entry.kind = "sequence"
+            entry.sizes = seq_sizes(cfg)
+            entry.summary = "continues clips and rewrites chosen bars"
+        else:
+            entry.config = cfg.get("name") if isinstance(cfg.get("name"), str) else None
+            entry.sizes = layer_sizes(cfg)
+            entry.summary = cfg.get("description") if isinstance(cfg.get("description"), str) else ""
     except FileNotFoundError:
         entry.problem = "no model.json in the folder"
         entry.supported = False

@@ -228,6 +228,10 @@ def install_from_path(token, path: str, config: str | None = None, name: str | N
         raise UserError(f"{path} does not exist; give a Magenta .tar archive, a checkpoint folder or the name "
                         f"of an official checkpoint (`{command_name()} models` lists them)")
     name = check_name(derive_name(path) if name is None else name)
+    from core.seq import model as seq_model
+
+    if os.path.isdir(path) and seq_model.is_seq_model(path):
+        return _install_seq_folder(token, path, name, replace, origin)
     config = config_for(name, config)
     root = catalogue.installed_dir()
     dest = os.path.join(root, name)
@@ -286,6 +290,51 @@ def install_from_path(token, path: str, config: str | None = None, name: str | N
     token.progress(1.0, f"installed {name}")
     return InstallResult(name, dest, cfg.name, catalogue.layer_sizes(cfg.to_dict()), catalogue.folder_size(dest),
                          info["source"])
+
+
+SEQ_FILES = ("model.json", "MODEL_CARD.md", "model-card.json")
+
+
+def _install_seq_folder(token, path: str, name: str, replace: bool, origin: dict | None) -> InstallResult:
+    """Install a sequence model folder (core/seq/model.py): copy it, check that it loads."""
+    from core.seq import model as seq_model
+
+    root = catalogue.installed_dir()
+    dest = os.path.join(root, name)
+    if os.path.exists(dest) and not replace:
+        raise UserError(f"a model named {name} is installed already ({dest}); remove it first or use --replace")
+    restore_interrupted(root)
+    _clean_stale(root)
+    tmp = tempfile.mkdtemp(prefix=f".install-{name}-", dir=root)
+    try:
+        meta = seq_model.read_meta(path)
+        weights = meta.get("weights", "weights.npz")
+        if not isinstance(weights, str) or os.path.basename(weights) != weights:
+            raise UserError(f"{path}: model.json names an odd weights file {weights!r}")
+        staged = os.path.join(tmp, "model")
+        os.makedirs(staged)
+        token.progress(0.2, f"copying {name}")
+        for f in SEQ_FILES + (weights,):
+            if os.path.isfile(os.path.join(path, f)):
+                shutil.copy2(os.path.join(path, f), os.path.join(staged, f))
+        token.progress(0.5, f"verifying {name}")
+        model = seq_model.load(staged, name)  # a UserError when the weights do not fit the config
+        info = {"name": name, "config": None, "kind": "sequence", "source": os.path.abspath(path),
+                "installed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        info.update(origin or {})
+        with open(os.path.join(staged, "install.json"), "w", encoding="utf-8") as f:
+            json.dump(info, f, indent=1)
+            f.flush()
+            os.fsync(f.fileno())
+        token.check()
+        _place(staged, dest, replace, tmp)
+    except OSError as exc:
+        raise UserError(f"could not install {name} into {root}: {exc.strerror or exc}", detail=repr(exc)) from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    token.progress(1.0, f"installed {name}")
+    return InstallResult(name, dest, None, catalogue.seq_sizes(model.config.to_dict()),
+                         catalogue.folder_size(dest), info["source"])
 
 
 def install_official(token, name: str, base_url: str | None = None, replace: bool = False,

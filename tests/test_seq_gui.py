@@ -1,0 +1,91 @@
+"""Models > Continue Clip… and Rewrite Bars…: the dialog, the job, the clips landing in the library."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QDialog
+
+from core.seq import model as sm
+from core.song import Clip, Note
+from gui import dialogs
+from gui import sequence_actions as continue_dialog
+from gui.main_window import MainWindow
+
+TINY = {"arch": "transformer", "d_model": 16, "layers": 1, "heads": 2, "d_ff": 32, "max_len": 96}
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("LATENT_STUDIO_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("LATENT_STUDIO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent, name: "discard")
+    folder = str(tmp_path / "tiny_seq")
+    sm.save(sm.build(TINY, seed=1), folder, "tiny_seq")
+    entry = SimpleNamespace(name="tiny_seq", path=folder, sizes="transformer 1x16 (2 heads), window 96")
+    monkeypatch.setattr(continue_dialog, "sequence_models", lambda: [entry])
+    w = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    yield w
+    w.runner.shutdown(3000)
+    w.undo_stack.setClean()
+
+
+def test_continue_adds_clips_that_start_with_the_current_one(window, qtbot, monkeypatch):
+    w = window
+    mel = w.song.ensure_track("melody")
+    clip = Clip("Hook", 8.0, {mel.id: [Note(60 + i % 4, i * 0.5, i * 0.5 + 0.5, 90) for i in range(16)]})
+    w.song.add_clip(clip)
+    w.session.current_clip = clip.id
+    assert w.continue_action.act_continue in w.models_menu.actions()
+    seen = {}
+
+    def fake_exec(dialog):
+        dialog.bars.setValue(2)
+        dialog.count.setValue(3)
+        dialog.show()
+        seen["shot"] = dialog.grab().save("/tmp/seqmodels_continue_dialog.png")
+        return QDialog.Accepted
+
+    monkeypatch.setattr(continue_dialog.ContinueDialog, "exec", fake_exec)
+    before = set(w.song.clips)
+    w.continue_action.act_continue.trigger()
+    qtbot.waitUntil(lambda: len(w.song.clips) == len(before) + 3, timeout=60000)
+    new = [w.song.clips[c] for c in w.song.clips if c not in before]
+    for c in new:
+        assert c.length == 16.0 and c.notes[mel.id][:16] == clip.notes[mel.id]
+    assert sorted(w.session.selected_clips) == sorted(c.id for c in new)
+    assert w.continue_action.act_continue.isEnabled()
+    w.undo_stack.undo()
+    assert set(w.song.clips) == before
+    assert seen["shot"]
+
+
+def test_rewrite_bars_starts_from_the_selected_notes_and_keeps_the_rest(window, qtbot, monkeypatch):
+    w = window
+    mel = w.song.ensure_track("melody")
+    clip = Clip("Verse", 16.0, {mel.id: [Note(60 + i % 5, i * 1.0, i * 1.0 + 1.0, 90) for i in range(16)]})
+    w.song.add_clip(clip)
+    w.session.current_clip = clip.id
+    selected = [n for n in clip.notes[mel.id] if 4.0 <= n.start < 12.0]  # bars 2 and 3
+    monkeypatch.setattr(w.continue_action, "selected_notes", lambda: selected)
+    seen = {}
+
+    def fake_exec(dialog):
+        seen["range"] = dialog.bar_range()
+        dialog.count.setValue(2)
+        dialog.show()
+        dialog.grab().save("/tmp/seqmodels_rewrite_dialog.png")
+        return QDialog.Accepted
+
+    monkeypatch.setattr(continue_dialog.ContinueDialog, "exec", fake_exec)
+    before = set(w.song.clips)
+    w.continue_action.act_rewrite.trigger()
+    qtbot.waitUntil(lambda: len(w.song.clips) == len(before) + 2, timeout=60000)
+    assert seen["range"] == (2, 3)
+    for cid in set(w.song.clips) - before:
+        c = w.song.clips[cid]
+        assert c.length == 16.0
+        assert [n for n in c.notes[mel.id] if not 4.0 <= n.start < 12.0] == \
+            [n for n in clip.notes[mel.id] if not 4.0 <= n.start < 12.0]

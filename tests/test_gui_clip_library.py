@@ -337,11 +337,19 @@ def test_dragging_clips_out_gives_real_midi_files_with_the_same_notes(window):
     assert not event.isAccepted() and w.song.snapshot() == before
 
 
-def test_set_label_in_the_menu_asks_for_the_picked_clips(window):
+def test_set_label_in_the_menu_labels_the_picked_clips(window, monkeypatch):
     library = window.clip_library
     library.select(["clip-q7", "clip-a1"])
     asked = []
     library.label_requested.connect(asked.append)
+    # the label prompt is modal: answer it as a musician typing "Chorus" would
+    prompts = []
+    monkeypatch.setattr(window.section_spaces, "_ask_item",
+                        lambda title, prompt, items, editable=False: prompts.append(prompt) or "Chorus")
     assert library.act_label.isEnabled()
     library.act_label.trigger()
     assert asked and sorted(asked[-1]) == ["clip-a1", "clip-q7"]
+    assert prompts and "2 clips" in prompts[-1]
+    assert window.song.clips["clip-q7"].label == window.song.clips["clip-a1"].label == "chorus"
+    window.undo_stack.undo()  # one undo step takes both labels back
+    assert not window.song.clips["clip-q7"].label and not window.song.clips["clip-a1"].label

@@ -309,7 +309,8 @@ class CheckpointTarget(Target):
         from core.musicvae.configs import CONFIGS
 
         cfg = CONFIGS["cat-mel_2bar_small"].with_sizes([64], [64], 16)
-        self.trainers = [SimpleNamespace(cfg=cfg, settings=SimpleNamespace(name="tiny"),
+        # stand-ins with what save_checkpoint reads (a single-process run: it is the chief)
+        self.trainers = [SimpleNamespace(cfg=cfg, settings=SimpleNamespace(name="tiny"), is_chief=True,
                                          graph=SimpleNamespace(numpy_weights=lambda s=s: random_weights(cfg, seed=s)),
                                          optimizer_state=lambda s=s: {"m": np.full(1000, s, np.float32)})
                          for s in range(2)]

@@ -40,14 +40,14 @@ def test_device_label_is_read_in_the_worker_after_the_first_load(qtbot, tmp_path
 def test_device_label_is_green_only_once_a_device_is_known(qtbot, tmp_path, monkeypatch):
     from PySide6.QtGui import QColor, QPalette
 
-    from gui.style import STYLE_SHEET
+    from gui.style import STYLE_SHEET, style_sheet
 
     monkeypatch.setenv("LATENT_STUDIO_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("LATENT_STUDIO_AUDIO", "null")
     w = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(w)
     with open(STYLE_SHEET, encoding="utf-8") as fh:
-        w.setStyleSheet(fh.read())  # the app's sheet, on this window only
+        w.setStyleSheet(style_sheet(fh.read()))  # the app's sheet as the app loads it, on this window only
     label = w.job_status.device_label
 
     def colour() -> QColor:

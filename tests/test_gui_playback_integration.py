@@ -169,9 +169,12 @@ def test_clicking_a_clip_in_the_library_auditions_it(qtbot, window):
     tree = w.clip_library.tree
     item = next(tree.topLevelItem(i) for i in range(tree.topLevelItemCount())
                 if tree.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) == "clip_b")
+    w.library_dock.raise_()  # the Clips tab in front, as the musician brings it
+    qtbot.waitUntil(lambda: tree.isVisible() and tree.viewport().width() > 0, timeout=2000)
     w.transport.play()  # the song is playing when the musician clicks a clip
-    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton,
-                     pos=tree.visualItemRect(item).center())
+    name = tree.visualRect(tree.indexFromItem(item, 0))  # on its name (the row may be wider than the list)
+    assert tree.viewport().rect().contains(name.center())
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=name.center())
     assert w.session.current_clip == "clip_b"  # selected, shown in the piano roll ...
     assert w.transport.is_playing and w.transport.playing_clip == "clip_b"  # ... and heard
     w.transport.stop()

@@ -1,12 +1,21 @@
-"""Fine-tuning mel_2bar on a small folder of one style: before/after numbers and wall time.
+"""Fine-tuning mel_2bar or trio_16bar on a small folder of one style: before/after numbers and wall time.
 
     nice -n 19 .venv/bin/python benchmarks/bench_finetune.py [--files 30] [--steps 300]
+    nice -n 19 .venv/bin/python benchmarks/bench_finetune.py --model trio_16bar [--files 30] [--steps 60]
 
 The style is Palestrina: mass movements from music21's corpus (a package, nothing is
 downloaded), each written here as a .mid file with its soprano, alto and tenor as three tracks
 in 4/4, so the folder scan finds a melody in every voice. The embedded mel_2bar learned from folk
 tunes and chorale sopranos, whose lines move in eighths and sixteenths; Palestrina's move in
 halves and quarters, by step, in the church modes. That is what the samples should pick up.
+
+`--model trio_16bar` writes band arrangements of the same movements: the soprano as the lead
+(piano), the lowest voice as the bass (acoustic bass, program 32) and a drum track of one genre
+from the project's own pattern generator (`--genre`, default "reggae": the one drop, kick and
+cross-stick on beat 3 only, sparser than most of the genres the embedded trio saw). The embedded
+trio learned folk tunes and chorales with a root or chorale bass and drums of every genre. The
+melody and the bass are each compared with the style as the melody is above; the drums by hits
+per bar.
 
 The run is the dialog's (core/musicvae/finetune.py: new_run, train_run, which installs the
 model), in a throw-away data folder. Printed: the scan; held-out loss on the style before and
@@ -37,9 +46,12 @@ def palestrina_files(n: int) -> list[str]:
     return paths[:n]
 
 
-def write_style_folder(folder: str, n_files: int, voices: int = VOICES, first: int = 0) -> list[str]:
+def write_style_folder(folder: str, n_files: int, voices: int = VOICES, first: int = 0,
+                       band_genre: str | None = None) -> list[str]:
     """Write n_files Palestrina movements as type 1 MIDI files (mido), 4/4 at 80 BPM, one track
-    per voice; returns the paths written. Movements music21 cannot read are passed over."""
+    per voice; returns the paths written. Movements music21 cannot read are passed over.
+    With `band_genre`, a band arrangement instead: soprano (piano), lowest voice (acoustic
+    bass) and that genre's generated drums on channel 10."""
     import mido
     from music21 import corpus
 
@@ -57,7 +69,12 @@ def write_style_folder(folder: str, n_files: int, voices: int = VOICES, first: i
         head = mido.MidiTrack([mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0),
                                mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(80), time=0)])
         mid.tracks.append(head)
-        for v, part in enumerate(score.parts[:voices]):
+        parts = list(score.parts)
+        chosen = [(v, part, 0) for v, part in enumerate(parts[:voices])]
+        if band_genre:
+            chosen = [(0, parts[0], 0), (1, parts[-1], 32)]
+        last_tick = 0
+        for v, part, program in chosen:
             events = []
             for note in part.recurse().notes:
                 if note.isChord or note.duration.quarterLength <= 0:
@@ -68,11 +85,28 @@ def write_style_folder(folder: str, n_files: int, voices: int = VOICES, first: i
                 events.append((end, 0, note.pitch.midi))
             events.sort()
             track = mido.MidiTrack([mido.MetaMessage("track_name", name=part.partName or f"voice {v + 1}", time=0),
-                                    mido.Message("program_change", program=0, channel=v, time=0)])
+                                    mido.Message("program_change", program=program, channel=v, time=0)])
             now = 0
             for tick, on, pitch in events:
                 track.append(mido.Message("note_on" if on else "note_off", note=pitch, velocity=80 if on else 0,
                                           channel=v, time=tick - now))
+                now = tick
+            last_tick = max(last_tick, now)
+            mid.tracks.append(track)
+        if band_genre:
+            from core.data import drum_patterns
+
+            bars = last_tick // (4 * tpb)
+            hits = []
+            for n in drum_patterns.generate(band_genre, bars, seed=len(written)):
+                start = int(round(n.start * tpb))
+                hits += [(start, 1, n.pitch, n.velocity), (start + tpb // 8, 0, n.pitch, 0)]
+            hits.sort()
+            track = mido.MidiTrack([mido.MetaMessage("track_name", name="Drums", time=0)])
+            now = 0
+            for tick, on, pitch, vel in hits:
+                track.append(mido.Message("note_on" if on else "note_off", note=pitch, velocity=vel,
+                                          channel=9, time=tick - now))
                 now = tick
             mid.tracks.append(track)
         out = os.path.join(folder, os.path.splitext(os.path.basename(path))[0] + ".mid")
@@ -91,8 +125,10 @@ def samples_of(model_dir: str, n: int, seed: int = 0):
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", choices=["mel_2bar", "trio_16bar"], default="mel_2bar")
+    ap.add_argument("--genre", default="reggae", help="the drums' genre of the trio style (default reggae)")
     ap.add_argument("--files", type=int, default=30)
-    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--steps", type=int, default=None, help="default: the dialog's (300 melody, 60 trio)")
     ap.add_argument("--samples", type=int, default=256)
     ap.add_argument("--batch", type=int, default=None)
     ap.add_argument("--lr", type=float, default=None)
@@ -109,16 +145,20 @@ def main() -> int:
     from core.models.catalogue import find_model
     from core.musicvae import finetune
 
+    trio = args.model == "trio_16bar"
+    kind = "trio" if trio else "melody"
+    steps = args.steps or finetune.DEFAULT_STEPS[kind]
     folder = os.path.join(tmp, "palestrina")
     t0 = time.perf_counter()
-    written = write_style_folder(folder, args.files)
-    print(f"wrote {len(written)} Palestrina movements as .mid in {time.perf_counter() - t0:.1f} s")
+    written = write_style_folder(folder, args.files, band_genre=args.genre if trio else None)
+    print(f"wrote {len(written)} Palestrina movements as .mid" + (f" (band: lead, bass, {args.genre} drums)" if trio else "")
+          + f" in {time.perf_counter() - t0:.1f} s")
     scan = run_job(scan_folder, folder)
     print("scan (%.1f s): " % scan.seconds + " | ".join(scan.lines()))
 
     wall = time.perf_counter()
-    req = finetune.RunRequest(folder=folder, kind="melody", name="palestrina-mel", base="mel_2bar",
-                              steps=args.steps, batch_size=args.batch, learning_rate=args.lr, device="cpu")
+    req = finetune.RunRequest(folder=folder, kind=kind, name=f"palestrina-{kind}", base=args.model,
+                              steps=steps, batch_size=args.batch, learning_rate=args.lr, device="cpu")
     run_dir = finetune.new_run(req)
     last = [0.0]
 
@@ -132,22 +172,37 @@ def main() -> int:
     wall = time.perf_counter() - wall
     card = outcome.card
 
-    ds = build_dataset(folder, "melody", None, bars=2)
+    ds = build_dataset(folder, kind, None, bars=16 if trio else 2)
     style = ds.held_out if len(ds.held_out) >= 20 else ds.train
-    before = style_resemblance(samples_of(find_model("mel_2bar").path, args.samples), style)
-    after = style_resemblance(samples_of(outcome.installed_path, args.samples), style)
+    old_samples = samples_of(find_model(args.model).path, args.samples)
+    new_samples = samples_of(outcome.installed_path, args.samples)
+    parts = {"melody": 0, "bass": 1} if trio else {"melody": None}
+    compared = {}
+    for part, col in parts.items():
+        pick = (lambda t: t) if col is None else (lambda t, c=col: t[..., c])
+        compared[part] = (style_resemblance(pick(old_samples), pick(style)),
+                          style_resemblance(pick(new_samples), pick(style)))
     ft = card.get("fine_tune", {})
     print(f"\nheld-out windows of the style: {card['trained_on']['held_out_windows']} "
           f"(train {card['trained_on']['train_windows']})")
     for key in ("loss", "r_loss", "kl_bits", "teacher_forced_accuracy", "free_running_accuracy"):
         if key in ft:
             print(f"  held-out {key:<26} before {ft[key]['before']:8.3f}   after {ft[key]['after']:8.3f}")
-    print(f"samples at temperature 0.5 ({args.samples} each), against the style's held-out windows:")
-    for key in ("share", "share_pc_close", "share_density_in_range", "pc_distance", "notes_per_bar"):
-        print(f"  {key:<28} before {before[key]:8.3f}   after {after[key]:8.3f}")
-    print(f"  style's own: pitch-class distance {before['style_pc_distance']:.3f}, "
-          f"notes per bar {before['style_notes_per_bar']:.2f}")
-    print(f"\nwall time of the fine-tune (dataset, {args.steps} steps, evaluations, model card, install): "
+    print(f"samples at temperature 0.5 ({args.samples} each), against the style's windows "
+          f"({'held-out' if style is ds.held_out else 'training'}, {len(style)}):")
+    for part, (before, after) in compared.items():
+        if trio:
+            print(f" {part}:")
+        for key in ("share", "share_pc_close", "share_density_in_range", "pc_distance", "notes_per_bar"):
+            print(f"  {key:<28} before {before[key]:8.3f}   after {after[key]:8.3f}")
+        print(f"  style's own: pitch-class distance {before['style_pc_distance']:.3f}, "
+              f"notes per bar {before['style_notes_per_bar']:.2f}")
+    if trio:
+        from core.data.stats import window_stats
+
+        hits = [window_stats(t, "trio")["drums"]["hits_per_bar"] for t in (old_samples, new_samples, style)]
+        print(f" drums: hits per bar before {hits[0]:.2f}   after {hits[1]:.2f}   style's own {hits[2]:.2f}")
+    print(f"\nwall time of the fine-tune (dataset, {steps} steps, evaluations, model card, install): "
           f"{wall:.0f} s ({wall / 60:.1f} min); installed as {outcome.installed_name}")
     return 0
 

@@ -442,6 +442,34 @@ def test_finetuning_mel_2bar_on_one_style_moves_it_there(tmp_path):
     assert abs(after["notes_per_bar"] - target) < abs(before["notes_per_bar"] - target), (before, after)
 
 
+def test_finetuning_trio_16bar_on_one_style_moves_it_there(tmp_path):
+    """Four Palestrina movements as band files (lead, bass, one genre of generated drums), a few
+    steps from the embedded trio_16bar: the held-out loss on the style falls, and the samples'
+    melody and bass densities and drum hits per bar move toward the style's. The full-size
+    numbers: benchmarks/bench_finetune.py --model trio_16bar."""
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    import bench_finetune as bench
+
+    from core.data.dataset import build_dataset
+    from core.data.stats import window_stats
+    from core.models.catalogue import find_model
+    from core.musicvae import finetune
+
+    folder = str(tmp_path / "band")
+    assert len(bench.write_style_folder(folder, 4, band_genre="reggae")) == 4
+    req = finetune.RunRequest(folder=folder, kind="trio", name="palestrina-band", base="trio_16bar", steps=4,
+                              batch_size=16, device="cpu", eval_samples=0)
+    outcome = run_job(finetune.train_run, finetune.new_run(req))
+    loss = outcome.card["fine_tune"]["loss"]
+    assert loss["after"] < loss["before"]
+    style = window_stats(build_dataset(folder, "trio", None, bars=16).train, "trio")
+    before = window_stats(bench.samples_of(find_model("trio_16bar").path, 16), "trio")
+    after = window_stats(bench.samples_of(outcome.installed_path, 16), "trio")
+    for part, key in (("melody", "notes_per_bar"), ("bass", "notes_per_bar"), ("drums", "hits_per_bar")):
+        target = style[part][key]
+        assert abs(after[part][key] - target) < abs(before[part][key] - target), (part, before, after, style)
+
+
 def test_style_resemblance_tells_a_style_from_another():
     from core.data.stats import style_resemblance
 

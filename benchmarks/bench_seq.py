@@ -272,6 +272,11 @@ def _fmt(d: dict, digits=3) -> str:
     return ", ".join(f"{k} {v:.{digits}f}" if isinstance(v, float) else f"{k} {v}" for k, v in d.items())
 
 
+def _train_command(name: str, st: dict) -> str:
+    budget = st.get("time_budget_s")
+    return (f"MINUTES={budget / 60:.0f} " if budget else "") + f"scripts/train_embedded.sh {name}"
+
+
 def write_cards(model, results: dict) -> None:
     """MODEL_CARD.md (to read) and model-card.json (numbers; its summary feeds the catalogue)."""
     meta = model.meta
@@ -299,13 +304,13 @@ def write_cards(model, results: dict) -> None:
              "- Events: one stream, bar by bar, parts after track tokens; infilling by the fill-in-the-middle "
              "layout (docs/sequence-models.md)", "",
              "## Training", "",
-             f"- Budget: **{minutes:.0f} minutes of wall time on 2 CPU cores shared with six other jobs, at nice 19** "
+             f"- Budget: **{minutes:.0f} minutes of wall time on 2 CPU cores shared with other jobs, at nice 19** "
              f"({tr.get('steps')} steps of batch {st.get('batch')}); the issue's target is a few hours. "
              "This model is undertrained, and its numbers say how much.",
              f"- Data: corpus collections {', '.join(st.get('collections') or [])} (tunes with their real or "
              f"implied bass and generated drums) and the generated drum corpus: {tr.get('train_pieces')} training "
              f"pieces, {tr.get('held_out_pieces')} held out by source",
-             f"- Command: `scripts/train_embedded.sh {model.name}`", "",
+             f"- Command: `{_train_command(model.name, st)}`", "",
              f"## Measured (`{results.get('command')}`, load average {results.get('load_average', 0):.1f})", ""]
     if "nll" in r:
         lines.append(f"- Held-out NLL per event (nats) over {r['nll_windows']} windows of 512 events: {_fmt(r['nll'])}")

@@ -410,6 +410,7 @@ class MainWindow(QMainWindow):
         self.timeline.status_message.connect(lambda text: message(text, 5000))
         self.clip_library.status_message.connect(lambda text: message(text, 6000))
         self.clip_library.send_to_timeline.connect(self.timeline.append_clips)
+        self.timeline.sequence_requested.connect(self.continue_action.open_section)
         self.generate_panel.status_message.connect(lambda text: message(text, 5000))
         self.generate_panel.catalogue_requested.connect(self.show_model_catalogue)
         self.section_spaces.status_message.connect(lambda text: message(text, 8000))

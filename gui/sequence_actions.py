@@ -7,6 +7,10 @@ The dialog picks a sequence model (the catalogue's embedded and installed ones),
 add, how many variations and the temperature. The job (`core.generation.continue_with`) runs
 through the ModelService like every model call (in the model process, with progress and
 cancel); its clips land in the library as one undoable step and are selected.
+
+From the timeline (Continue Section… / Rewrite Bars of Section…) the same dialog works on the
+section's clip; a rewrite can also put its first candidate into that section (and its repeats
+stay as they are), in the same undo step.
 """
 from __future__ import annotations
 
@@ -14,10 +18,12 @@ import copy
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel,
-                               QMessageBox, QSpinBox, QVBoxLayout)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
+                               QLabel, QMessageBox, QSpinBox, QVBoxLayout)
 
+from core import arrangement as arr
 from core import generation
+from gui.arrange_commands import ArrangeCommand
 from gui.commands import AddClipsCommand
 
 
@@ -32,7 +38,7 @@ def sequence_models() -> list:
 
 class ContinueDialog(QDialog):
     def __init__(self, clip_name: str, clip_bars: float, entries: list, parent=None,
-                 rewrite: tuple[int, int] | None = None):
+                 rewrite: tuple[int, int] | None = None, section_name: str | None = None):
         super().__init__(parent)
         self.setWindowTitle("Rewrite bars" if rewrite else "Continue clip")
         self.entries = entries
@@ -78,6 +84,13 @@ class ContinueDialog(QDialog):
         form.addRow("Candidates" if rewrite else "Variations", self.count)
         form.addRow("Temperature", self.temperature)
         lay.addLayout(form)
+        self.into_section = None
+        if rewrite and section_name:
+            self.into_section = QCheckBox(f"Put the first candidate in {section_name}")
+            self.into_section.setChecked(True)
+            self.into_section.setToolTip("The section plays the first candidate (undo brings the old clip "
+                                         "back); all candidates stay in the library to audition")
+            lay.addWidget(self.into_section)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.button(QDialogButtonBox.Ok).setText("Rewrite" if rewrite else "Continue")
         buttons.accepted.connect(self.accept)
@@ -111,10 +124,22 @@ class ContinueAction(QObject):
         self.act_continue.setEnabled(on)
         self.act_rewrite.setEnabled(on)
 
-    def open(self, rewrite: bool = False) -> None:
+    def open_section(self, section_id: str, rewrite: bool = False) -> None:
+        """Continue or rewrite the clip a timeline section plays."""
+        sec = next((s for s in self.song.sections if s.id == section_id), None)
+        if sec is None or sec.clip_id not in self.song.clips:
+            return
+        self.open(rewrite, clip_id=sec.clip_id, section_id=sec.id)
+
+    def open(self, rewrite: bool = False, clip_id: str | None = None, section_id: str | None = None) -> None:
         parent = self.parent()
         title = "Rewrite bars" if rewrite else "Continue clip"
-        clip_id = self.session.current_clip
+        section_name = None
+        if section_id is not None:
+            sec = next(s for s in self.song.sections if s.id == section_id)
+            section_name = arr.label_title(sec.label) if sec.label else "the section"
+        if clip_id is None:
+            clip_id = self.session.current_clip
         if clip_id is None or clip_id not in self.song.clips:
             QMessageBox.information(parent, title, "Choose a clip first (in the library or the piano roll).")
             return
@@ -125,13 +150,15 @@ class ContinueAction(QObject):
         clip = self.song.clip(clip_id)
         preset = None
         if rewrite:
-            notes = self.selected_notes()
+            notes = self.selected_notes() if clip_id == self.session.current_clip else []
             preset = (int(min(n.start for n in notes) // 4) + 1, int(max(n.start for n in notes) // 4) + 1) \
                 if notes else (1, 1)
-        dialog = ContinueDialog(clip.name, clip.length / 4, entries, parent, rewrite=preset)
+        dialog = ContinueDialog(clip.name, clip.length / 4, entries, parent, rewrite=preset,
+                                section_name=section_name)
         if dialog.exec() != QDialog.Accepted or self._busy:
             return
         path, bars, n, temperature = dialog.choice()
+        into = section_id if dialog.into_section is not None and dialog.into_section.isChecked() else None
         tracks = {t.id: copy.copy(t) for t in self.song.tracks}
         self._enable(False)
 
@@ -139,7 +166,15 @@ class ContinueAction(QObject):
             self._enable(True)
             if clips:
                 what = f"Rewrite bars of {clip.name}" if rewrite else f"Continue {clip.name}"
+                placed = into is not None and any(s.id == into for s in self.song.sections)
+                if placed:
+                    self.undo_stack.beginMacro(what)
                 self.undo_stack.push(AddClipsCommand(self.song, clips, what))
+                if placed:  # this slot plays the first candidate; its repeats keep the old clip
+                    self.undo_stack.push(ArrangeCommand(self.song, what,
+                                                        arr.assign_clip(self.song.sections, [into], clips[0].id),
+                                                        [into]))
+                    self.undo_stack.endMacro()
                 self.session.select_clips([c.id for c in clips])
 
         if rewrite:

@@ -46,6 +46,8 @@ class Timeline(QWidget):
 
     status_message = Signal(str)
     selection_changed = Signal(list)
+    # (section id, rewrite): Continue Section… / Rewrite Bars of Section… (gui/sequence_actions.py)
+    sequence_requested = Signal(str, bool)
 
     def __init__(self, song: Song, undo_stack: QUndoStack, session: Session, runner=None,
                  parent=None, models=None):
@@ -249,6 +251,14 @@ class Timeline(QWidget):
         self.act_export_clip = a("Export Clip as MIDI...", "",
                                  "Write the selected section's clip, once, as a MIDI file",
                                  self.export_clip_dialog)
+        self.act_continue_section = a("Continue Section...", "",
+                                      "Add bars after the selected section's music with a sequence "
+                                      "model; the continuations land in the library",
+                                      lambda: self._ask_sequence(False))
+        self.act_rewrite_section = a("Rewrite Bars of Section...", "",
+                                     "New candidates for chosen bars of the selected section's music, "
+                                     "the other bars kept; the first can go straight into the section",
+                                     lambda: self._ask_sequence(True))
 
     def arrange_menu(self, parent) -> QMenu:
         """The window's Arrange menu: the song forms, then the section actions."""
@@ -258,7 +268,7 @@ class Timeline(QWidget):
         for a in (None, self.act_fill, self.act_regenerate, None, self.act_rename, self.act_duplicate,
                   self.act_delete, self.act_clear, self.act_unique, self.act_share, None,
                   self.act_move_left, self.act_move_right, self.act_longer, self.act_shorter, None,
-                  self.act_loop_sel):
+                  self.act_loop_sel, None, self.act_continue_section, self.act_rewrite_section):
             if a is None:
                 menu.addSeparator()
             else:
@@ -432,12 +442,21 @@ class Timeline(QWidget):
         self.act_unique.setEnabled(shared)
         self.act_share.setEnabled(has_clip)
         self.act_export_clip.setEnabled(has_clip)
+        self.act_continue_section.setEnabled(has_clip)
+        self.act_rewrite_section.setEnabled(has_clip)
         self.act_clear.setEnabled(any(s.clip_id for s in secs))
         self.act_regenerate.setEnabled(one)
         busy = self._fill_job is not None
         self.fill_button.setEnabled(not busy)
         self.act_fill.setEnabled(not busy)
         self.fill_button.setText("Filling..." if busy else "Fill")
+
+    def _ask_sequence(self, rewrite: bool) -> None:
+        secs = self.selected_sections()
+        if len(secs) != 1 or secs[0].clip_id not in self.song.clips:
+            self.status_message.emit("Select one section with music to continue or rewrite it.")
+            return
+        self.sequence_requested.emit(secs[0].id, rewrite)
 
     # ================================================================= edits
     def _push(self, text: str, change, select: list[str] | None = None) -> None:
@@ -867,6 +886,7 @@ class Timeline(QWidget):
             label_menu.addAction(self.act_rename)
             menu.addSeparator()
             for a in (self.act_fill if sec.clip_id is None else self.act_regenerate,
+                      None, self.act_continue_section, self.act_rewrite_section,
                       None, self.act_duplicate, self.act_delete, self.act_clear, self.act_unique,
                       self.act_share, None, self.act_loop_sel, None, self.act_export_section,
                       self.act_export_clip):

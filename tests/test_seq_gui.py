@@ -89,3 +89,56 @@ def test_rewrite_bars_starts_from_the_selected_notes_and_keeps_the_rest(window, 
         assert c.length == 16.0
         assert [n for n in c.notes[mel.id] if not 4.0 <= n.start < 12.0] == \
             [n for n in clip.notes[mel.id] if not 4.0 <= n.start < 12.0]
+
+
+def test_a_timeline_section_is_continued_and_rewritten_in_place(window, qtbot, monkeypatch):
+    """Continue Section… and Rewrite Bars of Section… from the section's right-click menu: the
+    continuations start with the section's music; the rewrite puts its first candidate into that
+    section only (a repeat keeps the old clip), and one undo takes it all back."""
+    from core.song import Section
+
+    w = window
+    mel = w.song.ensure_track("melody")
+    clip = Clip("Chorus riff", 16.0, {mel.id: [Note(62 + i % 3, i * 1.0, i * 1.0 + 1.0, 90) for i in range(16)]})
+    w.song.add_clip(clip)
+    w.song.add_section(Section("chorus", clip.id, 0.0, 16.0))
+    w.song.add_section(Section("chorus", clip.id, 16.0, 16.0))
+    first, repeat = [s.id for s in w.song.sections]
+    w.timeline.select([first])
+    menu = [a.text() for a in w.timeline.context_menu(first).actions()]
+    assert "Continue Section..." in menu and "Rewrite Bars of Section..." in menu
+    assert w.timeline.act_continue_section.isEnabled()
+
+    def continue_exec(dialog):
+        dialog.bars.setValue(2)
+        dialog.count.setValue(2)
+        assert dialog.into_section is None  # a continuation is longer: it goes to the library only
+        return QDialog.Accepted
+
+    monkeypatch.setattr(continue_dialog.ContinueDialog, "exec", continue_exec)
+    before = set(w.song.clips)
+    w.timeline.act_continue_section.trigger()
+    qtbot.waitUntil(lambda: len(w.song.clips) == len(before) + 2, timeout=60000)
+    for cid in set(w.song.clips) - before:
+        c = w.song.clips[cid]
+        assert c.length == 24.0 and c.notes[mel.id][:16] == clip.notes[mel.id]
+    assert [s.clip_id for s in w.song.sections] == [clip.id, clip.id]
+
+    def rewrite_exec(dialog):
+        dialog.first.setValue(2)
+        dialog.last.setValue(2)
+        dialog.count.setValue(2)
+        assert dialog.into_section is not None and dialog.into_section.isChecked()
+        return QDialog.Accepted
+
+    monkeypatch.setattr(continue_dialog.ContinueDialog, "exec", rewrite_exec)
+    before = set(w.song.clips)
+    w.timeline.act_rewrite_section.trigger()
+    qtbot.waitUntil(lambda: len(w.song.clips) == len(before) + 2, timeout=60000)
+    secs = {s.id: s for s in w.song.sections}
+    assert secs[first].clip_id in set(w.song.clips) - before and secs[repeat].clip_id == clip.id
+    placed = w.song.clips[secs[first].clip_id]
+    assert [n for n in placed.notes[mel.id] if not 4.0 <= n.start < 8.0] == \
+        [n for n in clip.notes[mel.id] if not 4.0 <= n.start < 8.0]
+    w.undo_stack.undo()
+    assert set(w.song.clips) == before and [s.clip_id for s in w.song.sections] == [clip.id, clip.id]

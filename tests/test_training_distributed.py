@@ -60,20 +60,25 @@ def test_two_workers_train_like_one_process(tmp_path, monkeypatch):
     env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
     env.update(LATENT_STUDIO_CACHE=cache, TF_CPP_MIN_LOG_LEVEL="3", OMP_NUM_THREADS="1")
     outs = [str(tmp_path / f"worker{i}") for i in range(2)]
-    procs = [subprocess.Popen([sys.executable, os.path.join(ROOT, "main.py")] + train_args(outs[i])
-                              + ["--workers", workers, "--worker-index", str(i)],
-                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-             for i in range(2)]
-    logs = []
-    try:
-        for p in procs:
-            logs.append(p.communicate(timeout=240)[0])
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-    for i, p in enumerate(procs):
-        assert p.returncode == 0, f"worker {i} failed:\n{logs[i][-3000:]}"
+
+    def run_workers(extra=()):
+        procs = [subprocess.Popen([sys.executable, os.path.join(ROOT, "main.py")] + train_args(outs[i]) + list(extra)
+                                  + ["--workers", workers, "--worker-index", str(i)],
+                                  cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                 for i in range(2)]
+        logs = []
+        try:
+            for p in procs:
+                logs.append(p.communicate(timeout=240)[0])
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+        for i, p in enumerate(procs):
+            assert p.returncode == 0, f"worker {i} failed:\n{logs[i][-3000:]}"
+        return logs
+
+    logs = run_workers()
     assert "worker 0 of 2 (chief" in logs[0] and "worker 1 of 2" in logs[1]
     assert "finished at step 6" in logs[1] and "the chief (worker 0) wrote the model" in logs[1]
     # only the chief writes: worker 1's output folder was never made
@@ -98,6 +103,19 @@ def test_two_workers_train_like_one_process(tmp_path, monkeypatch):
     for a, b in zip(log["history"], one["history"]):
         assert a["train_loss"] == pytest.approx(b["train_loss"], rel=LOSS_RTOL)
         assert a["r_loss"] == pytest.approx(b["r_loss"], rel=1e-4)
+
+    # resumed on both workers (worker 1 has no copy of the run: it starts from the chief's
+    # checkpoint), it goes on like a resumed one-process run
+    logs = run_workers(["--steps", "9", "--resume"])
+    assert "finished at step 9" in logs[1]
+    assert not os.path.exists(outs[1])
+    assert run(train_args(single) + ["--steps", "9", "--resume"]) == 0
+    mine, theirs = read_weights(outs[0]), read_weights(single)
+    worst = max(float(np.abs(mine[k] - theirs[k]).max()) for k in mine)
+    print(f"resumed: largest weight difference {worst:.2e}")
+    assert worst < WEIGHT_TOLERANCE, worst
+    log = json.load(open(os.path.join(outs[0], "training.json")))
+    assert [h["step"] for h in log["history"]] == [3, 6, 9]
 
     # the chief's model is a model like any other: it loads and decodes
     model = load_model(None, outs[0], device="cpu")

@@ -19,10 +19,12 @@ def test_self_test_passes_on_this_installation():
     names = " ".join(steps)
     for model in ("mel_2bar", "drums_2bar", "trio_16bar"):  # every embedded model
         assert f"model {model}: load, sample, encode, decode" in names
+    for model in ("seq_transformer", "seq_lstm"):  # the embedded sequence models
+        assert f"model {model}: load, continue, infill" in names
     for step in ("render a second of audio", "write and read a MIDI file", "write and read a project",
                  "open the window (offscreen)"):
         assert step in names
-    assert lines[-1].startswith("self-test passed: all 8 steps")
+    assert lines[-1].startswith(f"self-test passed: all {len(steps)} steps") and len(steps) == 10
     assert "cuInit" not in proc.stderr and "oneDNN" not in proc.stderr
 
 

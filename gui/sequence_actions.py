@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 
 from core import arrangement as arr
 from core import generation
+from core.errors import UserError
 from gui.arrange_commands import ArrangeCommand
 from gui.commands import AddClipsCommand
 
@@ -126,18 +127,20 @@ class ContinueAction(QObject):
 
     def open_section(self, section_id: str, rewrite: bool = False) -> None:
         """Continue or rewrite the clip a timeline section plays."""
-        sec = next((s for s in self.song.sections if s.id == section_id), None)
-        if sec is None or sec.clip_id not in self.song.clips:
-            return
-        self.open(rewrite, clip_id=sec.clip_id, section_id=sec.id)
+        try:
+            sec = arr.find_section(self.song.sections, section_id)
+        except UserError:
+            return  # gone between the menu and here
+        if sec.clip_id in self.song.clips:
+            self.open(rewrite, clip_id=sec.clip_id, section=sec)
 
-    def open(self, rewrite: bool = False, clip_id: str | None = None, section_id: str | None = None) -> None:
+    def open(self, rewrite: bool = False, clip_id: str | None = None, section=None) -> None:
+        """`section` (a Section playing `clip_id`): a rewrite may put its first candidate there."""
         parent = self.parent()
         title = "Rewrite bars" if rewrite else "Continue clip"
         section_name = None
-        if section_id is not None:
-            sec = next(s for s in self.song.sections if s.id == section_id)
-            section_name = arr.label_title(sec.label) if sec.label else "the section"
+        if section is not None:
+            section_name = arr.label_title(section.label) if section.label else "the section"
         if clip_id is None:
             clip_id = self.session.current_clip
         if clip_id is None or clip_id not in self.song.clips:
@@ -158,7 +161,7 @@ class ContinueAction(QObject):
         if dialog.exec() != QDialog.Accepted or self._busy:
             return
         path, bars, n, temperature = dialog.choice()
-        into = section_id if dialog.into_section is not None and dialog.into_section.isChecked() else None
+        into = section.id if dialog.into_section is not None and dialog.into_section.isChecked() else None
         tracks = {t.id: copy.copy(t) for t in self.song.tracks}
         self._enable(False)
 

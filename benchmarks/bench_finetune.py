@@ -73,6 +73,19 @@ def write_style_folder(folder: str, n_files: int, voices: int = VOICES, first: i
         chosen = [(v, part, 0) for v, part in enumerate(parts[:voices])]
         if band_genre:
             chosen = [(0, parts[0], 0), (1, parts[-1], 32)]
+        def timed_track(name: str, channel: int, events: list, program: int | None = None):
+            """A track from (tick, on, pitch, velocity) events, in mido's delta times."""
+            track = mido.MidiTrack([mido.MetaMessage("track_name", name=name, time=0)])
+            if program is not None:
+                track.append(mido.Message("program_change", program=program, channel=channel, time=0))
+            now = 0
+            for tick, on, pitch, velocity in sorted(events):
+                track.append(mido.Message("note_on" if on else "note_off", note=pitch, velocity=velocity,
+                                          channel=channel, time=tick - now))
+                now = tick
+            mid.tracks.append(track)
+            return now
+
         last_tick = 0
         for v, part, program in chosen:
             events = []
@@ -81,34 +94,17 @@ def write_style_folder(folder: str, n_files: int, voices: int = VOICES, first: i
                     continue
                 start = int(round(float(note.getOffsetInHierarchy(score)) * tpb))
                 end = start + int(round(float(note.duration.quarterLength) * tpb))
-                events.append((start, 1, note.pitch.midi))
-                events.append((end, 0, note.pitch.midi))
-            events.sort()
-            track = mido.MidiTrack([mido.MetaMessage("track_name", name=part.partName or f"voice {v + 1}", time=0),
-                                    mido.Message("program_change", program=program, channel=v, time=0)])
-            now = 0
-            for tick, on, pitch in events:
-                track.append(mido.Message("note_on" if on else "note_off", note=pitch, velocity=80 if on else 0,
-                                          channel=v, time=tick - now))
-                now = tick
-            last_tick = max(last_tick, now)
-            mid.tracks.append(track)
+                events.append((start, 1, note.pitch.midi, 80))
+                events.append((end, 0, note.pitch.midi, 0))
+            last_tick = max(last_tick, timed_track(part.partName or f"voice {v + 1}", v, events, program))
         if band_genre:
             from core.data import drum_patterns
 
-            bars = last_tick // (4 * tpb)
             hits = []
-            for n in drum_patterns.generate(band_genre, bars, seed=len(written)):
+            for n in drum_patterns.generate(band_genre, last_tick // (4 * tpb), seed=len(written)):
                 start = int(round(n.start * tpb))
                 hits += [(start, 1, n.pitch, n.velocity), (start + tpb // 8, 0, n.pitch, 0)]
-            hits.sort()
-            track = mido.MidiTrack([mido.MetaMessage("track_name", name="Drums", time=0)])
-            now = 0
-            for tick, on, pitch, vel in hits:
-                track.append(mido.Message("note_on" if on else "note_off", note=pitch, velocity=vel,
-                                          channel=9, time=tick - now))
-                now = tick
-            mid.tracks.append(track)
+            timed_track("Drums", 9, hits)
         out = os.path.join(folder, os.path.splitext(os.path.basename(path))[0] + ".mid")
         mid.save(out)
         written.append(out)

@@ -487,3 +487,23 @@ def test_style_resemblance_tells_a_style_from_another():
     assert same["share"] > 0.3 and other["share"] == 0.0
     assert other["share_density_in_range"] == 0.0 and same["notes_per_bar"] == pytest.approx(2.0)
     assert style_resemblance(np.zeros((4, 32), np.int64), slow)["silent"] == 4
+
+
+def test_drum_resemblance_tells_a_groove_from_another():
+    """Onset positions per drum class and hits per bar: generated one-drop reggae resembles
+    other reggae bars and no rock bars (kick on 1 and 3, snare on 2 and 4), at similar density."""
+    from core.data import drum_patterns
+    from core.data.stats import drum_resemblance
+    from core.musicvae import converters as cv
+
+    def windows(genre, first, n=40, bars=2):
+        return np.array([cv.drum_tokens(drum_patterns.generate(genre, bars, seed=first + i), bars * 16)
+                         for i in range(n)])
+
+    reggae = windows("reggae", 0)
+    same = drum_resemblance(windows("reggae", 1000), reggae)
+    other = drum_resemblance(windows("rock", 1000), reggae)
+    assert same["share"] > 0.3 and other["share"] == 0.0
+    assert other["share_onsets_close"] == 0.0 and other["onset_distance"] > 3 * same["onset_distance"]
+    assert same["hits_per_bar"] == pytest.approx(same["style_hits_per_bar"], rel=0.1)
+    assert drum_resemblance(np.zeros((4, 32), np.int64), reggae)["silent"] == 4

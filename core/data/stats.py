@@ -3,6 +3,10 @@
 For melody and bass parts: note ons per bar, the pitch range (mean of each window's lowest and
 highest pitch, and the overall lowest and highest) and the share of notes in each window's
 detected key. For drums: hits per bar (a step with several classes counts each class).
+
+Resemblance to a style given by its windows: `style_resemblance` for melody and bass lines
+(key-relative pitch-class histogram and notes per bar), `drum_resemblance` for drum parts
+(where in the bar each drum class is hit, and hits per bar).
 """
 from __future__ import annotations
 
@@ -110,3 +114,61 @@ def style_resemblance(samples: np.ndarray, style: np.ndarray) -> dict:
             "share_pc_close": float((dist <= limit).sum() / n) if n else 0.0,
             "share_density_in_range": float(((npb >= lo) & (npb <= hi)).sum() / n) if n else 0.0,
             "silent": int(n - len(hist))}
+
+
+# ----------------------------------------------------------------- drums: rhythm
+def onset_profile(row: np.ndarray) -> np.ndarray | None:
+    """Where in the bar one drum window's hits fall: [16 steps, 9 classes] counts summed over
+    its bars, summing to 1; None for a window without a hit. A one-drop (kick on beat 3 only)
+    and a rock beat (kick on 1 and 3, snare on 2 and 4) put their weight in different cells even
+    at the same hits per bar."""
+    masks = np.asarray(row, dtype=np.int64).reshape(-1, cv.STEPS_PER_BAR)
+    bits = (masks[..., None] >> np.arange(cv.DRUM_CLASSES)) & 1  # [bars, 16, 9]
+    prof = bits.sum(axis=0).astype(float)
+    total = prof.sum()
+    return prof / total if total > 0 else None
+
+
+def _drum_profiles(tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(onset profiles [n, 16 * 9], hits per bar [n]) of the windows that have a hit."""
+    t = np.asarray(tokens)
+    profs, hpb = [], []
+    bars = t.shape[1] / cv.STEPS_PER_BAR
+    for row in t:
+        p = onset_profile(row)
+        if p is None:
+            continue
+        profs.append(p.ravel())
+        hpb.append(sum(bin(int(m)).count("1") for m in row) / bars)
+    return np.asarray(profs).reshape(-1, cv.STEPS_PER_BAR * cv.DRUM_CLASSES), np.asarray(hpb, float)
+
+
+def drum_resemblance(samples: np.ndarray, style: np.ndarray) -> dict:
+    """How much drum windows (`samples`, [n, T] of class masks) resemble a style given by its
+    windows (`style`), the way `style_resemblance` does it for melodies:
+
+    A sample resembles the style when both hold:
+    - its onset profile (which class is hit on which 16th of the bar, `onset_profile`) is at
+      most as far (L1) from the style's mean profile as the style's own median window is;
+    - its hits per bar lie between the style's 10th and 90th percentiles.
+    Returns the share that resemble it (windows without a hit count as not resembling), each
+    condition's share, the mean profile distance and the mean hits per bar beside the style's.
+    """
+    s_prof, s_hpb = _drum_profiles(style)
+    if not len(s_prof):
+        raise ValueError("the style's drum windows are all silent")
+    mean = s_prof.mean(axis=0)
+    s_dist = np.abs(s_prof - mean).sum(axis=1)
+    limit = float(np.median(s_dist))
+    lo, hi = (float(x) for x in np.percentile(s_hpb, [10, 90]))
+    prof, hpb = _drum_profiles(samples)
+    dist = np.abs(prof - mean).sum(axis=1) if len(prof) else np.zeros(0)
+    close, dense = dist <= limit, (hpb >= lo) & (hpb <= hi)
+    n = len(np.asarray(samples))
+    return {"share": float((close & dense).sum() / n) if n else 0.0,
+            "onset_distance": float(dist.mean()) if len(dist) else None,
+            "style_onset_distance": float(s_dist.mean()),
+            "hits_per_bar": float(hpb.mean()) if len(hpb) else 0.0, "style_hits_per_bar": float(s_hpb.mean()),
+            "share_onsets_close": float(close.sum() / n) if n else 0.0,
+            "share_density_in_range": float(dense.sum() / n) if n else 0.0,
+            "silent": int(n - len(prof))}

@@ -13,8 +13,7 @@ import os
 import time
 
 from core.errors import UserError
-
-DEFAULT_SEQ_MODEL = "seq_transformer"
+from core.seq.model import DEFAULT_MODEL as DEFAULT_SEQ_MODEL
 
 
 def add_seq_model_argument(p) -> None:

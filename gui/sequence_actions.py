@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 from core import arrangement as arr
 from core import generation
 from core.errors import UserError
+from core.seq import model as seq_model
 from gui.arrange_commands import ArrangeCommand
 from gui.commands import AddClipsCommand
 
@@ -39,7 +40,8 @@ def sequence_models() -> list:
 
 class ContinueDialog(QDialog):
     def __init__(self, clip_name: str, clip_bars: float, entries: list, parent=None,
-                 rewrite: tuple[int, int] | None = None, section_name: str | None = None):
+                 rewrite: tuple[int, int] | None = None, section_name: str | None = None,
+                 model_path: str | None = None):
         super().__init__(parent)
         self.setWindowTitle("Rewrite bars" if rewrite else "Continue clip")
         self.entries = entries
@@ -63,6 +65,13 @@ class ContinueDialog(QDialog):
         self.model_box = QComboBox()
         for e in entries:
             self.model_box.addItem(f"{e.name}  ({e.sizes})", e.path)
+        # the model used last in this window, else the default (the Transformer), else the first
+        for wanted in (model_path, None):
+            i = next((i for i, e in enumerate(entries)
+                      if (e.path == wanted if wanted else e.name == seq_model.DEFAULT_MODEL)), -1)
+            if i >= 0:
+                self.model_box.setCurrentIndex(i)
+                break
         self.bars = QSpinBox()
         self.bars.setRange(1, generation.MAX_CONTINUE_BARS)
         self.bars.setValue(4)
@@ -119,6 +128,7 @@ class ContinueAction(QObject):
         self.act_rewrite.setStatusTip("New candidates for the selected bars of the current clip; the rest stays")
         self.act_rewrite.triggered.connect(lambda: self.open(True))
         self._busy = False
+        self._last_model: str | None = None  # the folder of the sequence model chosen last
 
     def _enable(self, on: bool) -> None:
         self._busy = not on
@@ -157,10 +167,11 @@ class ContinueAction(QObject):
             preset = (int(min(n.start for n in notes) // 4) + 1, int(max(n.start for n in notes) // 4) + 1) \
                 if notes else (1, 1)
         dialog = ContinueDialog(clip.name, clip.length / 4, entries, parent, rewrite=preset,
-                                section_name=section_name)
+                                section_name=section_name, model_path=self._last_model)
         if dialog.exec() != QDialog.Accepted or self._busy:
             return
         path, bars, n, temperature = dialog.choice()
+        self._last_model = path
         into = section.id if dialog.into_section is not None and dialog.into_section.isChecked() else None
         tracks = {t.id: copy.copy(t) for t in self.song.tracks}
         self._enable(False)

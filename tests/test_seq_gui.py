@@ -142,3 +142,37 @@ def test_a_timeline_section_is_continued_and_rewritten_in_place(window, qtbot, m
         [n for n in clip.notes[mel.id] if not 4.0 <= n.start < 8.0]
     w.undo_stack.undo()
     assert set(w.song.clips) == before and [s.clip_id for s in w.song.sections] == [clip.id, clip.id]
+
+
+def test_the_dialog_offers_the_transformer_first_then_the_model_used_last(window, qtbot, monkeypatch, tmp_path):
+    """Listed by name the LSTM comes first; the dialog still starts on the default Transformer,
+    and once the musician has run another model, on that one."""
+    w = window
+    entries = []
+    for name, cfg in (("seq_lstm", {"arch": "lstm", "d_embed": 8, "units": 16, "layers": 1, "max_len": 96}),
+                      ("seq_transformer", TINY)):
+        folder = str(tmp_path / name)
+        sm.save(sm.build(cfg, seed=1), folder, name)
+        entries.append(SimpleNamespace(name=name, path=folder, sizes="tiny"))
+    monkeypatch.setattr(continue_dialog, "sequence_models", lambda: entries)
+    mel = w.song.ensure_track("melody")
+    clip = Clip("Hook", 8.0, {mel.id: [Note(60 + i % 4, i * 0.5, i * 0.5 + 0.5, 90) for i in range(16)]})
+    w.song.add_clip(clip)
+    w.session.current_clip = clip.id
+    offered = []
+
+    def fake_exec(dialog):
+        offered.append(dialog.model_box.currentData())
+        if len(offered) == 1:
+            dialog.model_box.setCurrentIndex(0)  # the musician picks the LSTM
+            dialog.bars.setValue(1)
+            dialog.count.setValue(1)
+            return QDialog.Accepted
+        return QDialog.Rejected
+
+    monkeypatch.setattr(continue_dialog.ContinueDialog, "exec", fake_exec)
+    before = len(w.song.clips)
+    w.continue_action.act_continue.trigger()
+    qtbot.waitUntil(lambda: len(w.song.clips) == before + 1, timeout=60000)
+    w.continue_action.act_continue.trigger()
+    assert offered == [entries[1].path, entries[0].path]

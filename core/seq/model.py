@@ -15,6 +15,9 @@ from core.errors import UserError
 
 FORMAT = "latent-studio-seq"
 VERSION = 1
+# The embedded model Continue and Rewrite use unless told otherwise: its held-out NLL is lower at
+# every position and its continuations stay in key (docs/sequence-models.md).
+DEFAULT_MODEL = "seq_transformer"
 
 
 def build(config: dict, seed: int = 0):

@@ -87,6 +87,32 @@ def _profiles(tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(hists).reshape(-1, 12), np.asarray(npb, float)
 
 
+def _resemblance(profiles, samples: np.ndarray, style: np.ndarray, what: str) -> dict:
+    """The test both resemblance measures share. `profiles(windows)` gives (one profile per
+    sounding window [m, k], one rate per sounding window [m]). A sample resembles the style when
+    its profile is at most as far (L1) from the style's mean profile as the style's own median
+    window is, and its rate lies between the style's 10th and 90th percentiles."""
+    s_prof, s_rate = profiles(style)
+    if not len(s_prof):
+        raise ValueError(f"the style's {what} are all silent")
+    mean = s_prof.mean(axis=0)
+    s_dist = np.abs(s_prof - mean).sum(axis=1)
+    limit = float(np.median(s_dist))
+    lo, hi = (float(x) for x in np.percentile(s_rate, [10, 90]))
+    prof, rate = profiles(samples)
+    dist = np.abs(prof - mean).sum(axis=1) if len(prof) else np.zeros(0)
+    close, dense = dist <= limit, (rate >= lo) & (rate <= hi)
+    n = len(np.asarray(samples))
+
+    def share(mask):
+        return float(mask.sum() / n) if n else 0.0
+
+    return {"share": share(close & dense), "distance": float(dist.mean()) if len(dist) else None,
+            "style_distance": float(s_dist.mean()), "rate": float(rate.mean()) if len(rate) else 0.0,
+            "style_rate": float(s_rate.mean()), "share_close": share(close),
+            "share_density_in_range": share(dense), "silent": int(n - len(prof))}
+
+
 def style_resemblance(samples: np.ndarray, style: np.ndarray) -> dict:
     """How much melody windows (`samples`, [n, T]) resemble a style given by its windows (`style`).
 
@@ -97,23 +123,11 @@ def style_resemblance(samples: np.ndarray, style: np.ndarray) -> dict:
     Returns the share of samples that resemble it (silent samples count as not resembling), the
     mean histogram distance and the mean notes per bar of the samples beside the style's.
     """
-    s_hist, s_npb = _profiles(style)
-    if not len(s_hist):
-        raise ValueError("the style's windows are all silent")
-    mean = s_hist.mean(axis=0)
-    s_dist = np.abs(s_hist - mean).sum(axis=1)
-    limit = float(np.median(s_dist))
-    lo, hi = (float(x) for x in np.percentile(s_npb, [10, 90]))
-    hist, npb = _profiles(samples)
-    dist = np.abs(hist - mean).sum(axis=1) if len(hist) else np.zeros(0)
-    ok = (dist <= limit) & (npb >= lo) & (npb <= hi)
-    n = len(np.asarray(samples))
-    return {"share": float(ok.sum() / n) if n else 0.0,
-            "pc_distance": float(dist.mean()) if len(dist) else None, "style_pc_distance": float(s_dist.mean()),
-            "notes_per_bar": float(npb.mean()) if len(npb) else 0.0, "style_notes_per_bar": float(s_npb.mean()),
-            "share_pc_close": float((dist <= limit).sum() / n) if n else 0.0,
-            "share_density_in_range": float(((npb >= lo) & (npb <= hi)).sum() / n) if n else 0.0,
-            "silent": int(n - len(hist))}
+    r = _resemblance(_profiles, samples, style, "windows")
+    return {"share": r["share"], "pc_distance": r["distance"], "style_pc_distance": r["style_distance"],
+            "notes_per_bar": r["rate"], "style_notes_per_bar": r["style_rate"],
+            "share_pc_close": r["share_close"], "share_density_in_range": r["share_density_in_range"],
+            "silent": r["silent"]}
 
 
 # ----------------------------------------------------------------- drums: rhythm
@@ -154,21 +168,8 @@ def drum_resemblance(samples: np.ndarray, style: np.ndarray) -> dict:
     Returns the share that resemble it (windows without a hit count as not resembling), each
     condition's share, the mean profile distance and the mean hits per bar beside the style's.
     """
-    s_prof, s_hpb = _drum_profiles(style)
-    if not len(s_prof):
-        raise ValueError("the style's drum windows are all silent")
-    mean = s_prof.mean(axis=0)
-    s_dist = np.abs(s_prof - mean).sum(axis=1)
-    limit = float(np.median(s_dist))
-    lo, hi = (float(x) for x in np.percentile(s_hpb, [10, 90]))
-    prof, hpb = _drum_profiles(samples)
-    dist = np.abs(prof - mean).sum(axis=1) if len(prof) else np.zeros(0)
-    close, dense = dist <= limit, (hpb >= lo) & (hpb <= hi)
-    n = len(np.asarray(samples))
-    return {"share": float((close & dense).sum() / n) if n else 0.0,
-            "onset_distance": float(dist.mean()) if len(dist) else None,
-            "style_onset_distance": float(s_dist.mean()),
-            "hits_per_bar": float(hpb.mean()) if len(hpb) else 0.0, "style_hits_per_bar": float(s_hpb.mean()),
-            "share_onsets_close": float(close.sum() / n) if n else 0.0,
-            "share_density_in_range": float(dense.sum() / n) if n else 0.0,
-            "silent": int(n - len(prof))}
+    r = _resemblance(_drum_profiles, samples, style, "drum windows")
+    return {"share": r["share"], "onset_distance": r["distance"], "style_onset_distance": r["style_distance"],
+            "hits_per_bar": r["rate"], "style_hits_per_bar": r["style_rate"],
+            "share_onsets_close": r["share_close"], "share_density_in_range": r["share_density_in_range"],
+            "silent": r["silent"]}

@@ -340,6 +340,11 @@ class MainWindow(QMainWindow):
         self.help_menu = bar.addMenu("&Help")
         self._add_actions(self.help_menu, [self.act_shortcuts, None, self.act_about])
 
+    def _piano_roll_menu(self, pos, beat: float) -> None:
+        menu = self.continue_action.roll_menu(beat, self)
+        menu.setAttribute(Qt.WA_DeleteOnClose)
+        menu.popup(pos)
+
     @staticmethod
     def _add_actions(menu, actions) -> None:
         """Add actions; None in the list becomes a separator."""
@@ -411,6 +416,7 @@ class MainWindow(QMainWindow):
         self.clip_library.status_message.connect(lambda text: message(text, 6000))
         self.clip_library.send_to_timeline.connect(self.timeline.append_clips)
         self.timeline.sequence_requested.connect(self.continue_action.open_section)
+        self.editor.context_menu_requested.connect(self._piano_roll_menu)
         self.generate_panel.status_message.connect(lambda text: message(text, 5000))
         self.generate_panel.catalogue_requested.connect(self.show_model_catalogue)
         self.section_spaces.status_message.connect(lambda text: message(text, 8000))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QPalette, QUndoStack
 from PySide6.QtWidgets import (QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QMenu, QScrollBar,
                                QSizePolicy, QToolButton, QVBoxLayout, QWidget)
@@ -40,6 +40,7 @@ class PianoRollEditor(QWidget):
     selection_changed = Signal()
     playhead_requested = Signal(float)  # the musician clicked the ruler
     status_message = Signal(str)  # short feedback while dragging (pitch and position)
+    context_menu_requested = Signal(QPoint, float)  # a right-click on empty grid: position, beat
 
     _clipboard: list[Note] = []  # shared by every editor in the process
 
@@ -72,6 +73,7 @@ class PianoRollEditor(QWidget):
         self.vbar.valueChanged.connect(lambda v: st.set_view(scroll_y=float(v)))
         self.ruler.playhead_requested.connect(self._on_ruler)
         self.view.status_message.connect(self.status_message)
+        self.view.context_menu_requested.connect(self.context_menu_requested)
         self.destroyed.connect(st.detach)
         self.session.subscribe(self._on_session, events=["current_clip", "visible_tracks", "edit_track"])
         self.setAcceptDrops(True)

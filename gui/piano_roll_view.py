@@ -6,8 +6,9 @@ and the notes are drawn with one `drawRects` call per brush (velocity shade x se
 Mouse editing, drawing first as in a DAW's pencil: a press on empty space draws a note and
 dragging right sets its length on the grid (a plain click: one grid step); Shift-drag on empty
 space selects with a rubber band (Ctrl+Shift adds to the selection); dragging a note moves the
-selection (alt: no snap, ctrl: copy); dragging a note's right edge resizes; right-click
-deletes. A drag shows a preview and pushes one undo command on release.
+selection (alt: no snap, ctrl: copy); dragging a note's right edge resizes; right-click on a
+note deletes it, on empty space asks for the context menu (`context_menu_requested`: the main
+window's Rewrite and Continue). A drag shows a preview and pushes one undo command on release.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QImage, QPainter
 
 from core.song import Note
@@ -34,7 +35,8 @@ TOOLTIP = ("Draw: click empty space for a one-step note, or drag right to draw a
            "Select: Shift-drag on empty space draws a selection box (Ctrl+Shift-drag adds to it);\n"
            "click a note to select it, Shift-click to add it.\n"
            "Drag a note to move it (Ctrl: copy, Alt: off the grid), its right edge to resize it;\n"
-           "right-click deletes. Wheel scrolls, Ctrl+wheel zooms time, Ctrl+Shift+wheel zooms pitch.")
+           "Right-click a note to delete it; right-click empty space to rewrite bars or continue the clip.\n"
+           "Wheel scrolls, Ctrl+wheel zooms time, Ctrl+Shift+wheel zooms pitch.")
 
 
 @dataclass
@@ -59,6 +61,7 @@ class PianoRollView(RollPart):
     """The grid and notes. All edits go through `state.edits` (one undo command each)."""
 
     status_message = Signal(str)
+    context_menu_requested = Signal(QPoint, float)  # global position, the beat under it
 
     def __init__(self, state: RollState, parent=None):
         super().__init__(state, parent)
@@ -215,6 +218,8 @@ class PianoRollView(RollPart):
         if event.button() == Qt.RightButton:
             if hit is not None:
                 st.set_selection(st.edits.delete(st.clip_id, st.edit_track, [hit[0]]))
+            elif st.clip_id is not None:
+                self.context_menu_requested.emit(event.globalPosition().toPoint(), st.beat_at(pos.x()))
             return
         if event.button() != Qt.LeftButton or not st.can_edit():
             return

@@ -19,7 +19,7 @@ import copy
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
-                               QLabel, QMessageBox, QSpinBox, QVBoxLayout)
+                               QLabel, QMenu, QMessageBox, QSpinBox, QVBoxLayout)
 
 from core import arrangement as arr
 from core import generation
@@ -144,8 +144,31 @@ class ContinueAction(QObject):
         if sec.clip_id in self.song.clips:
             self.open(rewrite, clip_id=sec.clip_id, section=sec)
 
-    def open(self, rewrite: bool = False, clip_id: str | None = None, section=None) -> None:
-        """`section` (a Section playing `clip_id`): a rewrite may put its first candidate there."""
+    def roll_menu(self, beat: float, parent=None) -> QMenu:
+        """The piano roll's right-click menu on empty space at `beat`: rewrite the bars of the
+        selected notes (or, with none selected, the bar clicked) or continue the clip."""
+        menu = QMenu(parent)
+        notes = self.selected_notes()
+        if notes:
+            first, last = self._bars_of(notes)
+        else:
+            first = last = max(1, int(beat // 4) + 1)
+        label = f"Rewrite Bar {first}…" if first == last else f"Rewrite Bars {first}-{last}…"
+        act = menu.addAction(label, lambda: self.open(True, bars=(first, last)))
+        act.setStatusTip("New candidates for these bars that fit the bars around them; the rest stays")
+        menu.addAction(self.act_continue.text().replace("&", ""), lambda: self.open(False))
+        for a in menu.actions():
+            a.setEnabled(not self._busy and self.session.current_clip is not None)
+        return menu
+
+    @staticmethod
+    def _bars_of(notes) -> tuple[int, int]:
+        return int(min(n.start for n in notes) // 4) + 1, int(max(n.start for n in notes) // 4) + 1
+
+    def open(self, rewrite: bool = False, clip_id: str | None = None, section=None,
+             bars: tuple[int, int] | None = None) -> None:
+        """`section` (a Section playing `clip_id`): a rewrite may put its first candidate there.
+        `bars` (first, last): the bars a rewrite starts with (else those of the selected notes)."""
         parent = self.parent()
         title = "Rewrite bars" if rewrite else "Continue clip"
         section_name = None
@@ -164,8 +187,7 @@ class ContinueAction(QObject):
         preset = None
         if rewrite:
             notes = self.selected_notes() if clip_id == self.session.current_clip else []
-            preset = (int(min(n.start for n in notes) // 4) + 1, int(max(n.start for n in notes) // 4) + 1) \
-                if notes else (1, 1)
+            preset = bars or (self._bars_of(notes) if notes else (1, 1))
         dialog = ContinueDialog(clip.name, clip.length / 4, entries, parent, rewrite=preset,
                                 section_name=section_name, model_path=self._last_model)
         if dialog.exec() != QDialog.Accepted or self._busy:

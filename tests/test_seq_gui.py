@@ -176,3 +176,43 @@ def test_the_dialog_offers_the_transformer_first_then_the_model_used_last(window
     qtbot.waitUntil(lambda: len(w.song.clips) == before + 1, timeout=60000)
     w.continue_action.act_continue.trigger()
     assert offered == [entries[1].path, entries[0].path]
+
+
+def test_right_click_on_the_piano_roll_offers_rewrite_of_those_bars(window, qtbot, monkeypatch):
+    """Right-click on empty grid: "Rewrite Bar N…" for the bar clicked, or the bars of the
+    selected notes; it opens the rewrite dialog on those bars. A right-click on a note still
+    deletes it."""
+    from PySide6.QtCore import QPoint, Qt
+
+    w = window
+    mel = w.song.ensure_track("melody")
+    clip = Clip("Verse", 32.0, {mel.id: [Note(72, i * 4.0, i * 4.0 + 1.0, 90) for i in range(8)]})
+    w.song.add_clip(clip)
+    w.editor.set_clip(clip.id)
+    st, view = w.editor.state, w.editor.view
+    st.set_view(scroll_x=0.0)
+    asked = []
+    w.editor.context_menu_requested.connect(lambda pos, beat: asked.append(beat))
+    y = int(st.y_of(40) + st.row_h / 2)  # far below the notes: empty space
+    qtbot.mouseClick(view, Qt.RightButton, pos=QPoint(int(st.x_of(9.5)), y))
+    assert len(asked) == 1 and asked[0] == pytest.approx(9.5, abs=0.2)  # bar 3
+    ranges = []
+
+    def fake_exec(dialog):
+        ranges.append(dialog.bar_range())
+        return QDialog.Rejected
+
+    monkeypatch.setattr(continue_dialog.ContinueDialog, "exec", fake_exec)
+    menu = w.continue_action.roll_menu(asked[0], w)
+    labels = [a.text() for a in menu.actions()]
+    assert labels == ["Rewrite Bar 3…", "Continue Clip…"]
+    menu.actions()[0].trigger()
+    st.set_selection([n for n in clip.notes[mel.id] if 4.0 <= n.start < 16.0])  # bars 2 to 4
+    menu = w.continue_action.roll_menu(30.0, w)
+    assert menu.actions()[0].text() == "Rewrite Bars 2-4…"
+    menu.actions()[0].trigger()
+    assert ranges == [(3, 3), (2, 4)]
+    before = len(clip.notes[mel.id])
+    first = clip.notes[mel.id][0]
+    qtbot.mouseClick(view, Qt.RightButton, pos=QPoint(int(st.x_of(first.start + 0.5)), int(st.y_of(72) + st.row_h / 2)))
+    assert len(w.song.clip(clip.id).notes[mel.id]) == before - 1 and len(asked) == 1

@@ -349,6 +349,15 @@ class Song:
             self._emit("clip_added", clip_id=clip.id, index=max(int(index), 0))
         return clip
 
+    def set_clip_order(self, clip_ids: list[str]) -> None:
+        """Put the library in this order (every clip of the song, each once)."""
+        if sorted(clip_ids) != sorted(self.clips):
+            raise ValueError("a new clip order must name every clip of the song once")
+        items = [(cid, self.clips[cid]) for cid in clip_ids]
+        self.clips.clear()  # the same dict: whoever holds it sees the new order
+        self.clips.update(items)
+        self._emit("clips_reordered")
+
     def clip_index(self, clip_id: str) -> int:
         """Where a clip stands in the library's order. Raises KeyError for an unknown clip."""
         for i, cid in enumerate(self.clips):

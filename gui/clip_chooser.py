@@ -57,7 +57,7 @@ class ClipChooser(QComboBox):
 
     def _on_song(self, event: str, **details) -> None:
         clip_id = details.get("clip_id")
-        if event == "clip_added" and details.get("index") is not None:
+        if event == "clips_reordered" or (event == "clip_added" and details.get("index") is not None):
             self.refresh()  # put in the middle of the library (a duplicate, an undone removal)
         elif event == "clip_added" and clip_id in self.song.clips:
             self._add_row(self.song.clips[clip_id])  # one row more

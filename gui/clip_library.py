@@ -3,7 +3,8 @@
 Selecting rows selects the clips in the session (the map highlights them, the piano roll shows
 the last one picked); several rows can be selected (two for an interpolation), and the session
 keeps the order they were picked in. A plain click also asks to hear the clip. Rows can be
-dragged onto the piano roll or the timeline, or out of the program as .mid files. The list is
+dragged onto the piano roll or the timeline, out of the program as .mid files, or up and down
+the list to put them in another order (Alt+Up / Alt+Down move them a row). The list is
 rebuilt from the Song on its change events; it holds no musical data and no selection of its own.
 
 The rows are in the library's order (`Song.clips`), which the project file keeps. The Name
@@ -30,7 +31,7 @@ from core.errors import UserError
 from core.song import Clip, Song
 from gui import dialogs
 from gui.commands import AddClipsCommand, RemoveClipsCommand, SongCommand
-from gui.drag_formats import CLIP_MIME, clip_mime
+from gui.drag_formats import CLIP_MIME, clip_ids_from_mime, clip_mime
 from gui.timeline_export import clip_drag_files, export_clip, safe_file_name
 
 ORIGIN_COLORS = {
@@ -133,9 +134,50 @@ def clip_pixmap(song: Song, clip: Clip, width: int = 220, height: int = 90) -> Q
 class _ClipTree(QTreeWidget):
     """A QTreeWidget whose rows drag out as clip ids, and as .mid files for outside the program."""
 
+    reorder_requested = Signal(list, int)  # clip ids, the row they go before (count: the end)
+
     def __init__(self, song: Song, parent=None):
         super().__init__(parent)
         self.song = song
+
+    def _ours(self, event) -> list[str]:
+        """The clips of this song a drag carries (from this list or the map), else []."""
+        ids = clip_ids_from_mime(event.mimeData())
+        return ids if ids and all(c in self.song.clips for c in ids) else []
+
+    def drop_row(self, pos) -> int:
+        """The row a drop at `pos` (viewport coordinates) puts clips before."""
+        item = self.itemAt(pos)
+        if item is None:
+            return self.topLevelItemCount()
+        row = self.indexOfTopLevelItem(item)
+        return row + 1 if pos.y() > self.visualItemRect(item).center().y() else row
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if self._ours(event):
+            super().dragEnterEvent(event)
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+        else:
+            event.ignore()  # files from outside go on to the window (open / import)
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        if self._ours(event):
+            super().dragMoveEvent(event)  # draws the drop indicator
+            # Copy, not Move: a Move would have Qt delete the dragged rows itself
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        ids = self._ours(event)
+        if not ids:
+            event.ignore()
+            return
+        event.setDropAction(Qt.DropAction.CopyAction)
+        event.accept()
+        self.reorder_requested.emit(ids, self.drop_row(event.position().toPoint()))
 
     def mimeData(self, items):  # noqa: N802 - Qt override
         ids = [it.data(0, Qt.ItemDataRole.UserRole) for it in items]
@@ -185,7 +227,8 @@ class ClipLibrary(QWidget):
         self.tree.setUniformRowHeights(True)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setDragEnabled(True)
-        self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
+        self.tree.setDropIndicatorShown(True)
         self.tree.setDefaultDropAction(Qt.DropAction.CopyAction)
         self.tree.setSortingEnabled(False)  # the library's order is the musician's
         self.tree.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)  # F2; double-click shows
@@ -210,10 +253,12 @@ class ClipLibrary(QWidget):
         self.tree.itemDoubleClicked.connect(self._double_clicked)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
+        self.tree.reorder_requested.connect(self.move_clips)
         self.tree.setMinimumHeight(150)
         layout.addWidget(self.tree)
         self.hint = QLabel("Right-click a clip for more. Ctrl-click two to interpolate; drag "
-                           "clips to the piano roll, the timeline or out as MIDI files.")
+                           "clips up or down the list, to the piano roll, the timeline or out "
+                           "as MIDI files.")
         self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: #8b93a1; font-size: 9pt;")
@@ -314,7 +359,8 @@ class ClipLibrary(QWidget):
         if event == "clip_added" and not self._full and details.get("index") is None:
             self._added.append(details.get("clip_id"))  # appended at the end: no rebuild
             self._refresh_timer.start()
-        elif event in ("reset", "clip_added", "clip_removed", "clip_changed", "tempo", "spaces"):
+        elif event in ("reset", "clip_added", "clip_removed", "clip_changed", "tempo", "spaces",
+                       "clips_reordered"):
             self._full = True  # (a clip put in the middle of the order rebuilds the rows)
             self._added = []
             self._refresh_timer.start()
@@ -402,6 +448,10 @@ class ClipLibrary(QWidget):
         self.act_label = self._action("Set Label...", "",
                                       "Give the selected clips a section label (verse, chorus...)",
                                       lambda: self.label_requested.emit(self._targets()))
+        self.act_up = self._action("Move Up", "Alt+Up", "Move the selected clips a row up the list",
+                                   lambda: self.move_by(-1))
+        self.act_down = self._action("Move Down", "Alt+Down", "Move the selected clips a row down the list",
+                                     lambda: self.move_by(1))
         self.act_send = self._action("Send to Timeline", "",
                                      "Add the selected clips as sections at the end of the song",
                                      lambda: self.send())
@@ -415,7 +465,8 @@ class ClipLibrary(QWidget):
 
     def _update_actions(self) -> None:
         n = len(self._targets())
-        for act in (self.act_duplicate, self.act_delete, self.act_send, self.act_label):
+        for act in (self.act_duplicate, self.act_delete, self.act_send, self.act_label,
+                    self.act_up, self.act_down):
             act.setEnabled(n > 0)
         for act in (self.act_rename, self.act_export):
             act.setEnabled(n == 1)
@@ -429,7 +480,7 @@ class ClipLibrary(QWidget):
         menu = QMenu(self)
         menu.setObjectName("clipLibraryMenu")
         for act in (self.act_rename, self.act_duplicate, self.act_delete, self.act_label, None,
-                    self.act_send, self.act_export):
+                    self.act_up, self.act_down, None, self.act_send, self.act_export):
             if act is None:
                 menu.addSeparator()
             else:
@@ -512,6 +563,31 @@ class ClipLibrary(QWidget):
         self.undo_stack.push(AddClipsCommand(self.song, copies, text, indices=indices))
         self.session.select_clips([c.id for c in copies])
         return [c.id for c in copies]
+
+    def move_clips(self, clip_ids: list[str], row: int) -> bool:
+        """Put clips (kept in their library order) before row `row` of the list as it stands
+        (the list's length: at the end), as one undo step; False when nothing moves."""
+        old = list(self.song.clips)
+        ids = [c for c in old if c in set(clip_ids)]
+        if not ids:
+            return False
+        row = min(max(int(row), 0), len(old))
+        new = [c for c in old[:row] if c not in ids] + ids + [c for c in old[row:] if c not in ids]
+        if new == old:
+            return False
+        text = f"Move {self.song.clips[ids[0]].name}" if len(ids) == 1 else f"Move {len(ids)} Clips"
+        self.undo_stack.push(SongCommand(text, lambda: self.song.set_clip_order(new),
+                                         lambda: self.song.set_clip_order(old)))
+        return True
+
+    def move_by(self, step: int) -> bool:
+        """Move the selected clips one row up (step -1) or down (1), as a block."""
+        ids = self._targets()
+        if not ids:
+            return False
+        order = list(self.song.clips)
+        rows = sorted(order.index(c) for c in ids)
+        return self.move_clips(ids, rows[0] - 1 if step < 0 else rows[-1] + 2)
 
     def delete(self, clip_ids: list[str] | None = None) -> bool:
         """Remove clips from the library as one undo step (sections keep an empty slot)."""

@@ -166,8 +166,8 @@ def test_the_menu_offers_the_clip_edits_and_right_click_picks_the_row(window, mo
     library = w.clip_library
     library.select(["clip-q7"])
     texts = [a.text() for a in library.context_menu().actions() if a.text()]
-    assert texts == ["Rename", "Duplicate", "Delete", "Set Label...", "Send to Timeline",
-                     "Export as MIDI..."]
+    assert texts == ["Rename", "Duplicate", "Delete", "Set Label...", "Move Up", "Move Down",
+                     "Send to Timeline", "Export as MIDI..."]
     shown_at = []
     real = type(library).context_menu
 
@@ -353,3 +353,88 @@ def test_set_label_in_the_menu_labels_the_picked_clips(window, monkeypatch):
     assert window.song.clips["clip-q7"].label == window.song.clips["clip-a1"].label == "chorus"
     window.undo_stack.undo()  # one undo step takes both labels back
     assert not window.song.clips["clip-q7"].label and not window.song.clips["clip-a1"].label
+
+
+# ---------------------------------------------------------------- reordering
+def test_dragging_rows_up_or_down_the_list_reorders_the_library_as_one_undo_step(window):
+    """A drop of the library's own rows (or the map's clips) puts them before the row under
+    the pointer; undo puts the order back; a drop that carries only files is not taken here."""
+    from PySide6.QtCore import QMimeData, QUrl
+
+    from gui.drag_formats import clip_mime
+
+    w = window
+    library, tree = w.clip_library, w.clip_library.tree
+
+    def drop(mime, clip_id, lower_half):
+        rect = tree.visualItemRect(library.row(clip_id))
+        at = QPointF(rect.center().x(), rect.bottom() - 2 if lower_half else rect.top() + 2)
+        event = QDropEvent(at, Qt.DropAction.CopyAction | Qt.DropAction.MoveAction, mime,
+                           Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+        tree.dropEvent(event)
+        library.flush()
+        return event
+
+    event = drop(clip_mime(["clip-q7"], ["Verse groove"]), "clip-zz", lower_half=True)
+    assert event.isAccepted() and event.dropAction() == Qt.DropAction.CopyAction  # Qt deletes no row
+    assert shown(w) == ["clip-0b", "clip-zz", "clip-q7", "clip-a1"] == list(w.song.clips)
+    drop(clip_mime(["clip-a1", "clip-zz"], ["a", "b"]), "clip-0b", lower_half=False)
+    assert shown(w) == ["clip-zz", "clip-a1", "clip-0b", "clip-q7"]  # kept in library order
+    assert w.undo_stack.undoText() == "Move 2 Clips"
+    w.undo_stack.undo()
+    w.undo_stack.undo()
+    library.flush()
+    assert shown(w) == ids_of(w) == list(w.song.clips)
+    files = QMimeData()
+    files.setUrls([QUrl.fromLocalFile("/tmp/x.mid")])
+    assert not drop(files, "clip-0b", lower_half=False).isAccepted()
+    assert shown(w) == ids_of(w) and w.undo_stack.count() == 2
+    with pytest.raises(ValueError):
+        w.song.set_clip_order(["clip-q7", "clip-0b"])
+
+
+def test_alt_up_and_down_move_the_selected_clips_a_row(window, qtbot):
+    w = window
+    library = w.clip_library
+    library.select(["clip-0b"])
+    library.tree.setFocus()
+    QTest.keyClick(library.tree, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)
+    library.flush()
+    assert shown(w) == ["clip-q7", "clip-zz", "clip-0b", "clip-a1"]
+    assert library.move_by(-1) and library.move_by(-1)
+    library.flush()
+    assert shown(w) == ["clip-0b", "clip-q7", "clip-zz", "clip-a1"]
+    assert not library.move_by(-1)  # already first: nothing moves, no undo step
+    assert w.undo_stack.count() == 3
+    assert [w.clip_combo.itemData(i) for i in range(w.clip_combo.count())] == shown(w)  # the toolbar too
+
+
+def test_a_midi_file_dropped_on_the_library_still_reaches_the_window(window, tmp_path, monkeypatch):
+    """The list takes drops of its own clips only; a file from a file manager goes on to the
+    window, which opens it as before the list took drops."""
+    from PySide6.QtCore import QMimeData, QUrl
+    from PySide6.QtGui import QDragEnterEvent
+
+    import mido
+
+    path = str(tmp_path / "tune.mid")
+    song_file = mido.MidiFile()
+    track = mido.MidiTrack([mido.Message("note_on", note=60, velocity=80, time=0),
+                            mido.Message("note_off", note=60, time=480)])
+    song_file.tracks.append(track)
+    song_file.save(path)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(path)])
+    tree = window.clip_library.tree
+    event = QDragEnterEvent(tree.viewport().rect().center(), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    reached = []
+    real = MainWindow.dragEnterEvent
+
+    def recorded(self, e):
+        reached.append(self)
+        real(self, e)
+
+    monkeypatch.setattr(MainWindow, "dragEnterEvent", recorded)
+    QApplication.sendEvent(tree.viewport(), event)
+    assert event.isAccepted() and reached == [window]  # the list let the window take it

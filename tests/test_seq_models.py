@@ -67,3 +67,22 @@ def test_a_folder_without_a_sequence_model_is_refused(tmp_path):
     (tmp_path / "model.json").write_text('{"format": "latent-studio-seq", "version": 1, "config": {"arch": "gru"}}')
     with pytest.raises(UserError):
         sm.load(str(tmp_path))
+
+
+def test_damaged_or_foreign_weights_are_refused_in_plain_words(tmp_path):
+    """A cut-off weights file, one that is no archive at all, and the weights of a model of
+    another size: each a UserError that says so (numpy's own words suggest unpickling)."""
+    folder = tmp_path / "m"
+    sm.save(sm.build(TINY_TF, seed=1), str(folder), "tiny")
+    whole = (folder / "weights.npz").read_bytes()
+    for damaged in (whole[: len(whole) // 2], b"not weights at all"):
+        (folder / "weights.npz").write_bytes(damaged)
+        with pytest.raises(UserError) as err:
+            sm.load(str(folder))
+        assert "damaged" in err.value.message and "pickle" not in err.value.message
+    other = tmp_path / "other"
+    sm.save(sm.build(dict(TINY_TF, d_model=8), seed=1), str(other), "small")
+    (folder / "weights.npz").write_bytes((other / "weights.npz").read_bytes())
+    with pytest.raises(UserError) as err:
+        sm.load(str(folder))
+    assert "shape" in err.value.message

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 
 import numpy as np
 
@@ -73,10 +74,15 @@ def load(path: str, name: str | None = None):
     if int(meta.get("version", 0)) > VERSION:
         raise UserError(f'The sequence model in "{path}" needs a newer Latent Studio (format {meta["version"]}).')
     model = build(meta["config"])
+    weights = os.path.join(path, meta.get("weights", "weights.npz"))
+    if os.path.isfile(weights) and not zipfile.is_zipfile(weights):
+        # np.load would try it as a pickle and answer with advice about allow_pickle
+        raise UserError(f'The weights of the sequence model in "{path}" are damaged: '
+                        f'{os.path.basename(weights)} is not a weights archive (.npz).')
     try:
-        with np.load(os.path.join(path, meta.get("weights", "weights.npz"))) as z:
+        with np.load(weights, allow_pickle=False) as z:
             model.set_weights({k: z[k] for k in z.files})
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise UserError(f'The weights of the sequence model in "{path}" cannot be read: {exc}') from None
     model.name = name or meta.get("name") or os.path.basename(os.path.normpath(path))
     model.path = path

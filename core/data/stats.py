@@ -73,18 +73,23 @@ def key_relative_histogram(row: np.ndarray) -> np.ndarray | None:
     return np.roll(h, -tonic) / h.sum()
 
 
-def _profiles(tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(histograms [n, 12], notes per bar [n]) of the windows that sound."""
+def _window_profiles(tokens: np.ndarray, profile, rate, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(profile [n, width], rate per bar [n]) of the windows whose `profile(row)` is not None."""
     t = np.asarray(tokens)
-    hists, npb = [], []
+    profs, rates = [], []
     bars = t.shape[1] / cv.STEPS_PER_BAR
     for row in t:
-        h = key_relative_histogram(row)
-        if h is None:
+        p = profile(row)
+        if p is None:
             continue
-        hists.append(h)
-        npb.append((row >= cv.FIRST_NOTE_CLASS).sum() / bars)
-    return np.asarray(hists).reshape(-1, 12), np.asarray(npb, float)
+        profs.append(np.ravel(p))
+        rates.append(rate(row) / bars)
+    return np.asarray(profs).reshape(-1, width), np.asarray(rates, float)
+
+
+def _profiles(tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(histograms [n, 12], notes per bar [n]) of the windows that sound."""
+    return _window_profiles(tokens, key_relative_histogram, lambda row: (row >= cv.FIRST_NOTE_CLASS).sum(), 12)
 
 
 def _resemblance(profiles, samples: np.ndarray, style: np.ndarray, what: str) -> dict:
@@ -145,16 +150,8 @@ def onset_profile(row: np.ndarray) -> np.ndarray | None:
 
 def _drum_profiles(tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(onset profiles [n, 16 * 9], hits per bar [n]) of the windows that have a hit."""
-    t = np.asarray(tokens)
-    profs, hpb = [], []
-    bars = t.shape[1] / cv.STEPS_PER_BAR
-    for row in t:
-        p = onset_profile(row)
-        if p is None:
-            continue
-        profs.append(p.ravel())
-        hpb.append(sum(bin(int(m)).count("1") for m in row) / bars)
-    return np.asarray(profs).reshape(-1, cv.STEPS_PER_BAR * cv.DRUM_CLASSES), np.asarray(hpb, float)
+    return _window_profiles(tokens, onset_profile, lambda row: sum(bin(int(m)).count("1") for m in row),
+                            cv.STEPS_PER_BAR * cv.DRUM_CLASSES)
 
 
 def drum_resemblance(samples: np.ndarray, style: np.ndarray) -> dict:

@@ -86,3 +86,22 @@ def test_damaged_or_foreign_weights_are_refused_in_plain_words(tmp_path):
     with pytest.raises(UserError) as err:
         sm.load(str(folder))
     assert "shape" in err.value.message
+
+
+def test_the_step_benchmark_runs_and_its_three_steps_agree(tmp_path, capsys):
+    """benchmarks/bench_seq_step.py on a tiny Transformer: the NumPy step the model ships and
+    the TensorFlow step it replaced (traced and XLA-compiled) give the same logits."""
+    import re
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import bench_seq_step
+
+    folder = str(tmp_path / "tiny")
+    sm.save(sm.build(dict(TINY_TF, max_len=64), seed=3), folder, "tiny")
+    assert bench_seq_step.main(["--model", folder, "--steps", "4", "--batches", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "batch 2: NumPy" in out
+    diffs = [float(x) for x in re.findall(r"largest logit difference ([0-9.e+-]+)", out)]
+    assert len(diffs) == 2 and max(diffs) < 1e-4

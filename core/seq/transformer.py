@@ -236,6 +236,10 @@ class SeqTransformer:
         t = state["t"]
         if t >= c.max_len:
             raise ValueError("the cache is full")
+        if state.get("spent"):
+            # its cache has been written past t: stepping from it again would read a wrong history
+            raise ValueError("this state was already stepped from; go on with the one step returned")
+        state["spent"] = True
         w, ks, vs = state["w"], state["ks"], state["vs"]
         ids = np.asarray(ids, np.int32)
         b, d, h, dh = ids.shape[0], c.d_model, c.heads, self.dh

@@ -82,7 +82,8 @@ def load(path: str, name: str | None = None):
     try:
         with np.load(weights, allow_pickle=False) as z:
             model.set_weights({k: z[k] for k in z.files})
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+    except Exception as exc:  # noqa: BLE001 - as core/musicvae/checkpoint.py says: a damaged member is a
+        # BadZipFile (CRC), a damaged array header a TokenError or SyntaxError, a wrong size a ValueError
         raise UserError(f'The weights of the sequence model in "{path}" cannot be read: {exc}') from None
     model.name = name or meta.get("name") or os.path.basename(os.path.normpath(path))
     model.path = path

@@ -92,11 +92,14 @@ def _profiles(tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return _window_profiles(tokens, key_relative_histogram, lambda row: (row >= cv.FIRST_NOTE_CLASS).sum(), 12)
 
 
-def _resemblance(profiles, samples: np.ndarray, style: np.ndarray, what: str) -> dict:
+def _resemblance(profiles, samples: np.ndarray, style: np.ndarray, what: str, distance: str, rate: str,
+                 close: str) -> dict:
     """The test both resemblance measures share. `profiles(windows)` gives (one profile per
     sounding window [m, k], one rate per sounding window [m]). A sample resembles the style when
     its profile is at most as far (L1) from the style's mean profile as the style's own median
-    window is, and its rate lies between the style's 10th and 90th percentiles."""
+    window is, and its rate lies between the style's 10th and 90th percentiles. `distance`,
+    `rate` and `close` name the mean distance, the mean rate and the share of close profiles in
+    the result (the style's own mean distance and rate get the prefix "style_")."""
     s_prof, s_rate = profiles(style)
     if not len(s_prof):
         raise ValueError(f"the style's {what} are all silent")
@@ -104,17 +107,17 @@ def _resemblance(profiles, samples: np.ndarray, style: np.ndarray, what: str) ->
     s_dist = np.abs(s_prof - mean).sum(axis=1)
     limit = float(np.median(s_dist))
     lo, hi = (float(x) for x in np.percentile(s_rate, [10, 90]))
-    prof, rate = profiles(samples)
+    prof, rates = profiles(samples)
     dist = np.abs(prof - mean).sum(axis=1) if len(prof) else np.zeros(0)
-    close, dense = dist <= limit, (rate >= lo) & (rate <= hi)
+    near, dense = dist <= limit, (rates >= lo) & (rates <= hi)
     n = len(np.asarray(samples))
 
     def share(mask):
         return float(mask.sum() / n) if n else 0.0
 
-    return {"share": share(close & dense), "distance": float(dist.mean()) if len(dist) else None,
-            "style_distance": float(s_dist.mean()), "rate": float(rate.mean()) if len(rate) else 0.0,
-            "style_rate": float(s_rate.mean()), "share_close": share(close),
+    return {"share": share(near & dense), distance: float(dist.mean()) if len(dist) else None,
+            f"style_{distance}": float(s_dist.mean()), rate: float(rates.mean()) if len(rates) else 0.0,
+            f"style_{rate}": float(s_rate.mean()), close: share(near),
             "share_density_in_range": share(dense), "silent": int(n - len(prof))}
 
 
@@ -128,11 +131,7 @@ def style_resemblance(samples: np.ndarray, style: np.ndarray) -> dict:
     Returns the share of samples that resemble it (silent samples count as not resembling), the
     mean histogram distance and the mean notes per bar of the samples beside the style's.
     """
-    r = _resemblance(_profiles, samples, style, "windows")
-    return {"share": r["share"], "pc_distance": r["distance"], "style_pc_distance": r["style_distance"],
-            "notes_per_bar": r["rate"], "style_notes_per_bar": r["style_rate"],
-            "share_pc_close": r["share_close"], "share_density_in_range": r["share_density_in_range"],
-            "silent": r["silent"]}
+    return _resemblance(_profiles, samples, style, "windows", "pc_distance", "notes_per_bar", "share_pc_close")
 
 
 # ----------------------------------------------------------------- drums: rhythm
@@ -165,8 +164,5 @@ def drum_resemblance(samples: np.ndarray, style: np.ndarray) -> dict:
     Returns the share that resemble it (windows without a hit count as not resembling), each
     condition's share, the mean profile distance and the mean hits per bar beside the style's.
     """
-    r = _resemblance(_drum_profiles, samples, style, "drum windows")
-    return {"share": r["share"], "onset_distance": r["distance"], "style_onset_distance": r["style_distance"],
-            "hits_per_bar": r["rate"], "style_hits_per_bar": r["style_rate"],
-            "share_onsets_close": r["share_close"], "share_density_in_range": r["share_density_in_range"],
-            "silent": r["silent"]}
+    return _resemblance(_drum_profiles, samples, style, "drum windows", "onset_distance", "hits_per_bar",
+                        "share_onsets_close")

@@ -115,7 +115,7 @@ class SeqTransformer:
         # it has just read (logit |e|^2), which made its first loss twice the uniform one.
         self.out_w = var("out_w", (d, c.vocab_size), scale=0.02)
         self.out_b = var("out_b", (c.vocab_size,), value=np.zeros(c.vocab_size))
-        self._prime_fn = None
+        self._forward_traced = None
 
     # ------------------------------------------------------------ weights
     @property
@@ -206,11 +206,11 @@ class SeqTransformer:
         return logits, tf.stack([k for k, _ in kvs]), tf.stack([v for _, v in kvs])
 
     def _forward_fn(self):
-        if self._prime_fn is None:
+        if self._forward_traced is None:
             # one trace for every batch size and length
-            self._prime_fn = tf.function(self._forward_kv,
+            self._forward_traced = tf.function(self._forward_kv,
                                          input_signature=[tf.TensorSpec([None, None], tf.int32)])
-        return self._prime_fn
+        return self._forward_traced
 
     def prime(self, prompt: np.ndarray):
         """prompt (B, P) int, P >= 1: (logits after the last prompt token, state).

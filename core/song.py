@@ -344,8 +344,7 @@ class Song:
         else:
             items = list(self.clips.items())
             items.insert(max(int(index), 0), (clip.id, clip))
-            self.clips.clear()  # the same dict: whoever holds it sees the new order
-            self.clips.update(items)
+            self._put_clips(items)
             self._emit("clip_added", clip_id=clip.id, index=max(int(index), 0))
         return clip
 
@@ -353,10 +352,12 @@ class Song:
         """Put the library in this order (every clip of the song, each once)."""
         if sorted(clip_ids) != sorted(self.clips):
             raise ValueError("a new clip order must name every clip of the song once")
-        items = [(cid, self.clips[cid]) for cid in clip_ids]
+        self._put_clips([(cid, self.clips[cid]) for cid in clip_ids])
+        self._emit("clips_reordered")
+
+    def _put_clips(self, items: list) -> None:
         self.clips.clear()  # the same dict: whoever holds it sees the new order
         self.clips.update(items)
-        self._emit("clips_reordered")
 
     def clip_index(self, clip_id: str) -> int:
         """Where a clip stands in the library's order. Raises KeyError for an unknown clip."""
